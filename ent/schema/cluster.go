@@ -1,0 +1,52 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Cluster is a Kubernetes cluster Meridian drives.
+type Cluster struct{ ent.Schema }
+
+// Mixin of the Cluster.
+func (Cluster) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, TenantMixin{}} }
+
+// Fields of the Cluster.
+func (Cluster) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(63).Match(nameRE).
+			Annotations(entgql.OrderField("NAME")),
+		field.String("description").Default("").MaxLen(1024),
+		field.Bool("ready").Default(false).
+			Annotations(entgql.OrderField("READY")),
+		field.String("kubernetes_version").Default("").MaxLen(64),
+	}
+}
+
+// Edges of the Cluster.
+func (Cluster) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("nodes", Node.Type).
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("labels", ClusterLabel.Type).
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+// Indexes of the Cluster.
+func (Cluster) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("tenant_id", "name").Unique()}
+}
+
+// Annotations of the Cluster.
+func (Cluster) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+	}
+}

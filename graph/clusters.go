@@ -1,0 +1,80 @@
+package graph
+
+import (
+	"context"
+	"strings"
+
+	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/node"
+	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/internal/apierr"
+)
+
+// deleteCluster deletes a cluster record with its nodes and labels.
+func (r *Resolver) deleteCluster(ctx context.Context, id int) error {
+	db := r.db(ctx)
+	if _, err := db.Cluster.Get(ctx, id); err != nil {
+		return err
+	}
+	if _, err := db.NodeLabel.Delete().Where(nodelabel.HasNodeWith(node.ClusterID(id))).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := db.Node.Delete().Where(node.ClusterID(id)).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := db.ClusterLabel.Delete().Where(clusterlabel.ClusterID(id)).Exec(ctx); err != nil {
+		return err
+	}
+	return db.Cluster.DeleteOneID(id).Exec(ctx)
+}
+
+// nodesByName resolves node names within one visible cluster.
+func (r *Resolver) nodesByName(ctx context.Context, clusterName string, names []string) ([]*ent.Node, error) {
+	cs, err := r.clustersByName(ctx, "clusterName", []string{clusterName})
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, apierr.BadInput("nodeNames", "at least one node name is required")
+	}
+	uniq := dedupe(names)
+	ns, err := r.db(ctx).Node.Query().Where(node.ClusterID(cs[0].ID), node.NameIn(uniq...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	found := map[string]bool{}
+	for _, n := range ns {
+		found[n.Name] = true
+	}
+	var missing []string
+	for _, n := range uniq {
+		if !found[n] {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, &apierr.Error{Code: apierr.NotFound, Field: "nodeNames", Message: "node not found in cluster " + clusterName + ": " + strings.Join(missing, ", ")}
+	}
+	return ns, nil
+}
+
+// checkLabel validates a label name the way the label schemas do.
+func checkLabel(field, name string) error {
+	if err := clusterlabel.NameValidator(name); err != nil {
+		return apierr.BadInput(field, "%s", err.Error())
+	}
+	return nil
+}
+
+// ids returns the IDs of ent entities.
+func ids[T any](xs []T, id func(T) int) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = id(x)
+	}
+	return out
+}
+
+func clusterID(c *ent.Cluster) int { return c.ID }
+func nodeID(n *ent.Node) int       { return n.ID }

@@ -1,0 +1,62 @@
+package graph
+
+import (
+	"context"
+	"strings"
+
+	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/ent/cluster"
+	"github.com/meridianplane/meridian/internal/apierr"
+)
+
+// db returns the client of the request's transaction (mutations run in one)
+// or the root client.
+func (r *Resolver) db(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return r.client
+}
+
+// clustersByName resolves cluster names as the caller sees them. Every name
+// must match exactly one visible cluster; field names the input field.
+func (r *Resolver) clustersByName(ctx context.Context, field string, names []string) ([]*ent.Cluster, error) {
+	if len(names) == 0 {
+		return nil, apierr.BadInput(field, "at least one cluster name is required")
+	}
+	uniq := dedupe(names)
+	cs, err := r.db(ctx).Cluster.Query().Where(cluster.NameIn(uniq...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string][]*ent.Cluster{}
+	for _, c := range cs {
+		byName[c.Name] = append(byName[c.Name], c)
+	}
+	var missing []string
+	for _, n := range uniq {
+		switch len(byName[n]) {
+		case 0:
+			missing = append(missing, n)
+		case 1:
+		default:
+			return nil, apierr.BadInput(field, "cluster name %q is ambiguous across tenants; use cluster IDs", n)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, &apierr.Error{Code: apierr.NotFound, Field: field, Message: "cluster not found: " + strings.Join(missing, ", ")}
+	}
+	return cs, nil
+}
+
+func dedupe(in []string) []string {
+	seen := make(map[string]bool, len(in))
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

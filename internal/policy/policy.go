@@ -1,0 +1,130 @@
+// Package policy holds the privacy rules and hooks that the ent schemas use
+// for tenant isolation and roles. No handler or resolver checks tenants or
+// roles itself: every read and write goes through these rules.
+//
+// A rule here never allows outright; it denies or skips, so that rules later in
+// a schema's policy still apply. A context carrying privacy.Allow (see System)
+// bypasses every policy: the server uses it only for its own bookkeeping
+// (login, token checks, bootstrap).
+package policy
+
+import (
+	"context"
+
+	"entgo.io/ent/entql"
+
+	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/ent/privacy"
+	"github.com/meridianplane/meridian/internal/viewer"
+)
+
+// System returns a context that bypasses privacy, for the server's own work.
+func System(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
+
+// tenantFilter is implemented by the entql filters of tenant-owned entities.
+type tenantFilter interface{ WhereTenantID(entql.IntP) }
+
+// tenantMutation is implemented by the mutations of tenant-owned entities.
+type tenantMutation interface {
+	TenantID() (int, bool)
+	SetTenantID(int)
+}
+
+// RequireViewer denies any query or mutation without an authenticated viewer.
+func RequireViewer() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if viewer.FromContext(ctx) == nil {
+			return privacy.Denyf("unauthenticated")
+		}
+		return privacy.Skip
+	})
+}
+
+// DenyReadOnly denies mutations by guests.
+func DenyReadOnly() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+		if v := viewer.FromContext(ctx); v == nil || v.ReadOnly() {
+			return privacy.Denyf("read-only access")
+		}
+		return privacy.Skip
+	})
+}
+
+// AdminOnly denies non-admin viewers.
+func AdminOnly() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if !viewer.FromContext(ctx).IsAdmin() {
+			return privacy.Denyf("admin role required")
+		}
+		return privacy.Skip
+	})
+}
+
+// AdminOnlyMutation denies mutations by non-admin viewers.
+func AdminOnlyMutation() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+		if !viewer.FromContext(ctx).IsAdmin() {
+			return privacy.Denyf("admin role required")
+		}
+		return privacy.Skip
+	})
+}
+
+// TenantFilter limits a non-admin viewer to the rows of their tenant: queries,
+// counts, updates and deletes get a tenant_id predicate, and a create naming
+// another tenant is denied. Admins see every tenant.
+func TenantFilter() privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v := viewer.FromContext(ctx)
+		if v == nil {
+			return privacy.Denyf("unauthenticated")
+		}
+		if v.IsAdmin() {
+			return privacy.Skip
+		}
+		tf, ok := f.(tenantFilter)
+		if !ok {
+			return privacy.Denyf("policy: %T is not tenant-owned", f)
+		}
+		tf.WhereTenantID(entql.IntEQ(v.TenantID))
+		return privacy.Skip
+	})
+}
+
+// DenyForeignCreate denies a non-admin's create that names another tenant.
+func DenyForeignCreate() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if !m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		v := viewer.FromContext(ctx)
+		tm, ok := m.(tenantMutation)
+		if !ok || v == nil {
+			return privacy.Denyf("policy: cannot check tenant of %s", m.Type())
+		}
+		if tid, set := tm.TenantID(); set && tid != v.TenantID && !v.IsAdmin() {
+			return privacy.Denyf("cannot create rows in another tenant")
+		}
+		return privacy.Skip
+	})
+}
+
+// TenantIsViewer limits non-admins to their own Tenant row.
+func TenantIsViewer() privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v := viewer.FromContext(ctx)
+		if v == nil {
+			return privacy.Denyf("unauthenticated")
+		}
+		tf, ok := f.(*ent.TenantFilter)
+		if !ok {
+			return privacy.Denyf("policy: unexpected filter %T", f)
+		}
+		if !v.IsAdmin() {
+			tf.WhereID(entql.IntEQ(v.TenantID))
+		}
+		return privacy.Skip
+	})
+}
