@@ -1,0 +1,84 @@
+// Package config reads Meridian's runtime configuration from flags and the
+// environment (a flag wins over its variable).
+package config
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Config is everything `meridian serve` is told.
+type Config struct {
+	Addr          string        // --addr, MERIDIAN_ADDR
+	DB            string        // --db, MERIDIAN_DB
+	AdminPassword string        // MERIDIAN_ADMIN_PASSWORD (bootstrap only)
+	JWTSecret     string        // MERIDIAN_JWT_SECRET
+	TokenTTL      time.Duration // --token-ttl, MERIDIAN_TOKEN_TTL
+	RefreshWindow time.Duration // --refresh-window, MERIDIAN_REFRESH_WINDOW
+	BodyLimit     int64         // --body-limit, MERIDIAN_BODY_LIMIT (bytes)
+	Complexity    int           // --complexity-limit, MERIDIAN_COMPLEXITY_LIMIT
+	Depth         int           // --depth-limit, MERIDIAN_DEPTH_LIMIT
+	Introspection bool          // --introspection, MERIDIAN_INTROSPECTION
+	LogFormat     string        // --log-format, MERIDIAN_LOG_FORMAT: text or json
+}
+
+// Defaults.
+const (
+	DefaultAddr       = "127.0.0.1:8080"
+	DefaultDB         = "sqlite://./meridian.db"
+	DefaultBodyLimit  = 32 << 20
+	DefaultComplexity = 50000
+	DefaultDepth      = 15
+)
+
+// Default returns the configuration with every default and no environment.
+func Default() Config {
+	return Config{
+		Addr: DefaultAddr, DB: DefaultDB, TokenTTL: time.Hour, RefreshWindow: 5 * time.Hour,
+		BodyLimit: DefaultBodyLimit, Complexity: DefaultComplexity, Depth: DefaultDepth,
+		Introspection: true, LogFormat: "text",
+	}
+}
+
+// Flags registers the serve flags on fs, with defaults taken from the
+// environment, and returns the Config they fill.
+func Flags(fs *flag.FlagSet) (*Config, error) {
+	c := Default()
+	var err error
+	env := func(name string, set func(string) error) {
+		if v, ok := os.LookupEnv(name); ok && err == nil {
+			if e := set(v); e != nil {
+				err = fmt.Errorf("%s: %w", name, e)
+			}
+		}
+	}
+	env("MERIDIAN_ADDR", func(v string) error { c.Addr = v; return nil })
+	env("MERIDIAN_DB", func(v string) error { c.DB = v; return nil })
+	env("MERIDIAN_TOKEN_TTL", durationInto(&c.TokenTTL))
+	env("MERIDIAN_REFRESH_WINDOW", durationInto(&c.RefreshWindow))
+	env("MERIDIAN_BODY_LIMIT", func(v string) (e error) { c.BodyLimit, e = strconv.ParseInt(v, 10, 64); return })
+	env("MERIDIAN_COMPLEXITY_LIMIT", func(v string) (e error) { c.Complexity, e = strconv.Atoi(v); return })
+	env("MERIDIAN_DEPTH_LIMIT", func(v string) (e error) { c.Depth, e = strconv.Atoi(v); return })
+	env("MERIDIAN_INTROSPECTION", func(v string) (e error) { c.Introspection, e = strconv.ParseBool(v); return })
+	env("MERIDIAN_LOG_FORMAT", func(v string) error { c.LogFormat = v; return nil })
+	c.AdminPassword = os.Getenv("MERIDIAN_ADMIN_PASSWORD")
+	c.JWTSecret = os.Getenv("MERIDIAN_JWT_SECRET")
+
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (MERIDIAN_ADDR)")
+	fs.StringVar(&c.DB, "db", c.DB, "database: sqlite://PATH, sqlite://:memory: or postgres://... (MERIDIAN_DB)")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", c.TokenTTL, "lifetime of an issued token (MERIDIAN_TOKEN_TTL)")
+	fs.DurationVar(&c.RefreshWindow, "refresh-window", c.RefreshWindow, "how long after issue a token can be refreshed (MERIDIAN_REFRESH_WINDOW)")
+	fs.Int64Var(&c.BodyLimit, "body-limit", c.BodyLimit, "largest request body in bytes (MERIDIAN_BODY_LIMIT)")
+	fs.IntVar(&c.Complexity, "complexity-limit", c.Complexity, "largest GraphQL query complexity (MERIDIAN_COMPLEXITY_LIMIT)")
+	fs.IntVar(&c.Depth, "depth-limit", c.Depth, "deepest GraphQL selection (MERIDIAN_DEPTH_LIMIT)")
+	fs.BoolVar(&c.Introspection, "introspection", c.Introspection, "allow GraphQL introspection (MERIDIAN_INTROSPECTION)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (MERIDIAN_LOG_FORMAT)")
+	return &c, err
+}
+
+func durationInto(d *time.Duration) func(string) error {
+	return func(v string) (e error) { *d, e = time.ParseDuration(v); return }
+}

@@ -1,0 +1,89 @@
+// Package rest runs the legacy REST APIs. Each API is a list of endpoint
+// declarations (rest/<api>/api.yaml, compiled by internal/restgen into
+// rest/<api>/zz_generated.go): a route, its parameters and their validation,
+// the GraphQL operation it runs, and how the result fills the API's envelope.
+// Routes execute their operation in-process through the same gqlgen server as
+// /graphql, so authentication, privacy, transactions and errors are the
+// graph's own.
+package rest
+
+// Endpoint is one declared route.
+type Endpoint struct {
+	Name        string `yaml:"name"`
+	Summary     string `yaml:"summary"`
+	Description string `yaml:"description,omitempty"`
+	Method      string `yaml:"method"`
+	Path        string `yaml:"path"`
+	// Operation is the GraphQL document the route runs (filled by restgen
+	// from the file the declaration names).
+	Operation     string `yaml:"operation"`
+	OperationName string `yaml:"-"`
+	// Public routes run without credentials (login, self-registration).
+	Public bool `yaml:"public,omitempty"`
+	// Status is the HTTP status of success (default 200).
+	Status int      `yaml:"status,omitempty"`
+	Params []Param  `yaml:"params,omitempty"`
+	Page   *Paging  `yaml:"page,omitempty"`
+	// Response maps envelope keys onto the operation's result.
+	Response map[string]*Mapping `yaml:"response,omitempty"`
+	// Order keeps the response keys in declaration order (filled by restgen).
+	Order []string `yaml:"-"`
+	// Errors documents extra status codes of this route for the OpenAPI document.
+	Errors map[int]string `yaml:"errors,omitempty"`
+}
+
+// Param is one request parameter.
+type Param struct {
+	Name     string `yaml:"name"`
+	In       string `yaml:"in"`             // path, query or body
+	Type     string `yaml:"type"`           // string, integer, boolean, array, object
+	Items    string `yaml:"items,omitempty"` // element type of an array
+	Required bool   `yaml:"required,omitempty"`
+	// Default is used when the parameter is absent (a JSON literal).
+	Default     any      `yaml:"default,omitempty"`
+	MinLength   *int     `yaml:"minLength,omitempty"`
+	MaxLength   *int     `yaml:"maxLength,omitempty"`
+	Minimum     *float64 `yaml:"minimum,omitempty"`
+	Maximum     *float64 `yaml:"maximum,omitempty"`
+	MinItems    *int     `yaml:"minItems,omitempty"`
+	MaxItems    *int     `yaml:"maxItems,omitempty"`
+	Enum        []any    `yaml:"enum,omitempty"`
+	Format      string   `yaml:"format,omitempty"` // uuid, ip
+	Description string   `yaml:"description,omitempty"`
+	// Var is the dot path of the GraphQL variable the value goes to; empty
+	// for a parameter that is validated and otherwise unused (the
+	// description says why).
+	Var string `yaml:"var,omitempty"`
+	// Map translates legacy values to GraphQL values (an int status code to
+	// an enum, say); keys are the legacy values as text.
+	Map map[string]any `yaml:"map,omitempty"`
+}
+
+// Paging turns page/pageSize query parameters into a connection window.
+type Paging struct {
+	// Connection is the dot path of the connection in the result.
+	Connection string `yaml:"connection"`
+	// Var is the variable that receives the number of rows to fetch ("first").
+	Var string `yaml:"var,omitempty"`
+	// DefaultSize is pageSize when absent; 0 means every row.
+	DefaultSize int `yaml:"defaultSize,omitempty"`
+	MaxSize     int `yaml:"maxSize,omitempty"`
+}
+
+// Mapping describes one value of the response. Exactly one form is used:
+//
+//	From  a dot path into the result, with an optional conversion (As) and value map (Map)
+//	Each  a list at a dot path, every element mapped by Item
+//	Const a literal
+//	Object a nested object of further mappings
+type Mapping struct {
+	From   string              `yaml:"from,omitempty"`
+	As     string              `yaml:"as,omitempty"` // int, unix, string, json
+	Map    map[string]any      `yaml:"map,omitempty"`
+	Each   string              `yaml:"each,omitempty"`
+	Item   *Mapping            `yaml:"item,omitempty"`
+	Const  any                 `yaml:"const,omitempty"`
+	Object map[string]*Mapping `yaml:"object,omitempty"`
+	// Order keeps Object's keys in declaration order (filled by restgen).
+	Order []string `yaml:"-"`
+}

@@ -1,0 +1,17 @@
+package rest
+
+import (
+	"sort"
+	"strconv"
+)
+
+func sortStrings(s []string) {
+	sort.Slice(s, func(i, j int) bool {
+		a, ea := strconv.Atoi(s[i])
+		b, eb := strconv.Atoi(s[j])
+		if ea == nil && eb == nil {
+			return a < b
+		}
+		return s[i] < s[j]
+	})
+}

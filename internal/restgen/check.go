@@ -1,0 +1,254 @@
+package restgen
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/meridianplane/meridian/internal/rest"
+)
+
+var pathParamRE = regexp.MustCompile(`\{([A-Za-z0-9_]+)\}`)
+
+// check validates one endpoint and fills its operation text and name.
+func check(dir string, ep *rest.Endpoint, schema *ast.Schema) (*ast.QueryDocument, error) {
+	switch ep.Method {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		return nil, fmt.Errorf("unsupported method %q", ep.Method)
+	}
+	if !strings.HasPrefix(ep.Path, "/") {
+		return nil, fmt.Errorf("path must start with /")
+	}
+	file := ep.Operation
+	if file == "" {
+		return nil, errors.New("no operation")
+	}
+	text, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		return nil, err
+	}
+	doc, gerrs := gqlparser.LoadQuery(schema, string(text))
+	if len(gerrs) > 0 {
+		return nil, fmt.Errorf("operation %s does not validate: %w", file, gerrs)
+	}
+	if len(doc.Operations) != 1 {
+		return nil, fmt.Errorf("operation %s must hold exactly one operation", file)
+	}
+	op := doc.Operations[0]
+	if op.Name == "" {
+		return nil, fmt.Errorf("operation %s must be named", file)
+	}
+	ep.Operation = strings.TrimSpace(string(text)) + "\n"
+	ep.OperationName = op.Name
+
+	// Parameters.
+	pathParams := map[string]bool{}
+	for _, m := range pathParamRE.FindAllStringSubmatch(ep.Path, -1) {
+		pathParams[m[1]] = true
+	}
+	fed := map[string]bool{}
+	for i := range ep.Params {
+		p := &ep.Params[i]
+		if err := checkParam(p, op, schema); err != nil {
+			return nil, fmt.Errorf("parameter %s: %w", p.Name, err)
+		}
+		if p.In == "path" {
+			if !pathParams[p.Name] {
+				return nil, fmt.Errorf("parameter %s: not in path %s", p.Name, ep.Path)
+			}
+			if p.Var == "" {
+				return nil, fmt.Errorf("path parameter %s feeds no variable", p.Name)
+			}
+			delete(pathParams, p.Name)
+		}
+		if p.Var != "" && p.Required {
+			fed[strings.Split(p.Var, ".")[0]] = true
+		}
+	}
+	for name := range pathParams {
+		return nil, fmt.Errorf("path parameter {%s} is not declared", name)
+	}
+	if ep.Page != nil {
+		if err := checkPaging(ep.Page, op, schema); err != nil {
+			return nil, fmt.Errorf("page: %w", err)
+		}
+	}
+	// Required variables must come from a required parameter (or a nested
+	// path, whose object is built whenever any of its fields is sent).
+	for _, vd := range op.VariableDefinitions {
+		if vd.Type.NonNull && vd.DefaultValue == nil && !fed[vd.Variable] && !anyFeeds(ep.Params, vd.Variable) {
+			return nil, fmt.Errorf("required variable $%s is fed by no required parameter", vd.Variable)
+		}
+	}
+	// Response.
+	for _, k := range ep.Order {
+		if _, err := resolveMapping(ep.Response[k], op.SelectionSet, schema); err != nil {
+			return nil, fmt.Errorf("response %s: %w", k, err)
+		}
+	}
+	return doc, nil
+}
+
+func anyFeeds(ps []rest.Param, variable string) bool {
+	for _, p := range ps {
+		if p.Required && strings.HasPrefix(p.Var, variable+".") {
+			return true
+		}
+	}
+	return false
+}
+
+var paramTypes = []string{"string", "integer", "boolean", "array", "object"}
+
+func checkParam(p *rest.Param, op *ast.OperationDefinition, schema *ast.Schema) error {
+	if !slices.Contains([]string{"path", "query", "body"}, p.In) {
+		return fmt.Errorf("in must be path, query or body, not %q", p.In)
+	}
+	if !slices.Contains(paramTypes, p.Type) {
+		return fmt.Errorf("unknown type %q", p.Type)
+	}
+	if p.Type == "array" && !slices.Contains(paramTypes, p.Items) {
+		return fmt.Errorf("array needs items: one of %v", paramTypes)
+	}
+	if p.In == "path" && !p.Required {
+		return errors.New("a path parameter is required")
+	}
+	if p.Var == "" {
+		if p.Description == "" {
+			return errors.New("a parameter that feeds no variable must say why in its description")
+		}
+		return nil
+	}
+	t, err := varType(p.Var, op, schema)
+	if err != nil {
+		return err
+	}
+	// The value's GraphQL type must accept what the parameter sends.
+	named := t
+	if p.Type == "array" {
+		if t.Elem == nil {
+			return fmt.Errorf("variable %s is not a list", p.Var)
+		}
+		named = t.Elem
+	}
+	def := schema.Types[named.Name()]
+	if def == nil {
+		return fmt.Errorf("variable %s has unknown type %s", p.Var, named.Name())
+	}
+	if len(p.Map) > 0 {
+		for k, v := range p.Map {
+			if def.Kind == ast.Enum && def.EnumValues.ForName(fmt.Sprint(v)) == nil {
+				return fmt.Errorf("map %s: %v is not a value of %s", k, v, def.Name)
+			}
+		}
+		return nil
+	}
+	elem := p.Type
+	if p.Type == "array" {
+		elem = p.Items
+	}
+	ok := false
+	switch elem {
+	case "string":
+		ok = def.Name == "String" || def.Name == "ID" || def.Kind == ast.Enum || def.Name == "Time"
+	case "integer":
+		ok = def.Name == "Int" || def.Name == "ID" || def.Name == "Float"
+	case "boolean":
+		ok = def.Name == "Boolean"
+	case "object":
+		ok = def.Kind == ast.InputObject || def.Kind == ast.Scalar
+	}
+	if !ok {
+		return fmt.Errorf("a %s cannot feed %s (%s)", elem, p.Var, t.String())
+	}
+	return nil
+}
+
+// varType resolves a dot path through a variable's input object type.
+func varType(path string, op *ast.OperationDefinition, schema *ast.Schema) (*ast.Type, error) {
+	parts := strings.Split(path, ".")
+	vd := op.VariableDefinitions.ForName(parts[0])
+	if vd == nil {
+		return nil, fmt.Errorf("operation has no variable $%s", parts[0])
+	}
+	t := vd.Type
+	for _, f := range parts[1:] {
+		def := schema.Types[t.Name()]
+		if def == nil || def.Kind != ast.InputObject {
+			return nil, fmt.Errorf("%s: %s is not an input object", path, t.Name())
+		}
+		fd := def.Fields.ForName(f)
+		if fd == nil {
+			return nil, fmt.Errorf("%s: %s has no field %s", path, def.Name, f)
+		}
+		t = fd.Type
+	}
+	return t, nil
+}
+
+func checkPaging(pg *rest.Paging, op *ast.OperationDefinition, schema *ast.Schema) error {
+	v := pg.Var
+	if v == "" {
+		v = "first"
+	}
+	t, err := varType(v, op, schema)
+	if err != nil {
+		return err
+	}
+	if t.Name() != "Int" {
+		return fmt.Errorf("$%s must be an Int", v)
+	}
+	f, err := fieldAt(op.SelectionSet, pg.Connection)
+	if err != nil {
+		return err
+	}
+	if !strings.HasSuffix(f.Definition.Type.Name(), "Connection") {
+		return fmt.Errorf("%s is not a connection", pg.Connection)
+	}
+	if _, err := fieldAt(f.SelectionSet, "edges"); err != nil {
+		return fmt.Errorf("%s must select edges", pg.Connection)
+	}
+	return nil
+}
+
+// fieldAt finds the field a dot path (by response name) selects.
+func fieldAt(set ast.SelectionSet, path string) (*ast.Field, error) {
+	var f *ast.Field
+	for _, name := range strings.Split(path, ".") {
+		f = findField(set, name)
+		if f == nil {
+			return nil, fmt.Errorf("%s: %q is not selected", path, name)
+		}
+		set = f.SelectionSet
+	}
+	return f, nil
+}
+
+func findField(set ast.SelectionSet, name string) *ast.Field {
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.Alias == name || (s.Alias == "" && s.Name == name) {
+				return s
+			}
+		case *ast.InlineFragment:
+			if f := findField(s.SelectionSet, name); f != nil {
+				return f
+			}
+		case *ast.FragmentSpread:
+			if f := findField(s.Definition.SelectionSet, name); f != nil {
+				return f
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package restgen
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/meridianplane/meridian/internal/rest"
+)
+
+// jsonSchema is an OpenAPI schema object.
+type jsonSchema = map[string]any
+
+// resolveMapping checks a response mapping against the selection it reads
+// and returns the OpenAPI schema of the value it produces.
+func resolveMapping(m *rest.Mapping, set ast.SelectionSet, schema *ast.Schema) (jsonSchema, error) {
+	switch {
+	case m == nil:
+		return nil, errors.New("empty mapping")
+	case m.Object != nil:
+		props := jsonSchema{}
+		keys := m.Order
+		if len(keys) != len(m.Object) {
+			keys = nil
+			for k := range m.Object {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+		}
+		for _, k := range keys {
+			s, err := resolveMapping(m.Object[k], set, schema)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			props[k] = s
+		}
+		return jsonSchema{"type": "object", "properties": props}, nil
+	case m.Each != "":
+		f, err := fieldAt(set, m.Each)
+		if err != nil {
+			return nil, err
+		}
+		if f.Definition.Type.Elem == nil {
+			return nil, fmt.Errorf("each: %s is not a list", m.Each)
+		}
+		if m.Item == nil {
+			return nil, fmt.Errorf("each: %s has no item mapping", m.Each)
+		}
+		items, err := resolveMapping(m.Item, f.SelectionSet, schema)
+		if err != nil {
+			return nil, fmt.Errorf("%s[]: %w", m.Each, err)
+		}
+		return jsonSchema{"type": "array", "items": items}, nil
+	case m.From != "":
+		f, err := fieldAt(set, m.From)
+		if err != nil {
+			return nil, err
+		}
+		return convertSchema(m, f.Definition.Type, schema)
+	}
+	return constSchema(m.Const), nil
+}
+
+func constSchema(v any) jsonSchema {
+	switch v.(type) {
+	case bool:
+		return jsonSchema{"type": "boolean", "enum": []any{v}}
+	case int, int64, float64:
+		return jsonSchema{"type": "integer", "enum": []any{v}}
+	case string:
+		return jsonSchema{"type": "string", "enum": []any{v}}
+	case []any:
+		return jsonSchema{"type": "array"}
+	}
+	return jsonSchema{}
+}
+
+func convertSchema(m *rest.Mapping, t *ast.Type, schema *ast.Schema) (jsonSchema, error) {
+	s := typeSchema(t, schema)
+	if len(m.Map) > 0 {
+		keys := make([]string, 0, len(m.Map))
+		for k := range m.Map {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		def := schema.Types[t.Name()]
+		var vals []any
+		allInt := true
+		for _, k := range keys {
+			if def != nil && def.Kind == ast.Enum && def.EnumValues.ForName(k) == nil {
+				return nil, fmt.Errorf("map: %s is not a value of %s", k, def.Name)
+			}
+			v := m.Map[k]
+			vals = append(vals, v)
+			if _, ok := v.(int); !ok {
+				allInt = false
+			}
+		}
+		s = jsonSchema{"type": "string", "enum": vals}
+		if allInt {
+			s["type"] = "integer"
+		}
+	}
+	switch m.As {
+	case "":
+	case "int", "unix":
+		if t.Elem != nil {
+			return nil, fmt.Errorf("%s: %s cannot convert a list", m.From, m.As)
+		}
+		s = jsonSchema{"type": "integer", "format": "int64"}
+		if m.As == "unix" {
+			s["description"] = "Unix time in seconds"
+		}
+	case "string", "json":
+		s = jsonSchema{"type": "string"}
+	default:
+		return nil, fmt.Errorf("%s: unknown conversion %q", m.From, m.As)
+	}
+	if !t.NonNull {
+		s["nullable"] = true
+	}
+	return s, nil
+}
+
+func typeSchema(t *ast.Type, schema *ast.Schema) jsonSchema {
+	if t.Elem != nil {
+		return jsonSchema{"type": "array", "items": typeSchema(t.Elem, schema)}
+	}
+	switch t.NamedType {
+	case "Int":
+		return jsonSchema{"type": "integer"}
+	case "Float":
+		return jsonSchema{"type": "number"}
+	case "Boolean":
+		return jsonSchema{"type": "boolean"}
+	case "String", "ID", "Cursor":
+		return jsonSchema{"type": "string"}
+	case "Time":
+		return jsonSchema{"type": "string", "format": "date-time"}
+	}
+	if def := schema.Types[t.NamedType]; def != nil && def.Kind == ast.Enum {
+		var vals []any
+		for _, v := range def.EnumValues {
+			vals = append(vals, v.Name)
+		}
+		return jsonSchema{"type": "string", "enum": vals}
+	}
+	return jsonSchema{"type": "object"}
+}
