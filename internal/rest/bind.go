@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -100,6 +101,9 @@ func (p *Param) bind(r *http.Request, body map[string]any) (any, bool, error) {
 			return nil, false, nil
 		}
 		v = p.Default
+	}
+	if s, isStr := v.(string); isStr && slices.Contains(p.Omit, s) {
+		return nil, false, nil
 	}
 	fromText := p.In != "body"
 	val, err := convert(p.Name, p.Type, v, fromText)
@@ -266,11 +270,21 @@ func enumList(vs []any) string {
 	return strings.Join(s, ", ")
 }
 
-// setPath sets vars[a][b][c] = v for path "a.b.c".
+// setPath sets vars[a][b][c] = v for path "a.b.c"; "a[].b" sets
+// vars[a] = [{b: v}].
 func setPath(vars map[string]any, path string, v any) {
 	parts := strings.Split(path, ".")
 	m := vars
 	for _, k := range parts[:len(parts)-1] {
+		if name, ok := strings.CutSuffix(k, "[]"); ok {
+			list, _ := m[name].([]any)
+			if len(list) == 0 {
+				list = []any{map[string]any{}}
+				m[name] = list
+			}
+			m = list[0].(map[string]any)
+			continue
+		}
 		next, ok := m[k].(map[string]any)
 		if !ok {
 			next = map[string]any{}

@@ -73,6 +73,10 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.fail(w, r, err)
 		return
 	}
+	if rt.ep.Found != "" && empty(lookup(data, rt.ep.Found)) {
+		rt.fail(w, r, apierr.New(apierr.NotFound, "not found"))
+		return
+	}
 	if page != nil {
 		page.slice(data, rt.ep.Page)
 	}
@@ -202,3 +206,22 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 var _ graphql.Transport = Transport{}
+
+// empty reports whether a result value holds nothing.
+func empty(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !t
+	case json.Number:
+		return t == "0"
+	case string:
+		return t == ""
+	case []any:
+		return len(t) == 0
+	case map[string]any:
+		return len(t) == 0
+	}
+	return false
+}

@@ -24,6 +24,9 @@ type Endpoint struct {
 	Status int      `yaml:"status,omitempty"`
 	Params []Param  `yaml:"params,omitempty"`
 	Page   *Paging  `yaml:"page,omitempty"`
+	// Found is a dot path into the result that must hold something (not
+	// null, false, 0 or empty); otherwise the route answers NOT_FOUND.
+	Found string `yaml:"found,omitempty"`
 	// Response maps envelope keys onto the operation's result.
 	Response map[string]*Mapping `yaml:"response,omitempty"`
 	// Order keeps the response keys in declaration order (filled by restgen).
@@ -50,7 +53,10 @@ type Param struct {
 	Enum        []any    `yaml:"enum,omitempty"`
 	Format      string   `yaml:"format,omitempty"` // uuid, ip
 	Description string   `yaml:"description,omitempty"`
-	// Var is the dot path of the GraphQL variable the value goes to; empty
+	// Omit lists values that mean "no value" (OTE-Stack's "all").
+	Omit []string `yaml:"omit,omitempty"`
+	// Var is the dot path of the GraphQL variable the value goes to; a
+	// segment ending in [] wraps what follows in a one-element list. Empty
 	// for a parameter that is validated and otherwise unused (the
 	// description says why).
 	Var string `yaml:"var,omitempty"`

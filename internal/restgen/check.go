@@ -71,7 +71,7 @@ func check(dir string, ep *rest.Endpoint, schema *ast.Schema) (*ast.QueryDocumen
 			delete(pathParams, p.Name)
 		}
 		if p.Var != "" && p.Required {
-			fed[strings.Split(p.Var, ".")[0]] = true
+			fed[strings.Split(strings.ReplaceAll(p.Var, "[]", ""), ".")[0]] = true
 		}
 	}
 	for name := range pathParams {
@@ -87,6 +87,11 @@ func check(dir string, ep *rest.Endpoint, schema *ast.Schema) (*ast.QueryDocumen
 	for _, vd := range op.VariableDefinitions {
 		if vd.Type.NonNull && vd.DefaultValue == nil && !fed[vd.Variable] && !anyFeeds(ep.Params, vd.Variable) {
 			return nil, fmt.Errorf("required variable $%s is fed by no required parameter", vd.Variable)
+		}
+	}
+	if ep.Found != "" {
+		if _, err := fieldAt(op.SelectionSet, ep.Found); err != nil {
+			return nil, fmt.Errorf("found: %w", err)
 		}
 	}
 	// Response.
@@ -175,13 +180,16 @@ func checkParam(p *rest.Param, op *ast.OperationDefinition, schema *ast.Schema) 
 
 // varType resolves a dot path through a variable's input object type.
 func varType(path string, op *ast.OperationDefinition, schema *ast.Schema) (*ast.Type, error) {
-	parts := strings.Split(path, ".")
+	parts := strings.Split(strings.ReplaceAll(path, "[]", ""), ".")
 	vd := op.VariableDefinitions.ForName(parts[0])
 	if vd == nil {
 		return nil, fmt.Errorf("operation has no variable $%s", parts[0])
 	}
 	t := vd.Type
 	for _, f := range parts[1:] {
+		if t.Elem != nil {
+			t = t.Elem
+		}
 		def := schema.Types[t.Name()]
 		if def == nil || def.Kind != ast.InputObject {
 			return nil, fmt.Errorf("%s: %s is not an input object", path, t.Name())
