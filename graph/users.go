@@ -126,4 +126,3 @@ func (r *Resolver) deleteUser(ctx context.Context, id int) (int, error) {
 	}
 	return id, nil
 }
-

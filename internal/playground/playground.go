@@ -30,4 +30,3 @@ func Handler(prefix, endpoint string) http.Handler {
 		_, _ = w.Write([]byte(html))
 	})
 }
-

@@ -26,21 +26,33 @@ type Envelope interface {
 
 // API is one legacy API: its declarations and its envelope.
 type API struct {
-	Name      string
+	Name string
+	// Prefix is the path every endpoint starts with ("/v1"); unknown paths
+	// and methods under it are answered in the API's envelope.
+	Prefix    string
 	Endpoints []Endpoint
 	Envelope  Envelope
 }
 
 // Mount adds the API's routes to r; gql is the GraphQL server they run through.
 func Mount(r chi.Router, api API, gql http.Handler) {
-	for i := range api.Endpoints {
-		ep := &api.Endpoints[i]
-		r.Method(ep.Method, chiPath(ep.Path), &route{ep: ep, env: api.Envelope, gql: gql})
-	}
+	r.Route(api.Prefix, func(sub chi.Router) {
+		for i := range api.Endpoints {
+			ep := &api.Endpoints[i]
+			path := strings.TrimPrefix(ep.Path, api.Prefix)
+			if path == "" {
+				path = "/"
+			}
+			sub.Method(ep.Method, path, &route{ep: ep, env: api.Envelope, gql: gql})
+		}
+		sub.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			api.Envelope.Failure(w, apierr.New(apierr.NotFound, "no endpoint at %s", r.URL.Path))
+		})
+		sub.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			api.Envelope.Failure(w, apierr.New(apierr.NotFound, "no %s endpoint at %s", r.Method, r.URL.Path))
+		})
+	})
 }
-
-// chiPath turns /v1/x/{id} into chi's pattern (the same syntax).
-func chiPath(p string) string { return p }
 
 type route struct {
 	ep  *Endpoint

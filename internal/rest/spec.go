@@ -21,9 +21,9 @@ type Endpoint struct {
 	// Public routes run without credentials (login, self-registration).
 	Public bool `yaml:"public,omitempty"`
 	// Status is the HTTP status of success (default 200).
-	Status int      `yaml:"status,omitempty"`
-	Params []Param  `yaml:"params,omitempty"`
-	Page   *Paging  `yaml:"page,omitempty"`
+	Status int     `yaml:"status,omitempty"`
+	Params []Param `yaml:"params,omitempty"`
+	Page   *Paging `yaml:"page,omitempty"`
 	// Found is a dot path into the result that must hold something (not
 	// null, false, 0 or empty); otherwise the route answers NOT_FOUND.
 	Found string `yaml:"found,omitempty"`
@@ -38,8 +38,8 @@ type Endpoint struct {
 // Param is one request parameter.
 type Param struct {
 	Name     string `yaml:"name"`
-	In       string `yaml:"in"`             // path, query or body
-	Type     string `yaml:"type"`           // string, integer, boolean, array, object
+	In       string `yaml:"in"`              // path, query or body
+	Type     string `yaml:"type"`            // string, integer, boolean, array, object
 	Items    string `yaml:"items,omitempty"` // element type of an array
 	Required bool   `yaml:"required,omitempty"`
 	// Default is used when the parameter is absent (a JSON literal).

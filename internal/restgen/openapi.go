@@ -53,7 +53,6 @@ func (s *Spec) OpenAPI() (map[string]any, error) {
 	}, nil
 }
 
-
 func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
 	op := map[string]any{
 		"operationId": ep.Name,
@@ -208,4 +207,3 @@ func paramSchema(p *rest.Param) jsonSchema {
 	}
 	return s
 }
-

@@ -1,0 +1,48 @@
+# Meridian. `make run` and `make test` are all a newcomer needs.
+GO        ?= go
+BIN       ?= bin/meridian
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+DB        ?= sqlite://./meridian.db
+ADDR      ?= 127.0.0.1:8080
+REST_APIS := rest/otestack
+
+.PHONY: all generate build run test test-short lint bench clean playground-assets
+
+all: build
+
+## generate: entc (ent + graph/ent.graphql), then gqlgen, then the REST generator.
+generate:
+	GOFLAGS=-mod=mod $(GO) run ./ent/entc.go
+	$(GO) run github.com/99designs/gqlgen generate
+	$(GO) run ./internal/restgen/cmd/restgen -schema 'graph/*.graphql' $(REST_APIS)
+
+## build: the meridian binary.
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/meridian
+
+## run: serve on the embedded SQLite database (./meridian.db).
+run: build
+	./$(BIN) serve --addr $(ADDR) --db $(DB)
+
+## test: every test; PostgreSQL too when MERIDIAN_TEST_POSTGRES holds a DSN.
+test:
+	$(GO) test -count=1 ./...
+
+## lint: gofmt and go vet.
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: Go benchmarks (performance is measured here, not in timed tests).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin
+
+## playground-assets: fetch GraphiQL and React from the npm registry again.
+playground-assets:
+	rm -rf .cache/npm && mkdir -p .cache/npm
+	cd .cache/npm && npm pack graphiql@3.8.3 react@18.3.1 react-dom@18.3.1 >/dev/null && for f in *.tgz; do mkdir -p $${f%.tgz} && tar xzf $$f -C $${f%.tgz}; done
+	cp .cache/npm/graphiql-3.8.3/package/graphiql.min.js .cache/npm/graphiql-3.8.3/package/graphiql.min.css internal/playground/assets/
+	cp .cache/npm/react-18.3.1/package/umd/react.production.min.js .cache/npm/react-dom-18.3.1/package/umd/react-dom.production.min.js internal/playground/assets/

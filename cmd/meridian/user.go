@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/meridianplane/meridian/ent/user"
+	"github.com/meridianplane/meridian/internal/auth"
+	"github.com/meridianplane/meridian/internal/policy"
+)
+
+// userCmd administers users from the shell, for when nobody can sign in:
+//
+//	meridian user list
+//	meridian user passwd NAME      (new password from MERIDIAN_NEW_PASSWORD)
+//	meridian user approve NAME
+func userCmd(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: meridian user list|passwd NAME|approve NAME [--db ...]")
+	}
+	sub, args := args[0], args[1:]
+	var name string
+	if sub != "list" {
+		if len(args) == 0 {
+			return fmt.Errorf("usage: meridian user %s NAME [--db ...]", sub)
+		}
+		name, args = args[0], args[1:]
+	}
+	cfg, _, err := parse("user", args)
+	if err != nil {
+		return err
+	}
+	ctx := policy.System(context.Background())
+	d, err := openMigrated(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	switch sub {
+	case "list":
+		us, err := d.Client.User.Query().Order(user.ByID()).All(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tUSER\tROLE\tSTATUS\tNAME")
+		for _, u := range us {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", u.ID, u.Username, u.Role, u.Status, u.RealName)
+		}
+		return tw.Flush()
+	case "passwd":
+		pw := os.Getenv("MERIDIAN_NEW_PASSWORD")
+		if err := auth.CheckPasswordPolicy("MERIDIAN_NEW_PASSWORD", pw); err != nil {
+			return err
+		}
+		hash, err := auth.HashPassword(pw)
+		if err != nil {
+			return err
+		}
+		n, err := d.Client.User.Update().Where(user.Username(name)).SetPasswordHash(hash).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("no user %q", name)
+		}
+		fmt.Printf("password of %s changed\n", name)
+		return nil
+	case "approve":
+		n, err := d.Client.User.Update().Where(user.Username(name)).SetStatus(user.StatusActive).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("no user %q", name)
+		}
+		fmt.Printf("%s is active\n", name)
+		return nil
+	}
+	return fmt.Errorf("unknown user command %q", sub)
+}

@@ -1,0 +1,138 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/internal/apierr"
+	"github.com/meridianplane/meridian/internal/rest"
+)
+
+// GraphQLOptions limit what one operation may ask for.
+type GraphQLOptions struct {
+	Complexity    int
+	Depth         int
+	Introspection bool
+	MaxUpload     int64
+}
+
+// newGraphQL builds the one GraphQL server that /graphql and every REST route use.
+func newGraphQL(schema graphql.ExecutableSchema, client *ent.Client, o GraphQLOptions) *handler.Server {
+	srv := handler.New(schema)
+	srv.AddTransport(rest.Transport{}) // in-process REST calls; first, it only takes marked requests
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: o.MaxUpload, MaxMemory: 32 << 20})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(extension.FixedComplexityLimit(o.Complexity))
+	srv.Use(DepthLimit{Max: o.Depth})
+	srv.Use(entgql.Transactioner{TxOpener: client})
+	srv.SetErrorPresenter(presentError)
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		slog.ErrorContext(ctx, "graphql: panic", "panic", p)
+		return apierr.New(apierr.Internal, "internal error")
+	})
+	return srv
+}
+
+// presentError is the GraphQL side of the one error mapping (apierr).
+func presentError(ctx context.Context, err error) *gqlerror.Error {
+	var ge *gqlerror.Error
+	if errors.As(err, &ge) && ge.Err == nil {
+		return ge // parse and validation errors keep gqlgen's codes
+	}
+	out := graphql.DefaultErrorPresenter(ctx, err)
+	e := apierr.Classify(ctx, err)
+	if e.Code == apierr.Internal {
+		cause := err
+		if e.Err != nil {
+			cause = e.Err
+		}
+		slog.ErrorContext(ctx, "graphql: internal error", "path", out.Path.String(), "err", cause)
+		e = &apierr.Error{Code: apierr.Internal, Message: "internal error"}
+	}
+	out.Message = e.Error()
+	if out.Extensions == nil {
+		out.Extensions = map[string]any{}
+	}
+	out.Extensions["code"] = string(e.Code)
+	if e.Field != "" {
+		out.Extensions["field"] = e.Field
+	}
+	return out
+}
+
+// DepthLimit refuses operations whose selections nest deeper than Max.
+type DepthLimit struct{ Max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = DepthLimit{}
+
+// ExtensionName implements graphql.HandlerExtension.
+func (DepthLimit) ExtensionName() string { return "DepthLimit" }
+
+// Validate implements graphql.HandlerExtension.
+func (d DepthLimit) Validate(graphql.ExecutableSchema) error {
+	if d.Max < 1 {
+		return fmt.Errorf("depth limit must be positive, not %d", d.Max)
+	}
+	return nil
+}
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (d DepthLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	if depth := selectionDepth(oc.Operation.SelectionSet, 0); depth > d.Max {
+		err := gqlerror.Errorf("operation is nested %d levels deep; the limit is %d", depth, d.Max)
+		err.Extensions = map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"}
+		return err
+	}
+	return nil
+}
+
+func selectionDepth(set ast.SelectionSet, seen int) int {
+	if seen > 1000 {
+		return seen
+	}
+	deepest := 0
+	for _, s := range set {
+		var d int
+		switch s := s.(type) {
+		case *ast.Field:
+			if len(s.SelectionSet) > 0 {
+				d = 1 + selectionDepth(s.SelectionSet, seen+1)
+			} else {
+				d = 1
+			}
+		case *ast.InlineFragment:
+			d = selectionDepth(s.SelectionSet, seen)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				d = selectionDepth(s.Definition.SelectionSet, seen)
+			}
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
+}
