@@ -62,7 +62,10 @@ func (r *Resolver) nodesByName(ctx context.Context, clusterName string, names []
 // checkLabel validates a label name the way the label schemas do.
 func checkLabel(field, name string) error {
 	if err := clusterlabel.NameValidator(name); err != nil {
-		return apierr.BadInput(field, "%s", err.Error())
+		if name == "" || len(name) > 63 {
+			return apierr.BadInput(field, "must be 1 to 63 characters")
+		}
+		return apierr.BadInput(field, "must be letters, digits, '.', '_' or '-', beginning and ending with a letter or digit")
 	}
 	return nil
 }

@@ -85,6 +85,9 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 
 // ResetPassword is the resolver for the resetPassword field.
 func (r *mutationResolver) ResetPassword(ctx context.Context, id int, password string) (*ent.User, error) {
+	if _, err := r.db(ctx).User.Get(ctx, id); err != nil {
+		return nil, err // not visible: not found
+	}
 	if err := r.setPassword(ctx, id, "password", password); err != nil {
 		return nil, err
 	}
@@ -96,6 +99,9 @@ func (r *mutationResolver) ResetPassword(ctx context.Context, id int, password s
 
 // SetUserStatus is the resolver for the setUserStatus field.
 func (r *mutationResolver) SetUserStatus(ctx context.Context, id int, status user.Status) (*ent.User, error) {
+	if _, err := r.db(ctx).User.Get(ctx, id); err != nil {
+		return nil, err // not visible: not found
+	}
 	u, err := r.db(ctx).User.UpdateOneID(id).SetStatus(status).Save(ctx)
 	if err != nil {
 		return nil, err
@@ -199,6 +205,9 @@ func (r *mutationResolver) DeleteClusterNode(ctx context.Context, id int) (int, 
 
 // AddClusterLabel is the resolver for the addClusterLabel field.
 func (r *mutationResolver) AddClusterLabel(ctx context.Context, input model.ClusterLabelInput) ([]*ent.ClusterLabel, error) {
+	if err := checkLabel("label", input.Label); err != nil {
+		return nil, err
+	}
 	cs, err := r.clustersByName(ctx, "clusterNames", input.ClusterNames)
 	if err != nil {
 		return nil, err
@@ -228,6 +237,9 @@ func (r *mutationResolver) RemoveClusterLabel(ctx context.Context, input model.C
 
 // AddNodeLabel is the resolver for the addNodeLabel field.
 func (r *mutationResolver) AddNodeLabel(ctx context.Context, input model.NodeLabelInput) ([]*ent.NodeLabel, error) {
+	if err := checkLabel("label", input.Label); err != nil {
+		return nil, err
+	}
 	ns, err := r.nodesByName(ctx, input.ClusterName, input.NodeNames)
 	if err != nil {
 		return nil, err

@@ -134,6 +134,9 @@ func (rt *route) bind(r *http.Request) (map[string]any, *window, error) {
 		}
 	}
 	vars := map[string]any{}
+	for _, path := range sortedKeys(rt.ep.Set) {
+		setPath(vars, path, rt.ep.Set[path])
+	}
 	for i := range rt.ep.Params {
 		p := &rt.ep.Params[i]
 		v, ok, err := p.bind(r, body)
@@ -142,6 +145,9 @@ func (rt *route) bind(r *http.Request) (map[string]any, *window, error) {
 		}
 		if ok && p.Var != "" {
 			setPath(vars, p.Var, v)
+			for _, also := range p.Also {
+				setPath(vars, also, v)
+			}
 		}
 	}
 	var w *window

@@ -23,6 +23,9 @@ type Endpoint struct {
 	// Status is the HTTP status of success (default 200).
 	Status int     `yaml:"status,omitempty"`
 	Params []Param `yaml:"params,omitempty"`
+	// Set gives variables fixed values (dot paths, as Param.Var), before
+	// the parameters fill theirs.
+	Set map[string]any `yaml:"set,omitempty"`
 	Page   *Paging `yaml:"page,omitempty"`
 	// Found is a dot path into the result that must hold something (not
 	// null, false, 0 or empty); otherwise the route answers NOT_FOUND.
@@ -60,6 +63,8 @@ type Param struct {
 	// for a parameter that is validated and otherwise unused (the
 	// description says why).
 	Var string `yaml:"var,omitempty"`
+	// Also are further variable paths that receive the same value.
+	Also []string `yaml:"also,omitempty"`
 	// Map translates legacy values to GraphQL values (an int status code to
 	// an enum, say); keys are the legacy values as text.
 	Map map[string]any `yaml:"map,omitempty"`
@@ -71,6 +76,8 @@ type Paging struct {
 	Connection string `yaml:"connection"`
 	// Var is the variable that receives the number of rows to fetch ("first").
 	Var string `yaml:"var,omitempty"`
+	// Also are further variable paths that receive the same value.
+	Also []string `yaml:"also,omitempty"`
 	// DefaultSize is pageSize when absent; 0 means every row.
 	DefaultSize int `yaml:"defaultSize,omitempty"`
 	MaxSize     int `yaml:"maxSize,omitempty"`

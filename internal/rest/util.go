@@ -15,3 +15,12 @@ func sortStrings(s []string) {
 		return s[i] < s[j]
 	})
 }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -56,6 +56,12 @@ func check(dir string, ep *rest.Endpoint, schema *ast.Schema) (*ast.QueryDocumen
 		pathParams[m[1]] = true
 	}
 	fed := map[string]bool{}
+	for path := range ep.Set {
+		if _, err := varType(path, op, schema); err != nil {
+			return nil, fmt.Errorf("set: %w", err)
+		}
+		fed[strings.Split(strings.ReplaceAll(path, "[]", ""), ".")[0]] = true
+	}
 	for i := range ep.Params {
 		p := &ep.Params[i]
 		if err := checkParam(p, op, schema); err != nil {
@@ -132,6 +138,11 @@ func checkParam(p *rest.Param, op *ast.OperationDefinition, schema *ast.Schema) 
 			return errors.New("a parameter that feeds no variable must say why in its description")
 		}
 		return nil
+	}
+	for _, also := range p.Also {
+		if _, err := varType(also, op, schema); err != nil {
+			return fmt.Errorf("also: %w", err)
+		}
 	}
 	t, err := varType(p.Var, op, schema)
 	if err != nil {

@@ -1022,14 +1022,14 @@ var Endpoints = []rest.Endpoint{
 		Summary: "Get Node List",
 		Method:  "GET",
 		Path:    "/v1/node",
-		Operation: `query NodeList($first: Int, $where: ClusterNodeWhereInput! = {}) {
+		Operation: `query NodeList($first: Int, $where: ClusterNodeWhereInput, $readyWhere: ClusterNodeWhereInput!) {
   clusterNodes(first: $first, where: $where) {
     totalCount
     edges {
       node { id name operatingSystem kernelVersion ready address cluster { name } }
     }
   }
-  ready: clusterNodes(where: {and: [$where, {ready: true}]}) { totalCount }
+  ready: clusterNodes(where: $readyWhere) { totalCount }
 }
 `,
 		OperationName: "NodeList",
@@ -1041,6 +1041,9 @@ var Endpoints = []rest.Endpoint{
 				MaxLength:   ptr(int(63)),
 				Description: "Only the nodes of this cluster.",
 				Var:         "where.hasClusterWith[].name",
+				Also: []string{
+					"readyWhere.hasClusterWith[].name",
+				},
 			},
 			rest.Param{
 				Name:        "nodeLabel",
@@ -1053,7 +1056,13 @@ var Endpoints = []rest.Endpoint{
 					"",
 				},
 				Var: "where.hasLabelsWith[].name",
+				Also: []string{
+					"readyWhere.hasLabelsWith[].name",
+				},
 			},
+		},
+		Set: map[string]any{
+			"readyWhere.ready": true,
 		},
 		Page: &rest.Paging{
 			Connection: "clusterNodes",
