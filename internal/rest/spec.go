@@ -25,8 +25,8 @@ type Endpoint struct {
 	Params []Param `yaml:"params,omitempty"`
 	// Set gives variables fixed values (dot paths, as Param.Var), before
 	// the parameters fill theirs.
-	Set map[string]any `yaml:"set,omitempty"`
-	Page   *Paging `yaml:"page,omitempty"`
+	Set  map[string]any `yaml:"set,omitempty"`
+	Page *Paging        `yaml:"page,omitempty"`
 	// Found is a dot path into the result that must hold something (not
 	// null, false, 0 or empty); otherwise the route answers NOT_FOUND.
 	Found string `yaml:"found,omitempty"`
