@@ -43,7 +43,7 @@ func newGraphQL(schema graphql.ExecutableSchema, client *ent.Client, o GraphQLOp
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(o.Complexity))
 	srv.Use(DepthLimit{Max: o.Depth})
-	srv.Use(entgql.Transactioner{TxOpener: client})
+	srv.Use(transactioner{entgql.Transactioner{TxOpener: client}})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		slog.ErrorContext(ctx, "graphql: panic", "panic", p)
@@ -56,7 +56,18 @@ func newGraphQL(schema graphql.ExecutableSchema, client *ent.Client, o GraphQLOp
 func presentError(ctx context.Context, err error) *gqlerror.Error {
 	var ge *gqlerror.Error
 	if errors.As(err, &ge) && ge.Err == nil {
-		return ge // parse and validation errors keep gqlgen's codes
+		// Parse and validation errors keep gqlgen's codes; a variable's
+		// error names the input field it is about.
+		if len(ge.Path) >= 2 && ge.Path[0] == ast.PathName("variable") {
+			if f, ok := ge.Path[len(ge.Path)-1].(ast.PathName); ok {
+				if ge.Extensions == nil {
+					ge.Extensions = map[string]any{}
+				}
+				ge.Extensions["field"] = string(f)
+				ge.Message = fmt.Sprintf("%s: %s", ge.Path.String(), ge.Message)
+			}
+		}
+		return ge
 	}
 	out := graphql.DefaultErrorPresenter(ctx, err)
 	e := apierr.Classify(ctx, err)
@@ -135,4 +146,16 @@ func selectionDepth(set ast.SelectionSet, seen int) int {
 		deepest = max(deepest, d)
 	}
 	return deepest
+}
+
+// transactioner is entgql's Transactioner for requests that have an
+// operation: a request refused before parsing (malformed JSON) has none, and
+// entgql's would panic looking for it.
+type transactioner struct{ entgql.Transactioner }
+
+func (t transactioner) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	return t.Transactioner.InterceptResponse(ctx, next)
 }
