@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"text/tabwriter"
+	"time"
 
+	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/user"
 	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/policy"
@@ -67,7 +69,12 @@ func userCmd(args []string) error {
 		if n == 0 {
 			return fmt.Errorf("no user %q", name)
 		}
-		fmt.Printf("password of %s changed\n", name)
+		// Old tokens die with the old password.
+		if err := d.Client.Session.Update().Where(session.HasUserWith(user.Username(name)), session.RevokedAtIsNil()).
+			SetRevokedAt(time.Now()).Exec(ctx); err != nil {
+			return err
+		}
+		fmt.Printf("password of %s changed; their tokens are revoked\n", name)
 		return nil
 	case "approve":
 		n, err := d.Client.User.Update().Where(user.Username(name)).SetStatus(user.StatusActive).Save(ctx)

@@ -1,9 +1,13 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meridianplane/meridian/internal/config"
 	"github.com/meridianplane/meridian/internal/testenv"
@@ -114,4 +118,37 @@ func TestBootstrapOnce(t *testing.T) {
 		t.Fatalf("a second start generated another password")
 	}
 	e2.Login("admin", pw)
+}
+
+// TestGracefulShutdown: cancelling Run's context stops the server cleanly
+// and lets an in-flight request finish.
+func TestGracefulShutdown(t *testing.T) {
+	e := testenv.Start(t, sqlite())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Server.Run(ctx, ln) }()
+	url := "http://" + ln.Addr().String()
+	testenv.Eventually(t, 5*time.Second, func() bool {
+		res, err := http.Get(url + "/healthz")
+		if err == nil {
+			res.Body.Close()
+		}
+		return err == nil
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	if _, err := http.Get(url + "/healthz"); err == nil {
+		t.Fatal("server still answers after shutdown")
+	}
 }
