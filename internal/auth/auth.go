@@ -124,8 +124,19 @@ var errBadCredentials = apierr.New(apierr.Unauthenticated, "invalid user name or
 
 // Login checks a user's password and issues a token.
 func (s *Service) Login(ctx context.Context, username, password string) (*Issued, error) {
-	sys := policy.System(ctx)
-	u, err := s.db(ctx).User.Query().Where(user.Username(username)).Only(sys)
+	u, err := s.credentials(ctx, username, password)
+	if err != nil {
+		return nil, err
+	}
+	if err := usable(u); err != nil {
+		return nil, err
+	}
+	return s.issue(policy.System(ctx), u)
+}
+
+// credentials returns the user whose name and password these are.
+func (s *Service) credentials(ctx context.Context, username, password string) (*ent.User, error) {
+	u, err := s.db(ctx).User.Query().Where(user.Username(username)).Only(policy.System(ctx))
 	if ent.IsNotFound(err) {
 		passwordMatches(string(dummyHash), password)
 		return nil, errBadCredentials
@@ -136,10 +147,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*Issued
 	if !passwordMatches(u.PasswordHash, password) {
 		return nil, errBadCredentials
 	}
-	if err := usable(u); err != nil {
-		return nil, err
-	}
-	return s.issue(sys, u)
+	return u, nil
 }
 
 // usable refuses users who may not sign in.
@@ -243,16 +251,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 
 // AuthenticateBasic checks a user name and password (HTTP Basic).
 func (s *Service) AuthenticateBasic(ctx context.Context, username, password string) (*viewer.Viewer, error) {
-	u, err := s.db(ctx).User.Query().Where(user.Username(username)).Only(policy.System(ctx))
-	if ent.IsNotFound(err) {
-		passwordMatches(string(dummyHash), password)
-		return nil, errBadCredentials
-	}
+	u, err := s.credentials(ctx, username, password)
 	if err != nil {
 		return nil, err
-	}
-	if !passwordMatches(u.PasswordHash, password) {
-		return nil, errBadCredentials
 	}
 	if err := usable(u); err != nil {
 		return nil, apierr.New(apierr.Unauthenticated, "%s", err.Error())

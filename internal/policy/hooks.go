@@ -12,39 +12,43 @@ import (
 // lookup runs under the caller's privacy, so a parent the caller cannot see
 // is not found, and a child can never be hung under another tenant's row.
 func parentTenant(ctx context.Context, m ent.Mutation, parent string) (int, error) {
+	var (
+		id  int
+		set bool
+		get func(context.Context, int) (int, error)
+	)
+	cluster := func(c *ent.Client) func(context.Context, int) (int, error) {
+		return func(ctx context.Context, id int) (int, error) {
+			x, err := c.Cluster.Get(ctx, id)
+			if err != nil {
+				return 0, err
+			}
+			return x.TenantID, nil
+		}
+	}
 	switch mm := m.(type) {
 	case *ent.NodeMutation:
-		id, ok := mm.ClusterID()
-		if !ok {
-			return 0, nil
-		}
-		c, err := mm.Client().Cluster.Get(ctx, id)
-		if err != nil {
-			return 0, err
-		}
-		return c.TenantID, nil
+		id, set = mm.ClusterID()
+		get = cluster(mm.Client())
 	case *ent.ClusterLabelMutation:
-		id, ok := mm.ClusterID()
-		if !ok {
-			return 0, nil
-		}
-		c, err := mm.Client().Cluster.Get(ctx, id)
-		if err != nil {
-			return 0, err
-		}
-		return c.TenantID, nil
+		id, set = mm.ClusterID()
+		get = cluster(mm.Client())
 	case *ent.NodeLabelMutation:
-		id, ok := mm.NodeID()
-		if !ok {
-			return 0, nil
+		id, set = mm.NodeID()
+		get = func(ctx context.Context, id int) (int, error) {
+			x, err := mm.Client().Node.Get(ctx, id)
+			if err != nil {
+				return 0, err
+			}
+			return x.TenantID, nil
 		}
-		n, err := mm.Client().Node.Get(ctx, id)
-		if err != nil {
-			return 0, err
-		}
-		return n.TenantID, nil
+	default:
+		return 0, fmt.Errorf("policy: no parent %q for %s", parent, m.Type())
 	}
-	return 0, fmt.Errorf("policy: no parent %q for %s", parent, m.Type())
+	if !set {
+		return 0, nil
+	}
+	return get(ctx, id)
 }
 
 // AssignTenant sets tenant_id on a new row that does not name one: the

@@ -108,17 +108,7 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.env.Success(w, status, body)
 }
 
-func (ep *Endpoint) responseKeys() []string {
-	if len(ep.Order) == len(ep.Response) {
-		return ep.Order
-	}
-	keys := make([]string, 0, len(ep.Response))
-	for k := range ep.Response {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	return keys
-}
+func (ep *Endpoint) responseKeys() []string { return orderedKeys(ep.Order, ep.Response) }
 
 // bind validates every parameter and builds the operation's variables.
 func (rt *route) bind(r *http.Request) (map[string]any, *window, error) {

@@ -98,16 +98,15 @@ func (m *Mapping) apply(v any) (any, error) {
 	return m.Const, nil
 }
 
-func (m *Mapping) keys() []string {
-	if len(m.Order) == len(m.Object) {
-		return m.Order
+func (m *Mapping) keys() []string { return orderedKeys(m.Order, m.Object) }
+
+// orderedKeys returns a map's keys in declaration order when it is known,
+// sorted otherwise.
+func orderedKeys(order []string, m map[string]*Mapping) []string {
+	if len(order) == len(m) {
+		return order
 	}
-	keys := make([]string, 0, len(m.Object))
-	for k := range m.Object {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	return keys
+	return sortedKeys(m)
 }
 
 // convert applies As and Map to a scalar.

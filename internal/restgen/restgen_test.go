@@ -9,7 +9,6 @@ import (
 	"github.com/meridianplane/meridian/internal/restgen"
 )
 
-
 // load writes an api.yaml and operations into a temporary directory and
 // loads it against the real graph schema.
 func load(t *testing.T, yaml string, ops map[string]string) error {

@@ -39,6 +39,8 @@ func newGraphQL(schema graphql.ExecutableSchema, client *ent.Client, o GraphQLOp
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(noIntrospection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(o.Complexity))
@@ -158,4 +160,25 @@ func (t transactioner) InterceptResponse(ctx context.Context, next graphql.Respo
 		return next(ctx)
 	}
 	return t.Transactioner.InterceptResponse(ctx, next)
+}
+
+// noIntrospection refuses __schema and __type queries with a clear error
+// (gqlgen's own refusal surfaces as an unclassified error).
+type noIntrospection struct{}
+
+func (noIntrospection) ExtensionName() string                   { return "NoIntrospection" }
+func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (noIntrospection) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, nil) {
+		if f.Name == "__schema" || f.Name == "__type" {
+			err := gqlerror.Errorf("introspection is disabled on this server")
+			err.Extensions = map[string]any{"code": "INTROSPECTION_DISABLED"}
+			return err
+		}
+	}
+	return nil
 }

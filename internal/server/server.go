@@ -147,7 +147,7 @@ func (s *Server) routes() http.Handler {
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.Auth.Middleware)
-		r.Handle("/graphql", gql)
+		r.With(rejectLargeBody(s.Config.BodyLimit)).Handle("/graphql", gql)
 		rest.Mount(r, otestack.API(), gql)
 	})
 	r.Handle("/*", web.Handler())
