@@ -3470,7 +3470,10 @@ type Viewer {
   displayName: String!
   role: UserRole!
   tenant: Tenant!
-  """Whether the user has an account in the image registry."""
+  """
+  Whether the user has an account in the image registry. Registry accounts
+  are not modelled yet, so this is false for everyone until they are.
+  """
   hasRepoAccount: Boolean!
 }
 

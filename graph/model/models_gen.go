@@ -74,6 +74,7 @@ type Viewer struct {
 	DisplayName string      `json:"displayName"`
 	Role        user.Role   `json:"role"`
 	Tenant      *ent.Tenant `json:"tenant"`
-	// Whether the user has an account in the image registry.
+	// Whether the user has an account in the image registry. Registry accounts
+	// are not modelled yet, so this is false for everyone until they are.
 	HasRepoAccount bool `json:"hasRepoAccount"`
 }

@@ -321,3 +321,12 @@ func (s *Service) CheckPassword(ctx context.Context, userID int, pw string) (boo
 	}
 	return passwordMatches(u.PasswordHash, pw), nil
 }
+
+// PurgeSessions deletes sessions that ended (expired or revoked) before
+// cutoff; their tokens are long dead. It returns how many it deleted.
+func (s *Service) PurgeSessions(ctx context.Context, cutoff time.Time) (int, error) {
+	return s.db(ctx).Session.Delete().Where(session.Or(
+		session.ExpiresAtLT(cutoff),
+		session.RevokedAtLT(cutoff),
+	)).Exec(policy.System(ctx))
+}

@@ -210,3 +210,17 @@ func jsonNum(v any) string {
 	f, _ := v.(float64)
 	return strconv.FormatFloat(f, 'f', 0, 64)
 }
+
+func TestPurgeSessions(t *testing.T) {
+	e := testenv.Start(t, testenv.Databases()[0])
+	tok := e.AdminToken()
+	old := e.Login("admin", testenv.AdminPassword)
+	e.Do("DELETE", "/v1/authorization", nil, testenv.Auth(old)...)
+	n, err := e.Server.Auth.PurgeSessions(e.Sys(), time.Now().Add(time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want the one revoked session", n, err)
+	}
+	if _, code := me(e, tok); code != "" {
+		t.Fatalf("a live session was purged")
+	}
+}

@@ -164,6 +164,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	go s.purgeSessions(ctx)
 	select {
 	case err := <-errc:
 		return err
@@ -179,4 +180,24 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// purgeSessions deletes long-ended sessions every hour until ctx ends.
+func (s *Server) purgeSessions(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.Auth.PurgeSessions(ctx, time.Now().Add(-24*time.Hour)); err != nil {
+			if ctx.Err() == nil {
+				s.Log.Error("purging sessions", "err", err)
+			}
+		} else if n > 0 {
+			s.Log.Info("purged ended sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
