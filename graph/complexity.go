@@ -8,9 +8,11 @@ import (
 	"github.com/meridianplane/meridian/graph/generated"
 )
 
-// DefaultPageSize is the complexity multiplier of a connection asked for
-// without first or last: such a query may return every row.
-const DefaultPageSize = 100
+// UnboundedPageSize is the complexity multiplier of a connection asked for
+// without first or last. Such a connection returns every row; it is priced
+// as a page of 100, an estimate that keeps common shapes (a list with a
+// nested totalCount) affordable. Clients that fetch big lists should page.
+const UnboundedPageSize = 100
 
 var cursorType = reflect.TypeOf((*entgql.Cursor[int])(nil))
 
@@ -30,7 +32,7 @@ func setComplexity(root *generated.ComplexityRoot) {
 			}
 			f.Set(reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
 				child := int(args[0].Int())
-				n := DefaultPageSize
+				n := UnboundedPageSize
 				if p := args[2]; !p.IsNil() {
 					n = int(p.Elem().Int())
 				} else if p := args[4]; !p.IsNil() {

@@ -77,10 +77,8 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 	if !ok {
 		return false, apierr.BadInput("oldPassword", "does not match the current password")
 	}
-	if err := r.setPassword(ctx, v.UserID, "password", input.Password); err != nil {
-		return false, err
-	}
-	return true, r.auth.RevokeUser(ctx, v.UserID, v.SessionID)
+	ctx = policy.WithVerifiedPassword(ctx, v.UserID)
+	return true, r.auth.SetPassword(ctx, v.UserID, "password", input.Password, v.SessionID)
 }
 
 // ResetPassword is the resolver for the resetPassword field.
@@ -88,10 +86,7 @@ func (r *mutationResolver) ResetPassword(ctx context.Context, id int, password s
 	if _, err := r.db(ctx).User.Get(ctx, id); err != nil {
 		return nil, err // not visible: not found
 	}
-	if err := r.setPassword(ctx, id, "password", password); err != nil {
-		return nil, err
-	}
-	if err := r.auth.RevokeUser(ctx, id, ""); err != nil {
+	if err := r.auth.SetPassword(ctx, id, "password", password, ""); err != nil {
 		return nil, err
 	}
 	return r.db(ctx).User.Get(ctx, id)
@@ -162,11 +157,19 @@ func (r *mutationResolver) AuditBusiness(ctx context.Context, id int, input mode
 	if input.Status == business.StatusPending {
 		return nil, apierr.BadInput("status", "an audit approves or rejects")
 	}
-	upd := r.db(ctx).Business.UpdateOneID(id).SetStatus(input.Status)
+	// Only a pending business changes: two concurrent audits cannot both win.
+	upd := r.db(ctx).Business.Update().Where(business.ID(id), business.StatusEQ(business.StatusPending)).SetStatus(input.Status)
 	if input.Comment != nil {
 		upd.SetComment(*input.Comment)
 	}
-	return upd.Save(ctx)
+	n, err := upd.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, apierr.New(apierr.Conflict, "business %d was audited meanwhile", id)
+	}
+	return r.db(ctx).Business.Get(ctx, id)
 }
 
 // CreateCluster is the resolver for the createCluster field.
@@ -225,11 +228,11 @@ func (r *mutationResolver) AddClusterLabel(ctx context.Context, input model.Clus
 
 // RemoveClusterLabel is the resolver for the removeClusterLabel field.
 func (r *mutationResolver) RemoveClusterLabel(ctx context.Context, input model.ClusterLabelInput) (int, error) {
-	cs, err := r.clustersByName(ctx, "clusterNames", input.ClusterNames)
-	if err != nil {
+	if err := checkLabel("label", input.Label); err != nil {
 		return 0, err
 	}
-	if err := checkLabel("label", input.Label); err != nil {
+	cs, err := r.clustersByName(ctx, "clusterNames", input.ClusterNames)
+	if err != nil {
 		return 0, err
 	}
 	return r.db(ctx).ClusterLabel.Delete().Where(clusterlabel.Name(input.Label), clusterlabel.ClusterIDIn(ids(cs, clusterID)...)).Exec(ctx)
@@ -257,11 +260,11 @@ func (r *mutationResolver) AddNodeLabel(ctx context.Context, input model.NodeLab
 
 // RemoveNodeLabel is the resolver for the removeNodeLabel field.
 func (r *mutationResolver) RemoveNodeLabel(ctx context.Context, input model.NodeLabelInput) (int, error) {
-	ns, err := r.nodesByName(ctx, input.ClusterName, input.NodeNames)
-	if err != nil {
+	if err := checkLabel("label", input.Label); err != nil {
 		return 0, err
 	}
-	if err := checkLabel("label", input.Label); err != nil {
+	ns, err := r.nodesByName(ctx, input.ClusterName, input.NodeNames)
+	if err != nil {
 		return 0, err
 	}
 	return r.db(ctx).NodeLabel.Delete().Where(nodelabel.Name(input.Label), nodelabel.NodeIDIn(ids(ns, nodeID)...)).Exec(ctx)

@@ -68,18 +68,6 @@ func (r *Resolver) createUser(ctx context.Context, in newUser) (*ent.User, error
 	return c.Save(ctx)
 }
 
-// setPassword validates and stores a new password for a user.
-func (r *Resolver) setPassword(ctx context.Context, id int, field, pw string) error {
-	if err := auth.CheckPasswordPolicy(field, pw); err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(pw)
-	if err != nil {
-		return err
-	}
-	return r.db(ctx).User.UpdateOneID(id).SetPasswordHash(hash).Exec(ctx)
-}
-
 // deleteUser deletes a user, their sessions and businesses, and their tenant
 // when nobody else is in it. A tenant that still owns clusters is refused:
 // nothing a user runs is lost with the account.
@@ -109,7 +97,8 @@ func (r *Resolver) deleteUser(ctx context.Context, id int) (int, error) {
 			return 0, apierr.New(apierr.Conflict, "user %q still owns %d cluster(s); delete them first", u.Username, n)
 		}
 	}
-	// The user delete goes first so that privacy rules on it (admin, super-admin) decide.
+	// Privacy decides on the user delete (admin; super-admin for admins); the
+	// transaction undoes the deletes before it if it is refused.
 	if _, err := db.Business.Delete().Where(business.UserID(id)).Exec(ctx); err != nil {
 		return 0, err
 	}

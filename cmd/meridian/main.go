@@ -113,9 +113,6 @@ func serve(args []string) error {
 	log.Info("meridian is serving", "version", version, "db", redact(cfg.DB),
 		"graphql", base+"/graphql", "playground", base+"/playground", "console", base+"/",
 		"otestack", base+"/v1", "openapi", base+"/openapi/otestack.json")
-	if srv.AdminPassword != "" {
-		fmt.Fprintf(os.Stderr, "\n  Sign in as admin with password: %s\n  (shown once; set MERIDIAN_ADMIN_PASSWORD to choose it)\n\n", srv.AdminPassword)
-	}
 	return srv.Run(ctx, ln)
 }
 

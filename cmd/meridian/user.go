@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"text/tabwriter"
-	"time"
 
-	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/user"
 	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/policy"
@@ -54,24 +52,15 @@ func userCmd(args []string) error {
 		}
 		return tw.Flush()
 	case "passwd":
-		pw := os.Getenv("MERIDIAN_NEW_PASSWORD")
-		if err := auth.CheckPasswordPolicy("MERIDIAN_NEW_PASSWORD", pw); err != nil {
-			return err
+		u, err := d.Client.User.Query().Where(user.Username(name)).Only(ctx)
+		if err != nil {
+			return fmt.Errorf("no user %q: %w", name, err)
 		}
-		hash, err := auth.HashPassword(pw)
+		authn, err := auth.New(ctx, d.Client, auth.Options{})
 		if err != nil {
 			return err
 		}
-		n, err := d.Client.User.Update().Where(user.Username(name)).SetPasswordHash(hash).Save(ctx)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return fmt.Errorf("no user %q", name)
-		}
-		// Old tokens die with the old password.
-		if err := d.Client.Session.Update().Where(session.HasUserWith(user.Username(name)), session.RevokedAtIsNil()).
-			SetRevokedAt(time.Now()).Exec(ctx); err != nil {
+		if err := authn.SetPassword(ctx, u.ID, "MERIDIAN_NEW_PASSWORD", os.Getenv("MERIDIAN_NEW_PASSWORD"), ""); err != nil {
 			return err
 		}
 		fmt.Printf("password of %s changed; their tokens are revoked\n", name)

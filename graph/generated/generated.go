@@ -3551,7 +3551,7 @@ extend type Mutation {
   setUserStatus(id: ID!, status: UserStatus!): User!
   """Admin: create an active user with a tenant of their own."""
   createSubUser(input: CreateSubUserInput!): User!
-  """Admin: update a user's name and phone."""
+  """Update a user's name and phone: your own, or (admins) anyone's."""
   updateUser(id: ID!, input: UpdateUserInput!): User!
   """Admin: delete a user, their tenant and everything it owns."""
   deleteUser(id: ID!): ID!

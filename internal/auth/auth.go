@@ -131,7 +131,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*Issued
 	if err := usable(u); err != nil {
 		return nil, err
 	}
-	return s.issue(policy.System(ctx), u)
+	return s.issue(policy.System(ctx), u, time.Time{})
 }
 
 // credentials returns the user whose name and password these are.
@@ -164,14 +164,22 @@ func usable(u *ent.User) error {
 	}
 }
 
-func (s *Service) issue(ctx context.Context, u *ent.User) (*Issued, error) {
+// issue starts a session for u that ends at end (zero: one refresh window
+// from now) and signs its first token.
+func (s *Service) issue(ctx context.Context, u *ent.User, end time.Time) (*Issued, error) {
 	now := s.now()
+	if end.IsZero() {
+		end = now.Add(s.window)
+	}
 	sid := uuid.NewString()
 	if err := s.db(ctx).Session.Create().SetTokenID(sid).SetUserID(u.ID).
-		SetExpiresAt(now.Add(s.window)).Exec(ctx); err != nil {
+		SetExpiresAt(end).Exec(ctx); err != nil {
 		return nil, err
 	}
 	exp := now.Add(s.ttl)
+	if exp.After(end) {
+		exp = end
+	}
 	c := claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    Issuer,
@@ -266,7 +274,8 @@ func viewerOf(u *ent.User, sid string) *viewer.Viewer {
 }
 
 // Refresh exchanges a token, expired or not, for a new one while its session
-// lives (the refresh window); the old session is revoked.
+// lives; the old session is revoked and the new one ends when it would have,
+// so refreshing never outlives the refresh window counted from login.
 func (s *Service) Refresh(ctx context.Context, token string) (*Issued, error) {
 	if token == "" {
 		return nil, apierr.New(apierr.Unauthenticated, "a token is required")
@@ -288,7 +297,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (*Issued, error) {
 	if n == 0 { // refreshed concurrently
 		return nil, apierr.New(apierr.Unauthenticated, "token revoked")
 	}
-	return s.issue(sys, u)
+	return s.issue(sys, u, sess.ExpiresAt)
 }
 
 // Logout revokes the session of the viewer's token.
@@ -311,6 +320,22 @@ func (s *Service) RevokeUser(ctx context.Context, userID int, keep string) error
 		q.Where(session.TokenIDNEQ(keep))
 	}
 	return q.SetRevokedAt(s.now()).Exec(policy.System(ctx))
+}
+
+// SetPassword validates and stores a user's new password and revokes their
+// sessions but keep (a token id, or ""). field names the input for errors.
+func (s *Service) SetPassword(ctx context.Context, userID int, field, pw, keep string) error {
+	if err := CheckPasswordPolicy(field, pw); err != nil {
+		return err
+	}
+	hash, err := HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	if err := s.db(ctx).User.UpdateOneID(userID).SetPasswordHash(hash).Exec(ctx); err != nil {
+		return err
+	}
+	return s.RevokeUser(ctx, userID, keep)
 }
 
 // CheckPassword reports whether pw is the user's password.

@@ -8,47 +8,38 @@ import (
 	"github.com/meridianplane/meridian/internal/viewer"
 )
 
-// parentTenant returns the tenant of the row a new child row hangs from. The
-// lookup runs under the caller's privacy, so a parent the caller cannot see
-// is not found, and a child can never be hung under another tenant's row.
+// parentTenant returns the tenant of the row a new child row hangs from:
+// the target of the mutation's <parent>_id field. The lookup runs under the
+// caller's privacy, so a parent the caller cannot see is not found, and a
+// child can never be hung under another tenant's row.
 func parentTenant(ctx context.Context, m ent.Mutation, parent string) (int, error) {
-	var (
-		id  int
-		set bool
-		get func(context.Context, int) (int, error)
-	)
-	cluster := func(c *ent.Client) func(context.Context, int) (int, error) {
-		return func(ctx context.Context, id int) (int, error) {
-			x, err := c.Cluster.Get(ctx, id)
-			if err != nil {
-				return 0, err
-			}
-			return x.TenantID, nil
-		}
-	}
-	switch mm := m.(type) {
-	case *ent.NodeMutation:
-		id, set = mm.ClusterID()
-		get = cluster(mm.Client())
-	case *ent.ClusterLabelMutation:
-		id, set = mm.ClusterID()
-		get = cluster(mm.Client())
-	case *ent.NodeLabelMutation:
-		id, set = mm.NodeID()
-		get = func(ctx context.Context, id int) (int, error) {
-			x, err := mm.Client().Node.Get(ctx, id)
-			if err != nil {
-				return 0, err
-			}
-			return x.TenantID, nil
-		}
-	default:
-		return 0, fmt.Errorf("policy: no parent %q for %s", parent, m.Type())
-	}
-	if !set {
+	v, ok := m.Field(parent + "_id")
+	if !ok {
 		return 0, nil
 	}
-	return get(ctx, id)
+	id, ok := v.(int)
+	if !ok {
+		return 0, fmt.Errorf("policy: %s.%s_id is %T", m.Type(), parent, v)
+	}
+	c, ok := m.(interface{ Client() *ent.Client })
+	if !ok {
+		return 0, fmt.Errorf("policy: %s has no client", m.Type())
+	}
+	switch parent {
+	case "cluster":
+		x, err := c.Client().Cluster.Get(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		return x.TenantID, nil
+	case "node":
+		x, err := c.Client().Node.Get(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		return x.TenantID, nil
+	}
+	return 0, fmt.Errorf("policy: unknown parent %q of %s", parent, m.Type())
 }
 
 // AssignTenant sets tenant_id on a new row that does not name one: the

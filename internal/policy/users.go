@@ -11,51 +11,75 @@ import (
 	"github.com/meridianplane/meridian/internal/viewer"
 )
 
-// selfEditable are the user fields a non-admin may change on their own row.
-var selfEditable = []string{user.FieldPasswordHash, user.FieldRealName, user.FieldPhone, user.FieldUpdatedAt}
+type verifiedKey struct{}
 
-// UserWrite governs changes to users: admins manage users (only the
-// super-admin grants admin roles or touches a super-admin); anyone else may
-// only edit their own name, phone and password.
+// WithVerifiedPassword marks ctx as carrying proof that the user typed their
+// current password: only then may they set a new one on their own account.
+func WithVerifiedPassword(ctx context.Context, userID int) context.Context {
+	return context.WithValue(ctx, verifiedKey{}, userID)
+}
+
+func passwordVerified(ctx context.Context, userID int) bool {
+	id, ok := ctx.Value(verifiedKey{}).(int)
+	return ok && id == userID
+}
+
+// UserWrite governs changes to users. Anyone may edit their own name and
+// phone, and their own password after proving the current one; nobody
+// changes their own role or status. Admins manage other users; only the
+// super-admin grants admin roles or changes an admin's account.
 func UserWrite() privacy.MutationRule {
 	return privacy.UserMutationRuleFunc(func(ctx context.Context, m *ent.UserMutation) error {
 		v := viewer.FromContext(ctx)
 		if v == nil {
 			return privacy.Denyf("unauthenticated")
 		}
-		if v.IsAdmin() {
-			if r, ok := m.Role(); ok && viewer.Role(r).Rank() >= viewer.RoleAdmin.Rank() && !v.IsSuperAdmin() {
-				return privacy.Denyf("only the super-admin grants admin roles")
-			}
-			if m.Op().Is(ent.OpCreate) || v.IsSuperAdmin() {
-				return privacy.Skip
-			}
-			ids, err := m.IDs(ctx)
-			if err != nil {
-				return err
-			}
-			n, err := m.Client().User.Query().Where(user.IDIn(ids...), user.RoleIn(user.RoleAdmin, user.RoleSuperAdmin)).Count(ctx)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return privacy.Denyf("only the super-admin changes admin accounts")
-			}
-			return privacy.Skip
+		if id, ok := m.ID(); ok && id == v.UserID && m.Op().Is(ent.OpUpdateOne) {
+			return selfUpdate(ctx, m, v)
 		}
-		if !m.Op().Is(ent.OpUpdateOne) {
+		if !v.IsAdmin() {
 			return privacy.Denyf("admin role required")
 		}
-		if id, ok := m.ID(); !ok || id != v.UserID {
-			return privacy.Denyf("users may only change their own account")
+		if r, ok := m.Role(); ok && viewer.Role(r).Rank() >= viewer.RoleAdmin.Rank() && !v.IsSuperAdmin() {
+			return privacy.Denyf("only the super-admin grants admin roles")
 		}
-		for _, f := range m.Fields() {
-			if !slices.Contains(selfEditable, f) {
-				return privacy.Denyf("field %q can only be changed by an admin", f)
-			}
+		if m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		ids, err := m.IDs(ctx)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(ids, v.UserID) {
+			return privacy.Denyf("change your own account one field at a time, not in a bulk change")
+		}
+		if v.IsSuperAdmin() {
+			return privacy.Skip
+		}
+		n, err := m.Client().User.Query().Where(user.IDIn(ids...), user.RoleIn(user.RoleAdmin, user.RoleSuperAdmin)).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return privacy.Denyf("only the super-admin changes admin accounts")
 		}
 		return privacy.Skip
 	})
+}
+
+func selfUpdate(ctx context.Context, m *ent.UserMutation, v *viewer.Viewer) error {
+	for _, f := range m.Fields() {
+		switch f {
+		case user.FieldRealName, user.FieldPhone, user.FieldUpdatedAt:
+		case user.FieldPasswordHash:
+			if !passwordVerified(ctx, v.UserID) {
+				return privacy.Denyf("your own password changes only with the current one (changePassword)")
+			}
+		default:
+			return privacy.Denyf("you cannot change your own %s", f)
+		}
+	}
+	return privacy.Skip
 }
 
 // BusinessAudit lets only admins set a business's status and comment. A new

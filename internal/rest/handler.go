@@ -108,7 +108,7 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.env.Success(w, status, body)
 }
 
-func (ep *Endpoint) responseKeys() []string { return orderedKeys(ep.Order, ep.Response) }
+func (ep *Endpoint) responseKeys() []string { return OrderedKeys(ep.Order, ep.Response) }
 
 // bind validates every parameter and builds the operation's variables.
 func (rt *route) bind(r *http.Request) (map[string]any, *window, error) {
@@ -167,8 +167,10 @@ func (rt *route) graphError(errs gqlerror.List) error {
 	switch e.Code {
 	case apierr.Unauthenticated, apierr.Forbidden, apierr.NotFound, apierr.BadUserInput,
 		apierr.Conflict, apierr.PreconditionFailed, apierr.Internal:
-	case "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "COMPLEXITY_LIMIT_EXCEEDED":
+	case "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "COMPLEXITY_LIMIT_EXCEEDED", "DEPTH_LIMIT_EXCEEDED":
 		e.Code = apierr.BadUserInput
+	case "INTROSPECTION_DISABLED":
+		e.Code = apierr.Forbidden
 	default:
 		e.Code = apierr.Internal
 	}

@@ -26,12 +26,6 @@ func (o *Object) Set(k string, v any) {
 	o.Values[k] = v
 }
 
-// Get returns a key's value.
-func (o *Object) Get(k string) (any, bool) {
-	v, ok := o.Values[k]
-	return v, ok
-}
-
 // MarshalJSON writes the keys in order.
 func (o *Object) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
@@ -98,11 +92,11 @@ func (m *Mapping) apply(v any) (any, error) {
 	return m.Const, nil
 }
 
-func (m *Mapping) keys() []string { return orderedKeys(m.Order, m.Object) }
+func (m *Mapping) keys() []string { return OrderedKeys(m.Order, m.Object) }
 
-// orderedKeys returns a map's keys in declaration order when it is known,
+// OrderedKeys returns a map's keys in declaration order when it is known,
 // sorted otherwise.
-func orderedKeys(order []string, m map[string]*Mapping) []string {
+func OrderedKeys(order []string, m map[string]*Mapping) []string {
 	if len(order) == len(m) {
 		return order
 	}

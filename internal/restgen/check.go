@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2"
@@ -19,14 +20,14 @@ import (
 var pathParamRE = regexp.MustCompile(`\{([A-Za-z0-9_]+)\}`)
 
 // check validates one endpoint and fills its operation text and name.
-func check(dir string, ep *rest.Endpoint, schema *ast.Schema) (*ast.QueryDocument, error) {
+func check(dir, prefix string, ep *rest.Endpoint, schema *ast.Schema) (*ast.QueryDocument, error) {
 	switch ep.Method {
 	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 	default:
 		return nil, fmt.Errorf("unsupported method %q", ep.Method)
 	}
-	if !strings.HasPrefix(ep.Path, "/") {
-		return nil, fmt.Errorf("path must start with /")
+	if !strings.HasPrefix(ep.Path, prefix+"/") {
+		return nil, fmt.Errorf("path must start with the API prefix %s/", prefix)
 	}
 	file := ep.Operation
 	if file == "" {
@@ -132,6 +133,43 @@ func checkParam(p *rest.Param, op *ast.OperationDefinition, schema *ast.Schema) 
 	}
 	if p.In == "path" && !p.Required {
 		return errors.New("a path parameter is required")
+	}
+	switch p.Format {
+	case "", "uuid", "ip":
+	default:
+		return fmt.Errorf("unknown format %q (uuid or ip)", p.Format)
+	}
+	elemType := p.Type
+	if p.Type == "array" {
+		elemType = p.Items
+	}
+	if p.Format != "" && elemType != "string" {
+		return fmt.Errorf("format %s needs a string", p.Format)
+	}
+	if (p.MinLength != nil || p.MaxLength != nil) && elemType != "string" {
+		return errors.New("minLength/maxLength need a string")
+	}
+	if (p.Minimum != nil || p.Maximum != nil) && elemType != "integer" {
+		return errors.New("minimum/maximum need an integer")
+	}
+	if (p.MinItems != nil || p.MaxItems != nil) && p.Type != "array" {
+		return errors.New("minItems/maxItems need an array")
+	}
+	for _, v := range p.Enum {
+		if !literalFits(v, elemType) {
+			return fmt.Errorf("enum value %v is not a %s", v, elemType)
+		}
+	}
+	for k := range p.Map {
+		if !literalFits(k, elemType) {
+			return fmt.Errorf("map key %q is not a %s", k, elemType)
+		}
+	}
+	if p.Default != nil && !literalFits(p.Default, p.Type) {
+		return fmt.Errorf("default %v is not a %s", p.Default, p.Type)
+	}
+	if len(p.Omit) > 0 && elemType != "string" {
+		return errors.New("omit needs a string")
 	}
 	if p.Var == "" {
 		if p.Description == "" {
@@ -270,4 +308,26 @@ func findField(set ast.SelectionSet, name string) *ast.Field {
 		}
 	}
 	return nil
+}
+
+// literalFits reports whether a declared literal (or a map key, as text) is
+// a value of the parameter type.
+func literalFits(v any, typ string) bool {
+	switch typ {
+	case "string":
+		_, ok := v.(string)
+		return ok
+	case "integer":
+		switch t := v.(type) {
+		case int, int64:
+			return true
+		case string:
+			_, err := strconv.ParseInt(t, 10, 64)
+			return err == nil
+		}
+	case "boolean":
+		_, ok := v.(bool)
+		return ok
+	}
+	return false
 }

@@ -39,6 +39,7 @@ func (s *Spec) goSource() ([]byte, error) {
 	fmt.Fprintf(&b, "package %s\n\n", s.Package)
 	fmt.Fprintf(&b, "import (\n\t_ \"embed\"\n\n\t\"github.com/meridianplane/meridian/internal/rest\"\n)\n\n")
 	fmt.Fprintf(&b, "// OpenAPI is the OpenAPI 3 document of the %s API.\n//\n//go:embed openapi.json\nvar OpenAPI []byte\n\n", s.Title)
+	fmt.Fprintf(&b, "// Prefix starts the path of every endpoint.\nconst Prefix = %q\n\n", s.Prefix)
 	fmt.Fprintf(&b, "// Endpoints are the declared routes of the %s API.\n", s.Title)
 	b.WriteString("var Endpoints = ")
 	writeLiteral(&b, reflect.ValueOf(s.Endpoints))

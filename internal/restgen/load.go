@@ -22,13 +22,15 @@ import (
 
 // Spec is one API's declaration file.
 type Spec struct {
-	API         string          `yaml:"api"`
-	Title       string          `yaml:"title"`
-	Version     string          `yaml:"version"`
-	Description string          `yaml:"description"`
-	Package     string          `yaml:"package"`
-	Envelope    EnvelopeSpec    `yaml:"envelope"`
-	Endpoints   []rest.Endpoint `yaml:"endpoints"`
+	API         string `yaml:"api"`
+	Title       string `yaml:"title"`
+	Version     string `yaml:"version"`
+	Description string `yaml:"description"`
+	Package     string `yaml:"package"`
+	// Prefix starts every endpoint's path ("/v1").
+	Prefix    string          `yaml:"prefix"`
+	Envelope  EnvelopeSpec    `yaml:"envelope"`
+	Endpoints []rest.Endpoint `yaml:"endpoints"`
 
 	dir    string
 	schema *ast.Schema
@@ -89,6 +91,9 @@ func Load(dir string, schema *ast.Schema) (*Spec, error) {
 	}
 	s.dir = dir
 	s.schema = schema
+	if !strings.HasPrefix(s.Prefix, "/") || strings.HasSuffix(s.Prefix, "/") {
+		return nil, fmt.Errorf("%s/api.yaml: prefix %q must start and not end with /", dir, s.Prefix)
+	}
 	names := map[string]bool{}
 	routes := map[string]bool{}
 	for i := range s.Endpoints {
@@ -102,7 +107,7 @@ func Load(dir string, schema *ast.Schema) (*Spec, error) {
 			return nil, fmt.Errorf("%s: route %s declared twice", dir, key)
 		}
 		routes[key] = true
-		doc, err := check(dir, ep, schema)
+		doc, err := check(dir, s.Prefix, ep, schema)
 		if err != nil {
 			return nil, fmt.Errorf("%s: endpoint %s (%s): %w", dir, ep.Name, key, err)
 		}

@@ -150,29 +150,31 @@ func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
 
 func paramSchema(p *rest.Param) jsonSchema {
 	s := jsonSchema{"type": p.Type}
+	elem := s // where element constraints go
 	if p.Type == "array" {
-		s["items"] = jsonSchema{"type": p.Items}
+		elem = jsonSchema{"type": p.Items}
+		s["items"] = elem
 	}
 	if p.MinLength != nil {
-		s["minLength"] = *p.MinLength
+		elem["minLength"] = *p.MinLength
 	}
 	if p.MaxLength != nil {
-		s["maxLength"] = *p.MaxLength
+		elem["maxLength"] = *p.MaxLength
 	}
 	if p.Minimum != nil {
-		s["minimum"] = *p.Minimum
+		elem["minimum"] = *p.Minimum
 	}
 	if p.Maximum != nil {
-		s["maximum"] = *p.Maximum
+		elem["maximum"] = *p.Maximum
+	}
+	if p.Format != "" {
+		elem["format"] = p.Format
 	}
 	if p.MinItems != nil {
 		s["minItems"] = *p.MinItems
 	}
 	if p.MaxItems != nil {
 		s["maxItems"] = *p.MaxItems
-	}
-	if p.Format != "" {
-		s["format"] = p.Format
 	}
 	if p.Default != nil {
 		s["default"] = p.Default
@@ -196,11 +198,7 @@ func paramSchema(p *rest.Param) jsonSchema {
 		}
 	}
 	if len(enum) > 0 {
-		if p.Type == "array" {
-			s["items"].(jsonSchema)["enum"] = enum
-		} else {
-			s["enum"] = enum
-		}
+		elem["enum"] = enum
 	}
 	if p.Description != "" {
 		s["description"] = p.Description

@@ -21,15 +21,7 @@ func resolveMapping(m *rest.Mapping, set ast.SelectionSet, schema *ast.Schema) (
 		return nil, errors.New("empty mapping")
 	case m.Object != nil:
 		props := jsonSchema{}
-		keys := m.Order
-		if len(keys) != len(m.Object) {
-			keys = nil
-			for k := range m.Object {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-		}
-		for _, k := range keys {
+		for _, k := range rest.OrderedKeys(m.Order, m.Object) {
 			s, err := resolveMapping(m.Object[k], set, schema)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)

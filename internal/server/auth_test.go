@@ -224,3 +224,85 @@ func TestPurgeSessions(t *testing.T) {
 		t.Fatalf("a live session was purged")
 	}
 }
+
+// TestOwnAccount: users change their own password only with the current one;
+// admins and guests can too; nobody changes their own role or status.
+func TestOwnAccount(t *testing.T) {
+	testenv.Each(t, func(t *testing.T, db testenv.Database) {
+		e := testenv.Start(t, db)
+		for _, role := range []string{"normal", "admin", "guest"} {
+			tok, id := e.NewUser("own-"+role, role)
+			// No shortcut through the admin reset, over either API.
+			r := e.GQL(tok, `mutation($id: ID!) { resetPassword(id: $id, password: "stolen-pw") { id } }`, map[string]any{"id": id})
+			if r.Code() != "FORBIDDEN" {
+				t.Errorf("%s resets own password: %q", role, r.Code())
+			}
+			if res := e.Do("PUT", "/v1/admin/user/"+id+"/password", map[string]any{"password": "stolen-pw"}, testenv.Auth(tok)...); res.Status != 403 {
+				t.Errorf("%s resets own password over REST: %d %s", role, res.Status, res.Raw)
+			}
+			for _, st := range []string{"disabled", "active"} {
+				if r := e.GQL(tok, `mutation($id: ID!, $s: UserStatus!) { setUserStatus(id: $id, status: $s) { id } }`, map[string]any{"id": id, "s": st}); r.Code() != "FORBIDDEN" {
+					t.Errorf("%s sets own status %s: %q", role, st, r.Code())
+				}
+			}
+			// The proper way works.
+			e.GQL(tok, `mutation { changePassword(input: {oldPassword: "password1", password: "password2"}) }`, nil).OK()
+			e.GQL(tok, `mutation($id: ID!) { updateUser(id: $id, input: {realName: "Me"}) { realName } }`, map[string]any{"id": id}).OK()
+			e.Login("own-"+role, "password2")
+		}
+	})
+}
+
+// TestRefreshWindowIsAbsolute: refreshing does not extend the session.
+func TestRefreshWindowIsAbsolute(t *testing.T) {
+	e := testenv.Start(t, testenv.Databases()[0], func(c *config.Config) { c.TokenTTL = time.Hour; c.RefreshWindow = 2 * time.Hour })
+	tok := e.AdminToken()
+	end := func(token string) int64 {
+		return int64(claimsOf(t, token)["exp"].(float64))
+	}
+	first := end(tok)
+	for i := 0; i < 3; i++ {
+		r := e.Do("PUT", "/v1/authorization", nil, testenv.Auth(tok)...)
+		if r.Status != 200 {
+			t.Fatalf("refresh %d: %d", i, r.Status)
+		}
+		tok = r.Body["token"].(string)
+	}
+	sessions, err := e.Client.Session.Query().All(e.Sys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := time.Unix(first, 0).Add(time.Hour + time.Minute)
+	for _, s := range sessions {
+		if s.ExpiresAt.After(limit) {
+			t.Fatalf("a refreshed session ends at %v, after the window from login (%v)", s.ExpiresAt, limit)
+		}
+	}
+}
+
+// TestOddIDs: IDs of hidden types or outside every range are NOT_FOUND.
+func TestOddIDs(t *testing.T) {
+	e := testenv.Start(t, testenv.Databases()[0])
+	tok := e.AdminToken()
+	for _, id := range []string{"21474836481", "25769803777", "99999999999", "0", "-5"} {
+		if r := e.GQL(tok, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}); r.Code() != "NOT_FOUND" {
+			t.Errorf("node(%s): %q %+v", id, r.Code(), r.Errors)
+		}
+	}
+	if r := e.Do("GET", "/v1/business/id/21474836481", nil, testenv.Auth(tok)...); r.Status != 404 {
+		t.Errorf("a session's ID as a business: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestRESTIgnoresAdHocLimits: declared REST operations are trusted; tight
+// GraphQL limits do not break them.
+func TestRESTIgnoresAdHocLimits(t *testing.T) {
+	e := testenv.Start(t, testenv.Databases()[0], func(c *config.Config) { c.Depth = 2; c.Complexity = 5 })
+	r := e.Do("GET", "/v1/cluster?pageSize=1000", nil, testenv.Auth(e.AdminToken())...)
+	if r.Status != 200 {
+		t.Fatalf("REST under tight limits: %d %s", r.Status, r.Raw)
+	}
+	if g := e.GQL(e.AdminToken(), `{ clusters { edges { node { nodes { totalCount } } } } }`, nil); g.Code() == "" {
+		t.Fatalf("ad-hoc GraphQL passed tight limits")
+	}
+}

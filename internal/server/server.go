@@ -105,7 +105,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		return err
 	}
 	if s.AdminPassword != "" {
-		s.Log.Warn("created the super-admin 'admin' with a generated password; it is shown only this once",
+		s.Log.Warn("created the super-admin 'admin' with a generated password, shown only this once (set MERIDIAN_ADMIN_PASSWORD to choose it)",
 			"user", "admin", "password", s.AdminPassword)
 	} else {
 		s.Log.Info("created the super-admin 'admin' with the password from MERIDIAN_ADMIN_PASSWORD")

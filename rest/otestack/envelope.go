@@ -12,7 +12,7 @@ import (
 
 // API returns the OTE-Stack API for rest.Mount.
 func API() rest.API {
-	return rest.API{Name: "otestack", Prefix: "/v1", Endpoints: Endpoints, Envelope: Envelope{}}
+	return rest.API{Name: "otestack", Prefix: Prefix, Endpoints: Endpoints, Envelope: Envelope{}}
 }
 
 // Envelope writes {"code": <status>, "message": ..., <response keys>}; the

@@ -25,7 +25,7 @@ type world struct {
 	aliceID, bobID    string
 	business, bobBiz  string // alice's and bob's business IDs
 	pendingID         string // a self-registered user awaiting audit
-	spare             string // an admin token for the logout example
+	spare, spare2     string // admin tokens for the logout examples
 }
 
 func setup(t *testing.T, db testenv.Database) *world {
@@ -44,6 +44,7 @@ func setup(t *testing.T, db testenv.Database) *world {
 	w.business = e.GQL(w.alice, `mutation { createBusiness(input: {name: "name", introduce: "intrduce", objective: "objective", scale: "scale"}) { id } }`, nil).OK().Str("createBusiness.id")
 	w.bobBiz = e.GQL(w.bob, `mutation { createBusiness(input: {name: "bobs"}) { id } }`, nil).OK().Str("createBusiness.id")
 	w.spare = e.Login("admin", testenv.AdminPassword)
+	w.spare2 = e.Login("admin", testenv.AdminPassword)
 	w.pendingID = e.GQL("", `mutation { register(input: {username: "u9", password: "xxX@1234"}) { id } }`, nil).OK().Str("register.id")
 	return w
 }
@@ -91,6 +92,7 @@ func (w *world) examples() map[string]call {
 		"deleteNodeLabel":    {"DELETE", "/v1/node/label", map[string]any{"nodeLabel": "label1", "clusterName": "GuangZhou", "nodeName": []string{"GZ1"}, "deleteDeploy": true}, w.alice},
 		"listNodeLabels":     {"GET", "/v1/node/label?clusterName=GuangZhou", nil, w.alice},
 		"logout":             {"DELETE", "/v1/authorization", nil, w.spare},
+		"logoutAlias":        {"DELETE", "/v1/authorizations", nil, w.spare2},
 	}
 }
 
@@ -98,7 +100,7 @@ func (w *world) examples() map[string]call {
 var order = []string{"login", "createUser", "authorizationInfo", "listUsers", "auditUser", "createSubUser", "resetPassword",
 	"deleteUser", "createBusiness", "listBusiness", "getBusiness", "auditBusiness", "listClusters", "addClusterLabel",
 	"getClusterLabels", "listClusterLabels", "deleteClusterLabel", "addNodeLabel", "listNodeLabels", "deleteNodeLabel",
-	"listNodes", "updatePassword", "refreshToken", "logout"}
+	"listNodes", "updatePassword", "refreshToken", "logout", "logoutAlias"}
 
 // TestDocumentExamples walks every declared endpoint once with the
 // document's example request and checks the envelope.

@@ -13,6 +13,9 @@ import (
 //go:embed openapi.json
 var OpenAPI []byte
 
+// Prefix starts the path of every endpoint.
+const Prefix = "/v1"
+
 // Endpoints are the declared routes of the OTE-Stack open API v1 API.
 var Endpoints = []rest.Endpoint{
 	rest.Endpoint{
@@ -88,6 +91,19 @@ var Endpoints = []rest.Endpoint{
 		Summary: "Logout",
 		Method:  "DELETE",
 		Path:    "/v1/authorization",
+		Operation: `mutation Logout {
+  logout
+}
+`,
+		OperationName: "Logout",
+		Response:      map[string]*rest.Mapping{},
+	},
+	rest.Endpoint{
+		Name:        "logoutAlias",
+		Summary:     "Logout",
+		Description: "The document's own example spells the logout path /v1/authorizations; both are served.",
+		Method:      "DELETE",
+		Path:        "/v1/authorizations",
 		Operation: `mutation Logout {
   logout
 }
@@ -1040,7 +1056,10 @@ var Endpoints = []rest.Endpoint{
 				Type:        "string",
 				MaxLength:   ptr(int(63)),
 				Description: "Only the nodes of this cluster.",
-				Var:         "where.hasClusterWith[].name",
+				Omit: []string{
+					"",
+				},
+				Var: "where.hasClusterWith[].name",
 				Also: []string{
 					"readyWhere.hasClusterWith[].name",
 				},
