@@ -15,15 +15,22 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/meridianplane/meridian/ent/application"
+	"github.com/meridianplane/meridian/ent/applicationversion"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/deploymentrevision"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/setting"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
+	"github.com/meridianplane/meridian/ent/workload"
 )
 
 // Client is the client that holds all ent builders.
@@ -31,16 +38,28 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// Application is the client for interacting with the Application builders.
+	Application *ApplicationClient
+	// ApplicationVersion is the client for interacting with the ApplicationVersion builders.
+	ApplicationVersion *ApplicationVersionClient
 	// Business is the client for interacting with the Business builders.
 	Business *BusinessClient
 	// Cluster is the client for interacting with the Cluster builders.
 	Cluster *ClusterClient
 	// ClusterLabel is the client for interacting with the ClusterLabel builders.
 	ClusterLabel *ClusterLabelClient
+	// ContainerManager is the client for interacting with the ContainerManager builders.
+	ContainerManager *ContainerManagerClient
+	// Deployment is the client for interacting with the Deployment builders.
+	Deployment *DeploymentClient
+	// DeploymentRevision is the client for interacting with the DeploymentRevision builders.
+	DeploymentRevision *DeploymentRevisionClient
 	// Node is the client for interacting with the Node builders.
 	Node *NodeClient
 	// NodeLabel is the client for interacting with the NodeLabel builders.
 	NodeLabel *NodeLabelClient
+	// Operation is the client for interacting with the Operation builders.
+	Operation *OperationClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
@@ -49,6 +68,8 @@ type Client struct {
 	Tenant *TenantClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// Workload is the client for interacting with the Workload builders.
+	Workload *WorkloadClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -60,15 +81,22 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.Application = NewApplicationClient(c.config)
+	c.ApplicationVersion = NewApplicationVersionClient(c.config)
 	c.Business = NewBusinessClient(c.config)
 	c.Cluster = NewClusterClient(c.config)
 	c.ClusterLabel = NewClusterLabelClient(c.config)
+	c.ContainerManager = NewContainerManagerClient(c.config)
+	c.Deployment = NewDeploymentClient(c.config)
+	c.DeploymentRevision = NewDeploymentRevisionClient(c.config)
 	c.Node = NewNodeClient(c.config)
 	c.NodeLabel = NewNodeLabelClient(c.config)
+	c.Operation = NewOperationClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Setting = NewSettingClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.Workload = NewWorkloadClient(c.config)
 }
 
 type (
@@ -159,17 +187,24 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:          ctx,
-		config:       cfg,
-		Business:     NewBusinessClient(cfg),
-		Cluster:      NewClusterClient(cfg),
-		ClusterLabel: NewClusterLabelClient(cfg),
-		Node:         NewNodeClient(cfg),
-		NodeLabel:    NewNodeLabelClient(cfg),
-		Session:      NewSessionClient(cfg),
-		Setting:      NewSettingClient(cfg),
-		Tenant:       NewTenantClient(cfg),
-		User:         NewUserClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		Application:        NewApplicationClient(cfg),
+		ApplicationVersion: NewApplicationVersionClient(cfg),
+		Business:           NewBusinessClient(cfg),
+		Cluster:            NewClusterClient(cfg),
+		ClusterLabel:       NewClusterLabelClient(cfg),
+		ContainerManager:   NewContainerManagerClient(cfg),
+		Deployment:         NewDeploymentClient(cfg),
+		DeploymentRevision: NewDeploymentRevisionClient(cfg),
+		Node:               NewNodeClient(cfg),
+		NodeLabel:          NewNodeLabelClient(cfg),
+		Operation:          NewOperationClient(cfg),
+		Session:            NewSessionClient(cfg),
+		Setting:            NewSettingClient(cfg),
+		Tenant:             NewTenantClient(cfg),
+		User:               NewUserClient(cfg),
+		Workload:           NewWorkloadClient(cfg),
 	}, nil
 }
 
@@ -187,24 +222,31 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:          ctx,
-		config:       cfg,
-		Business:     NewBusinessClient(cfg),
-		Cluster:      NewClusterClient(cfg),
-		ClusterLabel: NewClusterLabelClient(cfg),
-		Node:         NewNodeClient(cfg),
-		NodeLabel:    NewNodeLabelClient(cfg),
-		Session:      NewSessionClient(cfg),
-		Setting:      NewSettingClient(cfg),
-		Tenant:       NewTenantClient(cfg),
-		User:         NewUserClient(cfg),
+		ctx:                ctx,
+		config:             cfg,
+		Application:        NewApplicationClient(cfg),
+		ApplicationVersion: NewApplicationVersionClient(cfg),
+		Business:           NewBusinessClient(cfg),
+		Cluster:            NewClusterClient(cfg),
+		ClusterLabel:       NewClusterLabelClient(cfg),
+		ContainerManager:   NewContainerManagerClient(cfg),
+		Deployment:         NewDeploymentClient(cfg),
+		DeploymentRevision: NewDeploymentRevisionClient(cfg),
+		Node:               NewNodeClient(cfg),
+		NodeLabel:          NewNodeLabelClient(cfg),
+		Operation:          NewOperationClient(cfg),
+		Session:            NewSessionClient(cfg),
+		Setting:            NewSettingClient(cfg),
+		Tenant:             NewTenantClient(cfg),
+		User:               NewUserClient(cfg),
+		Workload:           NewWorkloadClient(cfg),
 	}, nil
 }
 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		Business.
+//		Application.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -227,8 +269,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Business, c.Cluster, c.ClusterLabel, c.Node, c.NodeLabel, c.Session,
-		c.Setting, c.Tenant, c.User,
+		c.Application, c.ApplicationVersion, c.Business, c.Cluster, c.ClusterLabel,
+		c.ContainerManager, c.Deployment, c.DeploymentRevision, c.Node, c.NodeLabel,
+		c.Operation, c.Session, c.Setting, c.Tenant, c.User, c.Workload,
 	} {
 		n.Use(hooks...)
 	}
@@ -238,8 +281,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Business, c.Cluster, c.ClusterLabel, c.Node, c.NodeLabel, c.Session,
-		c.Setting, c.Tenant, c.User,
+		c.Application, c.ApplicationVersion, c.Business, c.Cluster, c.ClusterLabel,
+		c.ContainerManager, c.Deployment, c.DeploymentRevision, c.Node, c.NodeLabel,
+		c.Operation, c.Session, c.Setting, c.Tenant, c.User, c.Workload,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -248,16 +292,28 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *ApplicationMutation:
+		return c.Application.mutate(ctx, m)
+	case *ApplicationVersionMutation:
+		return c.ApplicationVersion.mutate(ctx, m)
 	case *BusinessMutation:
 		return c.Business.mutate(ctx, m)
 	case *ClusterMutation:
 		return c.Cluster.mutate(ctx, m)
 	case *ClusterLabelMutation:
 		return c.ClusterLabel.mutate(ctx, m)
+	case *ContainerManagerMutation:
+		return c.ContainerManager.mutate(ctx, m)
+	case *DeploymentMutation:
+		return c.Deployment.mutate(ctx, m)
+	case *DeploymentRevisionMutation:
+		return c.DeploymentRevision.mutate(ctx, m)
 	case *NodeMutation:
 		return c.Node.mutate(ctx, m)
 	case *NodeLabelMutation:
 		return c.NodeLabel.mutate(ctx, m)
+	case *OperationMutation:
+		return c.Operation.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *SettingMutation:
@@ -266,8 +322,358 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Tenant.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *WorkloadMutation:
+		return c.Workload.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// ApplicationClient is a client for the Application schema.
+type ApplicationClient struct {
+	config
+}
+
+// NewApplicationClient returns a client for the Application from the given config.
+func NewApplicationClient(c config) *ApplicationClient {
+	return &ApplicationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `application.Hooks(f(g(h())))`.
+func (c *ApplicationClient) Use(hooks ...Hook) {
+	c.hooks.Application = append(c.hooks.Application, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `application.Intercept(f(g(h())))`.
+func (c *ApplicationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Application = append(c.inters.Application, interceptors...)
+}
+
+// Create returns a builder for creating a Application entity.
+func (c *ApplicationClient) Create() *ApplicationCreate {
+	mutation := newApplicationMutation(c.config, OpCreate)
+	return &ApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Application entities.
+func (c *ApplicationClient) CreateBulk(builders ...*ApplicationCreate) *ApplicationCreateBulk {
+	return &ApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ApplicationClient) MapCreateBulk(slice any, setFunc func(*ApplicationCreate, int)) *ApplicationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ApplicationCreateBulk{err: fmt.Errorf("calling to ApplicationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ApplicationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Application.
+func (c *ApplicationClient) Update() *ApplicationUpdate {
+	mutation := newApplicationMutation(c.config, OpUpdate)
+	return &ApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ApplicationClient) UpdateOne(_m *Application) *ApplicationUpdateOne {
+	mutation := newApplicationMutation(c.config, OpUpdateOne, withApplication(_m))
+	return &ApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ApplicationClient) UpdateOneID(id int) *ApplicationUpdateOne {
+	mutation := newApplicationMutation(c.config, OpUpdateOne, withApplicationID(id))
+	return &ApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Application.
+func (c *ApplicationClient) Delete() *ApplicationDelete {
+	mutation := newApplicationMutation(c.config, OpDelete)
+	return &ApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ApplicationClient) DeleteOne(_m *Application) *ApplicationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ApplicationClient) DeleteOneID(id int) *ApplicationDeleteOne {
+	builder := c.Delete().Where(application.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ApplicationDeleteOne{builder}
+}
+
+// Query returns a query builder for Application.
+func (c *ApplicationClient) Query() *ApplicationQuery {
+	return &ApplicationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeApplication},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Application entity by its id.
+func (c *ApplicationClient) Get(ctx context.Context, id int) (*Application, error) {
+	return c.Query().Where(application.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ApplicationClient) GetX(ctx context.Context, id int) *Application {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Application.
+func (c *ApplicationClient) QueryTenant(_m *Application) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, application.TenantTable, application.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVersions queries the versions edge of a Application.
+func (c *ApplicationClient) QueryVersions(_m *Application) *ApplicationVersionQuery {
+	query := (&ApplicationVersionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(applicationversion.Table, applicationversion.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.VersionsTable, application.VersionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeployments queries the deployments edge of a Application.
+func (c *ApplicationClient) QueryDeployments(_m *Application) *DeploymentQuery {
+	query := (&DeploymentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(application.Table, application.FieldID, id),
+			sqlgraph.To(deployment.Table, deployment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, application.DeploymentsTable, application.DeploymentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ApplicationClient) Hooks() []Hook {
+	hooks := c.hooks.Application
+	return append(hooks[:len(hooks):len(hooks)], application.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ApplicationClient) Interceptors() []Interceptor {
+	return c.inters.Application
+}
+
+func (c *ApplicationClient) mutate(ctx context.Context, m *ApplicationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Application mutation op: %q", m.Op())
+	}
+}
+
+// ApplicationVersionClient is a client for the ApplicationVersion schema.
+type ApplicationVersionClient struct {
+	config
+}
+
+// NewApplicationVersionClient returns a client for the ApplicationVersion from the given config.
+func NewApplicationVersionClient(c config) *ApplicationVersionClient {
+	return &ApplicationVersionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `applicationversion.Hooks(f(g(h())))`.
+func (c *ApplicationVersionClient) Use(hooks ...Hook) {
+	c.hooks.ApplicationVersion = append(c.hooks.ApplicationVersion, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `applicationversion.Intercept(f(g(h())))`.
+func (c *ApplicationVersionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ApplicationVersion = append(c.inters.ApplicationVersion, interceptors...)
+}
+
+// Create returns a builder for creating a ApplicationVersion entity.
+func (c *ApplicationVersionClient) Create() *ApplicationVersionCreate {
+	mutation := newApplicationVersionMutation(c.config, OpCreate)
+	return &ApplicationVersionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ApplicationVersion entities.
+func (c *ApplicationVersionClient) CreateBulk(builders ...*ApplicationVersionCreate) *ApplicationVersionCreateBulk {
+	return &ApplicationVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ApplicationVersionClient) MapCreateBulk(slice any, setFunc func(*ApplicationVersionCreate, int)) *ApplicationVersionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ApplicationVersionCreateBulk{err: fmt.Errorf("calling to ApplicationVersionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ApplicationVersionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ApplicationVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ApplicationVersion.
+func (c *ApplicationVersionClient) Update() *ApplicationVersionUpdate {
+	mutation := newApplicationVersionMutation(c.config, OpUpdate)
+	return &ApplicationVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ApplicationVersionClient) UpdateOne(_m *ApplicationVersion) *ApplicationVersionUpdateOne {
+	mutation := newApplicationVersionMutation(c.config, OpUpdateOne, withApplicationVersion(_m))
+	return &ApplicationVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ApplicationVersionClient) UpdateOneID(id int) *ApplicationVersionUpdateOne {
+	mutation := newApplicationVersionMutation(c.config, OpUpdateOne, withApplicationVersionID(id))
+	return &ApplicationVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ApplicationVersion.
+func (c *ApplicationVersionClient) Delete() *ApplicationVersionDelete {
+	mutation := newApplicationVersionMutation(c.config, OpDelete)
+	return &ApplicationVersionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ApplicationVersionClient) DeleteOne(_m *ApplicationVersion) *ApplicationVersionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ApplicationVersionClient) DeleteOneID(id int) *ApplicationVersionDeleteOne {
+	builder := c.Delete().Where(applicationversion.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ApplicationVersionDeleteOne{builder}
+}
+
+// Query returns a query builder for ApplicationVersion.
+func (c *ApplicationVersionClient) Query() *ApplicationVersionQuery {
+	return &ApplicationVersionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeApplicationVersion},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ApplicationVersion entity by its id.
+func (c *ApplicationVersionClient) Get(ctx context.Context, id int) (*ApplicationVersion, error) {
+	return c.Query().Where(applicationversion.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ApplicationVersionClient) GetX(ctx context.Context, id int) *ApplicationVersion {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a ApplicationVersion.
+func (c *ApplicationVersionClient) QueryTenant(_m *ApplicationVersion) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(applicationversion.Table, applicationversion.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, applicationversion.TenantTable, applicationversion.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApplication queries the application edge of a ApplicationVersion.
+func (c *ApplicationVersionClient) QueryApplication(_m *ApplicationVersion) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(applicationversion.Table, applicationversion.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, applicationversion.ApplicationTable, applicationversion.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ApplicationVersionClient) Hooks() []Hook {
+	hooks := c.hooks.ApplicationVersion
+	return append(hooks[:len(hooks):len(hooks)], applicationversion.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ApplicationVersionClient) Interceptors() []Interceptor {
+	return c.inters.ApplicationVersion
+}
+
+func (c *ApplicationVersionClient) mutate(ctx context.Context, m *ApplicationVersionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ApplicationVersionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ApplicationVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ApplicationVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ApplicationVersionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ApplicationVersion mutation op: %q", m.Op())
 	}
 }
 
@@ -593,6 +999,38 @@ func (c *ClusterClient) QueryLabels(_m *Cluster) *ClusterLabelQuery {
 	return query
 }
 
+// QueryContainerManager queries the container_manager edge of a Cluster.
+func (c *ClusterClient) QueryContainerManager(_m *Cluster) *ContainerManagerQuery {
+	query := (&ContainerManagerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cluster.Table, cluster.FieldID, id),
+			sqlgraph.To(containermanager.Table, containermanager.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, cluster.ContainerManagerTable, cluster.ContainerManagerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeployments queries the deployments edge of a Cluster.
+func (c *ClusterClient) QueryDeployments(_m *Cluster) *DeploymentQuery {
+	query := (&DeploymentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cluster.Table, cluster.FieldID, id),
+			sqlgraph.To(deployment.Table, deployment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, cluster.DeploymentsTable, cluster.DeploymentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ClusterClient) Hooks() []Hook {
 	hooks := c.hooks.Cluster
@@ -782,6 +1220,648 @@ func (c *ClusterLabelClient) mutate(ctx context.Context, m *ClusterLabelMutation
 		return (&ClusterLabelDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ClusterLabel mutation op: %q", m.Op())
+	}
+}
+
+// ContainerManagerClient is a client for the ContainerManager schema.
+type ContainerManagerClient struct {
+	config
+}
+
+// NewContainerManagerClient returns a client for the ContainerManager from the given config.
+func NewContainerManagerClient(c config) *ContainerManagerClient {
+	return &ContainerManagerClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `containermanager.Hooks(f(g(h())))`.
+func (c *ContainerManagerClient) Use(hooks ...Hook) {
+	c.hooks.ContainerManager = append(c.hooks.ContainerManager, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `containermanager.Intercept(f(g(h())))`.
+func (c *ContainerManagerClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ContainerManager = append(c.inters.ContainerManager, interceptors...)
+}
+
+// Create returns a builder for creating a ContainerManager entity.
+func (c *ContainerManagerClient) Create() *ContainerManagerCreate {
+	mutation := newContainerManagerMutation(c.config, OpCreate)
+	return &ContainerManagerCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ContainerManager entities.
+func (c *ContainerManagerClient) CreateBulk(builders ...*ContainerManagerCreate) *ContainerManagerCreateBulk {
+	return &ContainerManagerCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ContainerManagerClient) MapCreateBulk(slice any, setFunc func(*ContainerManagerCreate, int)) *ContainerManagerCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ContainerManagerCreateBulk{err: fmt.Errorf("calling to ContainerManagerClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ContainerManagerCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ContainerManagerCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ContainerManager.
+func (c *ContainerManagerClient) Update() *ContainerManagerUpdate {
+	mutation := newContainerManagerMutation(c.config, OpUpdate)
+	return &ContainerManagerUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ContainerManagerClient) UpdateOne(_m *ContainerManager) *ContainerManagerUpdateOne {
+	mutation := newContainerManagerMutation(c.config, OpUpdateOne, withContainerManager(_m))
+	return &ContainerManagerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ContainerManagerClient) UpdateOneID(id int) *ContainerManagerUpdateOne {
+	mutation := newContainerManagerMutation(c.config, OpUpdateOne, withContainerManagerID(id))
+	return &ContainerManagerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ContainerManager.
+func (c *ContainerManagerClient) Delete() *ContainerManagerDelete {
+	mutation := newContainerManagerMutation(c.config, OpDelete)
+	return &ContainerManagerDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ContainerManagerClient) DeleteOne(_m *ContainerManager) *ContainerManagerDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ContainerManagerClient) DeleteOneID(id int) *ContainerManagerDeleteOne {
+	builder := c.Delete().Where(containermanager.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ContainerManagerDeleteOne{builder}
+}
+
+// Query returns a query builder for ContainerManager.
+func (c *ContainerManagerClient) Query() *ContainerManagerQuery {
+	return &ContainerManagerQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeContainerManager},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ContainerManager entity by its id.
+func (c *ContainerManagerClient) Get(ctx context.Context, id int) (*ContainerManager, error) {
+	return c.Query().Where(containermanager.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ContainerManagerClient) GetX(ctx context.Context, id int) *ContainerManager {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a ContainerManager.
+func (c *ContainerManagerClient) QueryTenant(_m *ContainerManager) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(containermanager.Table, containermanager.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, containermanager.TenantTable, containermanager.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryClusters queries the clusters edge of a ContainerManager.
+func (c *ContainerManagerClient) QueryClusters(_m *ContainerManager) *ClusterQuery {
+	query := (&ClusterClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(containermanager.Table, containermanager.FieldID, id),
+			sqlgraph.To(cluster.Table, cluster.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, containermanager.ClustersTable, containermanager.ClustersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ContainerManagerClient) Hooks() []Hook {
+	hooks := c.hooks.ContainerManager
+	return append(hooks[:len(hooks):len(hooks)], containermanager.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ContainerManagerClient) Interceptors() []Interceptor {
+	return c.inters.ContainerManager
+}
+
+func (c *ContainerManagerClient) mutate(ctx context.Context, m *ContainerManagerMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ContainerManagerCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ContainerManagerUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ContainerManagerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ContainerManagerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ContainerManager mutation op: %q", m.Op())
+	}
+}
+
+// DeploymentClient is a client for the Deployment schema.
+type DeploymentClient struct {
+	config
+}
+
+// NewDeploymentClient returns a client for the Deployment from the given config.
+func NewDeploymentClient(c config) *DeploymentClient {
+	return &DeploymentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `deployment.Hooks(f(g(h())))`.
+func (c *DeploymentClient) Use(hooks ...Hook) {
+	c.hooks.Deployment = append(c.hooks.Deployment, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `deployment.Intercept(f(g(h())))`.
+func (c *DeploymentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Deployment = append(c.inters.Deployment, interceptors...)
+}
+
+// Create returns a builder for creating a Deployment entity.
+func (c *DeploymentClient) Create() *DeploymentCreate {
+	mutation := newDeploymentMutation(c.config, OpCreate)
+	return &DeploymentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Deployment entities.
+func (c *DeploymentClient) CreateBulk(builders ...*DeploymentCreate) *DeploymentCreateBulk {
+	return &DeploymentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DeploymentClient) MapCreateBulk(slice any, setFunc func(*DeploymentCreate, int)) *DeploymentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DeploymentCreateBulk{err: fmt.Errorf("calling to DeploymentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DeploymentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DeploymentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Deployment.
+func (c *DeploymentClient) Update() *DeploymentUpdate {
+	mutation := newDeploymentMutation(c.config, OpUpdate)
+	return &DeploymentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DeploymentClient) UpdateOne(_m *Deployment) *DeploymentUpdateOne {
+	mutation := newDeploymentMutation(c.config, OpUpdateOne, withDeployment(_m))
+	return &DeploymentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DeploymentClient) UpdateOneID(id int) *DeploymentUpdateOne {
+	mutation := newDeploymentMutation(c.config, OpUpdateOne, withDeploymentID(id))
+	return &DeploymentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Deployment.
+func (c *DeploymentClient) Delete() *DeploymentDelete {
+	mutation := newDeploymentMutation(c.config, OpDelete)
+	return &DeploymentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DeploymentClient) DeleteOne(_m *Deployment) *DeploymentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DeploymentClient) DeleteOneID(id int) *DeploymentDeleteOne {
+	builder := c.Delete().Where(deployment.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DeploymentDeleteOne{builder}
+}
+
+// Query returns a query builder for Deployment.
+func (c *DeploymentClient) Query() *DeploymentQuery {
+	return &DeploymentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDeployment},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Deployment entity by its id.
+func (c *DeploymentClient) Get(ctx context.Context, id int) (*Deployment, error) {
+	return c.Query().Where(deployment.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DeploymentClient) GetX(ctx context.Context, id int) *Deployment {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Deployment.
+func (c *DeploymentClient) QueryTenant(_m *Deployment) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, deployment.TenantTable, deployment.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApplication queries the application edge of a Deployment.
+func (c *DeploymentClient) QueryApplication(_m *Deployment) *ApplicationQuery {
+	query := (&ApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, id),
+			sqlgraph.To(application.Table, application.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, deployment.ApplicationTable, deployment.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVersion queries the version edge of a Deployment.
+func (c *DeploymentClient) QueryVersion(_m *Deployment) *ApplicationVersionQuery {
+	query := (&ApplicationVersionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, id),
+			sqlgraph.To(applicationversion.Table, applicationversion.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, deployment.VersionTable, deployment.VersionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCluster queries the cluster edge of a Deployment.
+func (c *DeploymentClient) QueryCluster(_m *Deployment) *ClusterQuery {
+	query := (&ClusterClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, id),
+			sqlgraph.To(cluster.Table, cluster.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, deployment.ClusterTable, deployment.ClusterColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryNode queries the node edge of a Deployment.
+func (c *DeploymentClient) QueryNode(_m *Deployment) *NodeQuery {
+	query := (&NodeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, id),
+			sqlgraph.To(node.Table, node.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, deployment.NodeTable, deployment.NodeColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRevisions queries the revisions edge of a Deployment.
+func (c *DeploymentClient) QueryRevisions(_m *Deployment) *DeploymentRevisionQuery {
+	query := (&DeploymentRevisionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, id),
+			sqlgraph.To(deploymentrevision.Table, deploymentrevision.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, deployment.RevisionsTable, deployment.RevisionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryWorkloads queries the workloads edge of a Deployment.
+func (c *DeploymentClient) QueryWorkloads(_m *Deployment) *WorkloadQuery {
+	query := (&WorkloadClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, id),
+			sqlgraph.To(workload.Table, workload.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, deployment.WorkloadsTable, deployment.WorkloadsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryOperations queries the operations edge of a Deployment.
+func (c *DeploymentClient) QueryOperations(_m *Deployment) *OperationQuery {
+	query := (&OperationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deployment.Table, deployment.FieldID, id),
+			sqlgraph.To(operation.Table, operation.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, deployment.OperationsTable, deployment.OperationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DeploymentClient) Hooks() []Hook {
+	hooks := c.hooks.Deployment
+	return append(hooks[:len(hooks):len(hooks)], deployment.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DeploymentClient) Interceptors() []Interceptor {
+	return c.inters.Deployment
+}
+
+func (c *DeploymentClient) mutate(ctx context.Context, m *DeploymentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DeploymentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DeploymentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DeploymentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DeploymentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Deployment mutation op: %q", m.Op())
+	}
+}
+
+// DeploymentRevisionClient is a client for the DeploymentRevision schema.
+type DeploymentRevisionClient struct {
+	config
+}
+
+// NewDeploymentRevisionClient returns a client for the DeploymentRevision from the given config.
+func NewDeploymentRevisionClient(c config) *DeploymentRevisionClient {
+	return &DeploymentRevisionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `deploymentrevision.Hooks(f(g(h())))`.
+func (c *DeploymentRevisionClient) Use(hooks ...Hook) {
+	c.hooks.DeploymentRevision = append(c.hooks.DeploymentRevision, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `deploymentrevision.Intercept(f(g(h())))`.
+func (c *DeploymentRevisionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DeploymentRevision = append(c.inters.DeploymentRevision, interceptors...)
+}
+
+// Create returns a builder for creating a DeploymentRevision entity.
+func (c *DeploymentRevisionClient) Create() *DeploymentRevisionCreate {
+	mutation := newDeploymentRevisionMutation(c.config, OpCreate)
+	return &DeploymentRevisionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DeploymentRevision entities.
+func (c *DeploymentRevisionClient) CreateBulk(builders ...*DeploymentRevisionCreate) *DeploymentRevisionCreateBulk {
+	return &DeploymentRevisionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DeploymentRevisionClient) MapCreateBulk(slice any, setFunc func(*DeploymentRevisionCreate, int)) *DeploymentRevisionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DeploymentRevisionCreateBulk{err: fmt.Errorf("calling to DeploymentRevisionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DeploymentRevisionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DeploymentRevisionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DeploymentRevision.
+func (c *DeploymentRevisionClient) Update() *DeploymentRevisionUpdate {
+	mutation := newDeploymentRevisionMutation(c.config, OpUpdate)
+	return &DeploymentRevisionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DeploymentRevisionClient) UpdateOne(_m *DeploymentRevision) *DeploymentRevisionUpdateOne {
+	mutation := newDeploymentRevisionMutation(c.config, OpUpdateOne, withDeploymentRevision(_m))
+	return &DeploymentRevisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DeploymentRevisionClient) UpdateOneID(id int) *DeploymentRevisionUpdateOne {
+	mutation := newDeploymentRevisionMutation(c.config, OpUpdateOne, withDeploymentRevisionID(id))
+	return &DeploymentRevisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DeploymentRevision.
+func (c *DeploymentRevisionClient) Delete() *DeploymentRevisionDelete {
+	mutation := newDeploymentRevisionMutation(c.config, OpDelete)
+	return &DeploymentRevisionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DeploymentRevisionClient) DeleteOne(_m *DeploymentRevision) *DeploymentRevisionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DeploymentRevisionClient) DeleteOneID(id int) *DeploymentRevisionDeleteOne {
+	builder := c.Delete().Where(deploymentrevision.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DeploymentRevisionDeleteOne{builder}
+}
+
+// Query returns a query builder for DeploymentRevision.
+func (c *DeploymentRevisionClient) Query() *DeploymentRevisionQuery {
+	return &DeploymentRevisionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDeploymentRevision},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DeploymentRevision entity by its id.
+func (c *DeploymentRevisionClient) Get(ctx context.Context, id int) (*DeploymentRevision, error) {
+	return c.Query().Where(deploymentrevision.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DeploymentRevisionClient) GetX(ctx context.Context, id int) *DeploymentRevision {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a DeploymentRevision.
+func (c *DeploymentRevisionClient) QueryTenant(_m *DeploymentRevision) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deploymentrevision.Table, deploymentrevision.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, deploymentrevision.TenantTable, deploymentrevision.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeployment queries the deployment edge of a DeploymentRevision.
+func (c *DeploymentRevisionClient) QueryDeployment(_m *DeploymentRevision) *DeploymentQuery {
+	query := (&DeploymentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deploymentrevision.Table, deploymentrevision.FieldID, id),
+			sqlgraph.To(deployment.Table, deployment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, deploymentrevision.DeploymentTable, deploymentrevision.DeploymentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFromVersion queries the from_version edge of a DeploymentRevision.
+func (c *DeploymentRevisionClient) QueryFromVersion(_m *DeploymentRevision) *ApplicationVersionQuery {
+	query := (&ApplicationVersionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deploymentrevision.Table, deploymentrevision.FieldID, id),
+			sqlgraph.To(applicationversion.Table, applicationversion.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, deploymentrevision.FromVersionTable, deploymentrevision.FromVersionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryToVersion queries the to_version edge of a DeploymentRevision.
+func (c *DeploymentRevisionClient) QueryToVersion(_m *DeploymentRevision) *ApplicationVersionQuery {
+	query := (&ApplicationVersionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deploymentrevision.Table, deploymentrevision.FieldID, id),
+			sqlgraph.To(applicationversion.Table, applicationversion.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, deploymentrevision.ToVersionTable, deploymentrevision.ToVersionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a DeploymentRevision.
+func (c *DeploymentRevisionClient) QueryUser(_m *DeploymentRevision) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deploymentrevision.Table, deploymentrevision.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, deploymentrevision.UserTable, deploymentrevision.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DeploymentRevisionClient) Hooks() []Hook {
+	hooks := c.hooks.DeploymentRevision
+	return append(hooks[:len(hooks):len(hooks)], deploymentrevision.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *DeploymentRevisionClient) Interceptors() []Interceptor {
+	return c.inters.DeploymentRevision
+}
+
+func (c *DeploymentRevisionClient) mutate(ctx context.Context, m *DeploymentRevisionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DeploymentRevisionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DeploymentRevisionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DeploymentRevisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DeploymentRevisionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DeploymentRevision mutation op: %q", m.Op())
 	}
 }
 
@@ -1130,6 +2210,188 @@ func (c *NodeLabelClient) mutate(ctx context.Context, m *NodeLabelMutation) (Val
 		return (&NodeLabelDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown NodeLabel mutation op: %q", m.Op())
+	}
+}
+
+// OperationClient is a client for the Operation schema.
+type OperationClient struct {
+	config
+}
+
+// NewOperationClient returns a client for the Operation from the given config.
+func NewOperationClient(c config) *OperationClient {
+	return &OperationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `operation.Hooks(f(g(h())))`.
+func (c *OperationClient) Use(hooks ...Hook) {
+	c.hooks.Operation = append(c.hooks.Operation, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `operation.Intercept(f(g(h())))`.
+func (c *OperationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Operation = append(c.inters.Operation, interceptors...)
+}
+
+// Create returns a builder for creating a Operation entity.
+func (c *OperationClient) Create() *OperationCreate {
+	mutation := newOperationMutation(c.config, OpCreate)
+	return &OperationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Operation entities.
+func (c *OperationClient) CreateBulk(builders ...*OperationCreate) *OperationCreateBulk {
+	return &OperationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OperationClient) MapCreateBulk(slice any, setFunc func(*OperationCreate, int)) *OperationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OperationCreateBulk{err: fmt.Errorf("calling to OperationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OperationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OperationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Operation.
+func (c *OperationClient) Update() *OperationUpdate {
+	mutation := newOperationMutation(c.config, OpUpdate)
+	return &OperationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OperationClient) UpdateOne(_m *Operation) *OperationUpdateOne {
+	mutation := newOperationMutation(c.config, OpUpdateOne, withOperation(_m))
+	return &OperationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OperationClient) UpdateOneID(id int) *OperationUpdateOne {
+	mutation := newOperationMutation(c.config, OpUpdateOne, withOperationID(id))
+	return &OperationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Operation.
+func (c *OperationClient) Delete() *OperationDelete {
+	mutation := newOperationMutation(c.config, OpDelete)
+	return &OperationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OperationClient) DeleteOne(_m *Operation) *OperationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OperationClient) DeleteOneID(id int) *OperationDeleteOne {
+	builder := c.Delete().Where(operation.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OperationDeleteOne{builder}
+}
+
+// Query returns a query builder for Operation.
+func (c *OperationClient) Query() *OperationQuery {
+	return &OperationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOperation},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Operation entity by its id.
+func (c *OperationClient) Get(ctx context.Context, id int) (*Operation, error) {
+	return c.Query().Where(operation.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OperationClient) GetX(ctx context.Context, id int) *Operation {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Operation.
+func (c *OperationClient) QueryTenant(_m *Operation) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(operation.Table, operation.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, operation.TenantTable, operation.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeployment queries the deployment edge of a Operation.
+func (c *OperationClient) QueryDeployment(_m *Operation) *DeploymentQuery {
+	query := (&DeploymentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(operation.Table, operation.FieldID, id),
+			sqlgraph.To(deployment.Table, deployment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, operation.DeploymentTable, operation.DeploymentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCluster queries the cluster edge of a Operation.
+func (c *OperationClient) QueryCluster(_m *Operation) *ClusterQuery {
+	query := (&ClusterClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(operation.Table, operation.FieldID, id),
+			sqlgraph.To(cluster.Table, cluster.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, operation.ClusterTable, operation.ClusterColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OperationClient) Hooks() []Hook {
+	hooks := c.hooks.Operation
+	return append(hooks[:len(hooks):len(hooks)], operation.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OperationClient) Interceptors() []Interceptor {
+	return c.inters.Operation
+}
+
+func (c *OperationClient) mutate(ctx context.Context, m *OperationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OperationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OperationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OperationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OperationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Operation mutation op: %q", m.Op())
 	}
 }
 
@@ -1733,14 +2995,182 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// WorkloadClient is a client for the Workload schema.
+type WorkloadClient struct {
+	config
+}
+
+// NewWorkloadClient returns a client for the Workload from the given config.
+func NewWorkloadClient(c config) *WorkloadClient {
+	return &WorkloadClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `workload.Hooks(f(g(h())))`.
+func (c *WorkloadClient) Use(hooks ...Hook) {
+	c.hooks.Workload = append(c.hooks.Workload, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `workload.Intercept(f(g(h())))`.
+func (c *WorkloadClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Workload = append(c.inters.Workload, interceptors...)
+}
+
+// Create returns a builder for creating a Workload entity.
+func (c *WorkloadClient) Create() *WorkloadCreate {
+	mutation := newWorkloadMutation(c.config, OpCreate)
+	return &WorkloadCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Workload entities.
+func (c *WorkloadClient) CreateBulk(builders ...*WorkloadCreate) *WorkloadCreateBulk {
+	return &WorkloadCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WorkloadClient) MapCreateBulk(slice any, setFunc func(*WorkloadCreate, int)) *WorkloadCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WorkloadCreateBulk{err: fmt.Errorf("calling to WorkloadClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WorkloadCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WorkloadCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Workload.
+func (c *WorkloadClient) Update() *WorkloadUpdate {
+	mutation := newWorkloadMutation(c.config, OpUpdate)
+	return &WorkloadUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WorkloadClient) UpdateOne(_m *Workload) *WorkloadUpdateOne {
+	mutation := newWorkloadMutation(c.config, OpUpdateOne, withWorkload(_m))
+	return &WorkloadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WorkloadClient) UpdateOneID(id int) *WorkloadUpdateOne {
+	mutation := newWorkloadMutation(c.config, OpUpdateOne, withWorkloadID(id))
+	return &WorkloadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Workload.
+func (c *WorkloadClient) Delete() *WorkloadDelete {
+	mutation := newWorkloadMutation(c.config, OpDelete)
+	return &WorkloadDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WorkloadClient) DeleteOne(_m *Workload) *WorkloadDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WorkloadClient) DeleteOneID(id int) *WorkloadDeleteOne {
+	builder := c.Delete().Where(workload.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WorkloadDeleteOne{builder}
+}
+
+// Query returns a query builder for Workload.
+func (c *WorkloadClient) Query() *WorkloadQuery {
+	return &WorkloadQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWorkload},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Workload entity by its id.
+func (c *WorkloadClient) Get(ctx context.Context, id int) (*Workload, error) {
+	return c.Query().Where(workload.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WorkloadClient) GetX(ctx context.Context, id int) *Workload {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Workload.
+func (c *WorkloadClient) QueryTenant(_m *Workload) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workload.Table, workload.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, workload.TenantTable, workload.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeployment queries the deployment edge of a Workload.
+func (c *WorkloadClient) QueryDeployment(_m *Workload) *DeploymentQuery {
+	query := (&DeploymentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workload.Table, workload.FieldID, id),
+			sqlgraph.To(deployment.Table, deployment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, workload.DeploymentTable, workload.DeploymentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WorkloadClient) Hooks() []Hook {
+	hooks := c.hooks.Workload
+	return append(hooks[:len(hooks):len(hooks)], workload.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WorkloadClient) Interceptors() []Interceptor {
+	return c.inters.Workload
+}
+
+func (c *WorkloadClient) mutate(ctx context.Context, m *WorkloadMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WorkloadCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WorkloadUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WorkloadUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WorkloadDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Workload mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Business, Cluster, ClusterLabel, Node, NodeLabel, Session, Setting, Tenant,
-		User []ent.Hook
+		Application, ApplicationVersion, Business, Cluster, ClusterLabel,
+		ContainerManager, Deployment, DeploymentRevision, Node, NodeLabel, Operation,
+		Session, Setting, Tenant, User, Workload []ent.Hook
 	}
 	inters struct {
-		Business, Cluster, ClusterLabel, Node, NodeLabel, Session, Setting, Tenant,
-		User []ent.Interceptor
+		Application, ApplicationVersion, Business, Cluster, ClusterLabel,
+		ContainerManager, Deployment, DeploymentRevision, Node, NodeLabel, Operation,
+		Session, Setting, Tenant, User, Workload []ent.Interceptor
 	}
 )

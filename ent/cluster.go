@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/meridianplane/meridian/ent/cluster"
+	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/tenant"
 )
 
@@ -32,6 +33,12 @@ type Cluster struct {
 	Ready bool `json:"ready,omitempty"`
 	// KubernetesVersion holds the value of the "kubernetes_version" field.
 	KubernetesVersion string `json:"kubernetes_version,omitempty"`
+	// ContainerManagerID holds the value of the "container_manager_id" field.
+	ContainerManagerID *int `json:"container_manager_id,omitempty"`
+	// Why the cluster is not reachable, when it is not.
+	LastError string `json:"last_error,omitempty"`
+	// When Meridian last reached the cluster.
+	ConnectedAt *time.Time `json:"connected_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ClusterQuery when eager-loading is set.
 	Edges        ClusterEdges `json:"edges"`
@@ -46,14 +53,19 @@ type ClusterEdges struct {
 	Nodes []*Node `json:"nodes,omitempty"`
 	// Labels holds the value of the labels edge.
 	Labels []*ClusterLabel `json:"labels,omitempty"`
+	// ContainerManager holds the value of the container_manager edge.
+	ContainerManager *ContainerManager `json:"container_manager,omitempty"`
+	// Deployments holds the value of the deployments edge.
+	Deployments []*Deployment `json:"deployments,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [5]map[string]int
 
-	namedNodes  map[string][]*Node
-	namedLabels map[string][]*ClusterLabel
+	namedNodes       map[string][]*Node
+	namedLabels      map[string][]*ClusterLabel
+	namedDeployments map[string][]*Deployment
 }
 
 // TenantOrErr returns the Tenant value or an error if the edge
@@ -85,6 +97,26 @@ func (e ClusterEdges) LabelsOrErr() ([]*ClusterLabel, error) {
 	return nil, &NotLoadedError{edge: "labels"}
 }
 
+// ContainerManagerOrErr returns the ContainerManager value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ClusterEdges) ContainerManagerOrErr() (*ContainerManager, error) {
+	if e.ContainerManager != nil {
+		return e.ContainerManager, nil
+	} else if e.loadedTypes[3] {
+		return nil, &NotFoundError{label: containermanager.Label}
+	}
+	return nil, &NotLoadedError{edge: "container_manager"}
+}
+
+// DeploymentsOrErr returns the Deployments value or an error if the edge
+// was not loaded in eager-loading.
+func (e ClusterEdges) DeploymentsOrErr() ([]*Deployment, error) {
+	if e.loadedTypes[4] {
+		return e.Deployments, nil
+	}
+	return nil, &NotLoadedError{edge: "deployments"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Cluster) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -92,11 +124,11 @@ func (*Cluster) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case cluster.FieldReady:
 			values[i] = new(sql.NullBool)
-		case cluster.FieldID, cluster.FieldTenantID:
+		case cluster.FieldID, cluster.FieldTenantID, cluster.FieldContainerManagerID:
 			values[i] = new(sql.NullInt64)
-		case cluster.FieldName, cluster.FieldDescription, cluster.FieldKubernetesVersion:
+		case cluster.FieldName, cluster.FieldDescription, cluster.FieldKubernetesVersion, cluster.FieldLastError:
 			values[i] = new(sql.NullString)
-		case cluster.FieldCreatedAt, cluster.FieldUpdatedAt:
+		case cluster.FieldCreatedAt, cluster.FieldUpdatedAt, cluster.FieldConnectedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -161,6 +193,26 @@ func (_m *Cluster) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.KubernetesVersion = value.String
 			}
+		case cluster.FieldContainerManagerID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field container_manager_id", values[i])
+			} else if value.Valid {
+				_m.ContainerManagerID = new(int)
+				*_m.ContainerManagerID = int(value.Int64)
+			}
+		case cluster.FieldLastError:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field last_error", values[i])
+			} else if value.Valid {
+				_m.LastError = value.String
+			}
+		case cluster.FieldConnectedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field connected_at", values[i])
+			} else if value.Valid {
+				_m.ConnectedAt = new(time.Time)
+				*_m.ConnectedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -187,6 +239,16 @@ func (_m *Cluster) QueryNodes() *NodeQuery {
 // QueryLabels queries the "labels" edge of the Cluster entity.
 func (_m *Cluster) QueryLabels() *ClusterLabelQuery {
 	return NewClusterClient(_m.config).QueryLabels(_m)
+}
+
+// QueryContainerManager queries the "container_manager" edge of the Cluster entity.
+func (_m *Cluster) QueryContainerManager() *ContainerManagerQuery {
+	return NewClusterClient(_m.config).QueryContainerManager(_m)
+}
+
+// QueryDeployments queries the "deployments" edge of the Cluster entity.
+func (_m *Cluster) QueryDeployments() *DeploymentQuery {
+	return NewClusterClient(_m.config).QueryDeployments(_m)
 }
 
 // Update returns a builder for updating this Cluster.
@@ -232,6 +294,19 @@ func (_m *Cluster) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("kubernetes_version=")
 	builder.WriteString(_m.KubernetesVersion)
+	builder.WriteString(", ")
+	if v := _m.ContainerManagerID; v != nil {
+		builder.WriteString("container_manager_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("last_error=")
+	builder.WriteString(_m.LastError)
+	builder.WriteString(", ")
+	if v := _m.ConnectedAt; v != nil {
+		builder.WriteString("connected_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -281,6 +356,30 @@ func (_m *Cluster) appendNamedLabels(name string, edges ...*ClusterLabel) {
 		_m.Edges.namedLabels[name] = []*ClusterLabel{}
 	} else {
 		_m.Edges.namedLabels[name] = append(_m.Edges.namedLabels[name], edges...)
+	}
+}
+
+// NamedDeployments returns the Deployments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Cluster) NamedDeployments(name string) ([]*Deployment, error) {
+	if _m.Edges.namedDeployments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDeployments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Cluster) appendNamedDeployments(name string, edges ...*Deployment) {
+	if _m.Edges.namedDeployments == nil {
+		_m.Edges.namedDeployments = make(map[string][]*Deployment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDeployments[name] = []*Deployment{}
+	} else {
+		_m.Edges.namedDeployments[name] = append(_m.Edges.namedDeployments[name], edges...)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/tenant"
 )
@@ -107,6 +109,48 @@ func (_c *ClusterCreate) SetNillableKubernetesVersion(v *string) *ClusterCreate 
 	return _c
 }
 
+// SetContainerManagerID sets the "container_manager_id" field.
+func (_c *ClusterCreate) SetContainerManagerID(v int) *ClusterCreate {
+	_c.mutation.SetContainerManagerID(v)
+	return _c
+}
+
+// SetNillableContainerManagerID sets the "container_manager_id" field if the given value is not nil.
+func (_c *ClusterCreate) SetNillableContainerManagerID(v *int) *ClusterCreate {
+	if v != nil {
+		_c.SetContainerManagerID(*v)
+	}
+	return _c
+}
+
+// SetLastError sets the "last_error" field.
+func (_c *ClusterCreate) SetLastError(v string) *ClusterCreate {
+	_c.mutation.SetLastError(v)
+	return _c
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_c *ClusterCreate) SetNillableLastError(v *string) *ClusterCreate {
+	if v != nil {
+		_c.SetLastError(*v)
+	}
+	return _c
+}
+
+// SetConnectedAt sets the "connected_at" field.
+func (_c *ClusterCreate) SetConnectedAt(v time.Time) *ClusterCreate {
+	_c.mutation.SetConnectedAt(v)
+	return _c
+}
+
+// SetNillableConnectedAt sets the "connected_at" field if the given value is not nil.
+func (_c *ClusterCreate) SetNillableConnectedAt(v *time.Time) *ClusterCreate {
+	if v != nil {
+		_c.SetConnectedAt(*v)
+	}
+	return _c
+}
+
 // SetTenant sets the "tenant" edge to the Tenant entity.
 func (_c *ClusterCreate) SetTenant(v *Tenant) *ClusterCreate {
 	return _c.SetTenantID(v.ID)
@@ -140,6 +184,26 @@ func (_c *ClusterCreate) AddLabels(v ...*ClusterLabel) *ClusterCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddLabelIDs(ids...)
+}
+
+// SetContainerManager sets the "container_manager" edge to the ContainerManager entity.
+func (_c *ClusterCreate) SetContainerManager(v *ContainerManager) *ClusterCreate {
+	return _c.SetContainerManagerID(v.ID)
+}
+
+// AddDeploymentIDs adds the "deployments" edge to the Deployment entity by IDs.
+func (_c *ClusterCreate) AddDeploymentIDs(ids ...int) *ClusterCreate {
+	_c.mutation.AddDeploymentIDs(ids...)
+	return _c
+}
+
+// AddDeployments adds the "deployments" edges to the Deployment entity.
+func (_c *ClusterCreate) AddDeployments(v ...*Deployment) *ClusterCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddDeploymentIDs(ids...)
 }
 
 // Mutation returns the ClusterMutation object of the builder.
@@ -205,6 +269,10 @@ func (_c *ClusterCreate) defaults() error {
 		v := cluster.DefaultKubernetesVersion
 		_c.mutation.SetKubernetesVersion(v)
 	}
+	if _, ok := _c.mutation.LastError(); !ok {
+		v := cluster.DefaultLastError
+		_c.mutation.SetLastError(v)
+	}
 	return nil
 }
 
@@ -244,6 +312,14 @@ func (_c *ClusterCreate) check() error {
 	if v, ok := _c.mutation.KubernetesVersion(); ok {
 		if err := cluster.KubernetesVersionValidator(v); err != nil {
 			return &ValidationError{Name: "kubernetes_version", err: fmt.Errorf(`ent: validator failed for field "Cluster.kubernetes_version": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.LastError(); !ok {
+		return &ValidationError{Name: "last_error", err: errors.New(`ent: missing required field "Cluster.last_error"`)}
+	}
+	if v, ok := _c.mutation.LastError(); ok {
+		if err := cluster.LastErrorValidator(v); err != nil {
+			return &ValidationError{Name: "last_error", err: fmt.Errorf(`ent: validator failed for field "Cluster.last_error": %w`, err)}
 		}
 	}
 	if len(_c.mutation.TenantIDs()) == 0 {
@@ -300,6 +376,14 @@ func (_c *ClusterCreate) createSpec() (*Cluster, *sqlgraph.CreateSpec) {
 		_spec.SetField(cluster.FieldKubernetesVersion, field.TypeString, value)
 		_node.KubernetesVersion = value
 	}
+	if value, ok := _c.mutation.LastError(); ok {
+		_spec.SetField(cluster.FieldLastError, field.TypeString, value)
+		_node.LastError = value
+	}
+	if value, ok := _c.mutation.ConnectedAt(); ok {
+		_spec.SetField(cluster.FieldConnectedAt, field.TypeTime, value)
+		_node.ConnectedAt = &value
+	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -342,6 +426,39 @@ func (_c *ClusterCreate) createSpec() (*Cluster, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(clusterlabel.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ContainerManagerIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cluster.ContainerManagerTable,
+			Columns: []string{cluster.ContainerManagerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(containermanager.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ContainerManagerID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeploymentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cluster.DeploymentsTable,
+			Columns: []string{cluster.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -461,6 +578,54 @@ func (u *ClusterUpsert) UpdateKubernetesVersion() *ClusterUpsert {
 	return u
 }
 
+// SetContainerManagerID sets the "container_manager_id" field.
+func (u *ClusterUpsert) SetContainerManagerID(v int) *ClusterUpsert {
+	u.Set(cluster.FieldContainerManagerID, v)
+	return u
+}
+
+// UpdateContainerManagerID sets the "container_manager_id" field to the value that was provided on create.
+func (u *ClusterUpsert) UpdateContainerManagerID() *ClusterUpsert {
+	u.SetExcluded(cluster.FieldContainerManagerID)
+	return u
+}
+
+// ClearContainerManagerID clears the value of the "container_manager_id" field.
+func (u *ClusterUpsert) ClearContainerManagerID() *ClusterUpsert {
+	u.SetNull(cluster.FieldContainerManagerID)
+	return u
+}
+
+// SetLastError sets the "last_error" field.
+func (u *ClusterUpsert) SetLastError(v string) *ClusterUpsert {
+	u.Set(cluster.FieldLastError, v)
+	return u
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *ClusterUpsert) UpdateLastError() *ClusterUpsert {
+	u.SetExcluded(cluster.FieldLastError)
+	return u
+}
+
+// SetConnectedAt sets the "connected_at" field.
+func (u *ClusterUpsert) SetConnectedAt(v time.Time) *ClusterUpsert {
+	u.Set(cluster.FieldConnectedAt, v)
+	return u
+}
+
+// UpdateConnectedAt sets the "connected_at" field to the value that was provided on create.
+func (u *ClusterUpsert) UpdateConnectedAt() *ClusterUpsert {
+	u.SetExcluded(cluster.FieldConnectedAt)
+	return u
+}
+
+// ClearConnectedAt clears the value of the "connected_at" field.
+func (u *ClusterUpsert) ClearConnectedAt() *ClusterUpsert {
+	u.SetNull(cluster.FieldConnectedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -576,6 +741,62 @@ func (u *ClusterUpsertOne) SetKubernetesVersion(v string) *ClusterUpsertOne {
 func (u *ClusterUpsertOne) UpdateKubernetesVersion() *ClusterUpsertOne {
 	return u.Update(func(s *ClusterUpsert) {
 		s.UpdateKubernetesVersion()
+	})
+}
+
+// SetContainerManagerID sets the "container_manager_id" field.
+func (u *ClusterUpsertOne) SetContainerManagerID(v int) *ClusterUpsertOne {
+	return u.Update(func(s *ClusterUpsert) {
+		s.SetContainerManagerID(v)
+	})
+}
+
+// UpdateContainerManagerID sets the "container_manager_id" field to the value that was provided on create.
+func (u *ClusterUpsertOne) UpdateContainerManagerID() *ClusterUpsertOne {
+	return u.Update(func(s *ClusterUpsert) {
+		s.UpdateContainerManagerID()
+	})
+}
+
+// ClearContainerManagerID clears the value of the "container_manager_id" field.
+func (u *ClusterUpsertOne) ClearContainerManagerID() *ClusterUpsertOne {
+	return u.Update(func(s *ClusterUpsert) {
+		s.ClearContainerManagerID()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *ClusterUpsertOne) SetLastError(v string) *ClusterUpsertOne {
+	return u.Update(func(s *ClusterUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *ClusterUpsertOne) UpdateLastError() *ClusterUpsertOne {
+	return u.Update(func(s *ClusterUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// SetConnectedAt sets the "connected_at" field.
+func (u *ClusterUpsertOne) SetConnectedAt(v time.Time) *ClusterUpsertOne {
+	return u.Update(func(s *ClusterUpsert) {
+		s.SetConnectedAt(v)
+	})
+}
+
+// UpdateConnectedAt sets the "connected_at" field to the value that was provided on create.
+func (u *ClusterUpsertOne) UpdateConnectedAt() *ClusterUpsertOne {
+	return u.Update(func(s *ClusterUpsert) {
+		s.UpdateConnectedAt()
+	})
+}
+
+// ClearConnectedAt clears the value of the "connected_at" field.
+func (u *ClusterUpsertOne) ClearConnectedAt() *ClusterUpsertOne {
+	return u.Update(func(s *ClusterUpsert) {
+		s.ClearConnectedAt()
 	})
 }
 
@@ -860,6 +1081,62 @@ func (u *ClusterUpsertBulk) SetKubernetesVersion(v string) *ClusterUpsertBulk {
 func (u *ClusterUpsertBulk) UpdateKubernetesVersion() *ClusterUpsertBulk {
 	return u.Update(func(s *ClusterUpsert) {
 		s.UpdateKubernetesVersion()
+	})
+}
+
+// SetContainerManagerID sets the "container_manager_id" field.
+func (u *ClusterUpsertBulk) SetContainerManagerID(v int) *ClusterUpsertBulk {
+	return u.Update(func(s *ClusterUpsert) {
+		s.SetContainerManagerID(v)
+	})
+}
+
+// UpdateContainerManagerID sets the "container_manager_id" field to the value that was provided on create.
+func (u *ClusterUpsertBulk) UpdateContainerManagerID() *ClusterUpsertBulk {
+	return u.Update(func(s *ClusterUpsert) {
+		s.UpdateContainerManagerID()
+	})
+}
+
+// ClearContainerManagerID clears the value of the "container_manager_id" field.
+func (u *ClusterUpsertBulk) ClearContainerManagerID() *ClusterUpsertBulk {
+	return u.Update(func(s *ClusterUpsert) {
+		s.ClearContainerManagerID()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *ClusterUpsertBulk) SetLastError(v string) *ClusterUpsertBulk {
+	return u.Update(func(s *ClusterUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *ClusterUpsertBulk) UpdateLastError() *ClusterUpsertBulk {
+	return u.Update(func(s *ClusterUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// SetConnectedAt sets the "connected_at" field.
+func (u *ClusterUpsertBulk) SetConnectedAt(v time.Time) *ClusterUpsertBulk {
+	return u.Update(func(s *ClusterUpsert) {
+		s.SetConnectedAt(v)
+	})
+}
+
+// UpdateConnectedAt sets the "connected_at" field to the value that was provided on create.
+func (u *ClusterUpsertBulk) UpdateConnectedAt() *ClusterUpsertBulk {
+	return u.Update(func(s *ClusterUpsert) {
+		s.UpdateConnectedAt()
+	})
+}
+
+// ClearConnectedAt clears the value of the "connected_at" field.
+func (u *ClusterUpsertBulk) ClearConnectedAt() *ClusterUpsertBulk {
+	return u.Update(func(s *ClusterUpsert) {
+		s.ClearConnectedAt()
 	})
 }
 

@@ -16,6 +16,8 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/predicate"
 	"github.com/meridianplane/meridian/ent/tenant"
@@ -24,17 +26,20 @@ import (
 // ClusterQuery is the builder for querying Cluster entities.
 type ClusterQuery struct {
 	config
-	ctx             *QueryContext
-	order           []cluster.OrderOption
-	inters          []Interceptor
-	predicates      []predicate.Cluster
-	withTenant      *TenantQuery
-	withNodes       *NodeQuery
-	withLabels      *ClusterLabelQuery
-	loadTotal       []func(context.Context, []*Cluster) error
-	modifiers       []func(*sql.Selector)
-	withNamedNodes  map[string]*NodeQuery
-	withNamedLabels map[string]*ClusterLabelQuery
+	ctx                  *QueryContext
+	order                []cluster.OrderOption
+	inters               []Interceptor
+	predicates           []predicate.Cluster
+	withTenant           *TenantQuery
+	withNodes            *NodeQuery
+	withLabels           *ClusterLabelQuery
+	withContainerManager *ContainerManagerQuery
+	withDeployments      *DeploymentQuery
+	loadTotal            []func(context.Context, []*Cluster) error
+	modifiers            []func(*sql.Selector)
+	withNamedNodes       map[string]*NodeQuery
+	withNamedLabels      map[string]*ClusterLabelQuery
+	withNamedDeployments map[string]*DeploymentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -130,6 +135,50 @@ func (_q *ClusterQuery) QueryLabels() *ClusterLabelQuery {
 			sqlgraph.From(cluster.Table, cluster.FieldID, selector),
 			sqlgraph.To(clusterlabel.Table, clusterlabel.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, cluster.LabelsTable, cluster.LabelsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryContainerManager chains the current query on the "container_manager" edge.
+func (_q *ClusterQuery) QueryContainerManager() *ContainerManagerQuery {
+	query := (&ContainerManagerClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cluster.Table, cluster.FieldID, selector),
+			sqlgraph.To(containermanager.Table, containermanager.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, cluster.ContainerManagerTable, cluster.ContainerManagerColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeployments chains the current query on the "deployments" edge.
+func (_q *ClusterQuery) QueryDeployments() *DeploymentQuery {
+	query := (&DeploymentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cluster.Table, cluster.FieldID, selector),
+			sqlgraph.To(deployment.Table, deployment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, cluster.DeploymentsTable, cluster.DeploymentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -324,14 +373,16 @@ func (_q *ClusterQuery) Clone() *ClusterQuery {
 		return nil
 	}
 	return &ClusterQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]cluster.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.Cluster{}, _q.predicates...),
-		withTenant: _q.withTenant.Clone(),
-		withNodes:  _q.withNodes.Clone(),
-		withLabels: _q.withLabels.Clone(),
+		config:               _q.config,
+		ctx:                  _q.ctx.Clone(),
+		order:                append([]cluster.OrderOption{}, _q.order...),
+		inters:               append([]Interceptor{}, _q.inters...),
+		predicates:           append([]predicate.Cluster{}, _q.predicates...),
+		withTenant:           _q.withTenant.Clone(),
+		withNodes:            _q.withNodes.Clone(),
+		withLabels:           _q.withLabels.Clone(),
+		withContainerManager: _q.withContainerManager.Clone(),
+		withDeployments:      _q.withDeployments.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -369,6 +420,28 @@ func (_q *ClusterQuery) WithLabels(opts ...func(*ClusterLabelQuery)) *ClusterQue
 		opt(query)
 	}
 	_q.withLabels = query
+	return _q
+}
+
+// WithContainerManager tells the query-builder to eager-load the nodes that are connected to
+// the "container_manager" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ClusterQuery) WithContainerManager(opts ...func(*ContainerManagerQuery)) *ClusterQuery {
+	query := (&ContainerManagerClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withContainerManager = query
+	return _q
+}
+
+// WithDeployments tells the query-builder to eager-load the nodes that are connected to
+// the "deployments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ClusterQuery) WithDeployments(opts ...func(*DeploymentQuery)) *ClusterQuery {
+	query := (&DeploymentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeployments = query
 	return _q
 }
 
@@ -456,10 +529,12 @@ func (_q *ClusterQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Clus
 	var (
 		nodes       = []*Cluster{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [5]bool{
 			_q.withTenant != nil,
 			_q.withNodes != nil,
 			_q.withLabels != nil,
+			_q.withContainerManager != nil,
+			_q.withDeployments != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -503,6 +578,19 @@ func (_q *ClusterQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Clus
 			return nil, err
 		}
 	}
+	if query := _q.withContainerManager; query != nil {
+		if err := _q.loadContainerManager(ctx, query, nodes, nil,
+			func(n *Cluster, e *ContainerManager) { n.Edges.ContainerManager = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeployments; query != nil {
+		if err := _q.loadDeployments(ctx, query, nodes,
+			func(n *Cluster) { n.Edges.Deployments = []*Deployment{} },
+			func(n *Cluster, e *Deployment) { n.Edges.Deployments = append(n.Edges.Deployments, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedNodes {
 		if err := _q.loadNodes(ctx, query, nodes,
 			func(n *Cluster) { n.appendNamedNodes(name) },
@@ -514,6 +602,13 @@ func (_q *ClusterQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Clus
 		if err := _q.loadLabels(ctx, query, nodes,
 			func(n *Cluster) { n.appendNamedLabels(name) },
 			func(n *Cluster, e *ClusterLabel) { n.appendNamedLabels(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDeployments {
+		if err := _q.loadDeployments(ctx, query, nodes,
+			func(n *Cluster) { n.appendNamedDeployments(name) },
+			func(n *Cluster, e *Deployment) { n.appendNamedDeployments(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -614,6 +709,68 @@ func (_q *ClusterQuery) loadLabels(ctx context.Context, query *ClusterLabelQuery
 	}
 	return nil
 }
+func (_q *ClusterQuery) loadContainerManager(ctx context.Context, query *ContainerManagerQuery, nodes []*Cluster, init func(*Cluster), assign func(*Cluster, *ContainerManager)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Cluster)
+	for i := range nodes {
+		if nodes[i].ContainerManagerID == nil {
+			continue
+		}
+		fk := *nodes[i].ContainerManagerID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(containermanager.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "container_manager_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ClusterQuery) loadDeployments(ctx context.Context, query *DeploymentQuery, nodes []*Cluster, init func(*Cluster), assign func(*Cluster, *Deployment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Cluster)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(deployment.FieldClusterID)
+	}
+	query.Where(predicate.Deployment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(cluster.DeploymentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClusterID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "cluster_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ClusterQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -645,6 +802,9 @@ func (_q *ClusterQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withTenant != nil {
 			_spec.Node.AddColumnOnce(cluster.FieldTenantID)
+		}
+		if _q.withContainerManager != nil {
+			_spec.Node.AddColumnOnce(cluster.FieldContainerManagerID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {
@@ -762,6 +922,20 @@ func (_q *ClusterQuery) WithNamedLabels(name string, opts ...func(*ClusterLabelQ
 		_q.withNamedLabels = make(map[string]*ClusterLabelQuery)
 	}
 	_q.withNamedLabels[name] = query
+	return _q
+}
+
+// WithNamedDeployments tells the query-builder to eager-load the nodes that are connected to the "deployments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ClusterQuery) WithNamedDeployments(name string, opts ...func(*DeploymentQuery)) *ClusterQuery {
+	query := (&DeploymentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDeployments == nil {
+		_q.withNamedDeployments = make(map[string]*DeploymentQuery)
+	}
+	_q.withNamedDeployments[name] = query
 	return _q
 }
 

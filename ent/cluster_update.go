@@ -13,6 +13,8 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/predicate"
 )
@@ -93,6 +95,60 @@ func (_u *ClusterUpdate) SetNillableKubernetesVersion(v *string) *ClusterUpdate 
 	return _u
 }
 
+// SetContainerManagerID sets the "container_manager_id" field.
+func (_u *ClusterUpdate) SetContainerManagerID(v int) *ClusterUpdate {
+	_u.mutation.SetContainerManagerID(v)
+	return _u
+}
+
+// SetNillableContainerManagerID sets the "container_manager_id" field if the given value is not nil.
+func (_u *ClusterUpdate) SetNillableContainerManagerID(v *int) *ClusterUpdate {
+	if v != nil {
+		_u.SetContainerManagerID(*v)
+	}
+	return _u
+}
+
+// ClearContainerManagerID clears the value of the "container_manager_id" field.
+func (_u *ClusterUpdate) ClearContainerManagerID() *ClusterUpdate {
+	_u.mutation.ClearContainerManagerID()
+	return _u
+}
+
+// SetLastError sets the "last_error" field.
+func (_u *ClusterUpdate) SetLastError(v string) *ClusterUpdate {
+	_u.mutation.SetLastError(v)
+	return _u
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_u *ClusterUpdate) SetNillableLastError(v *string) *ClusterUpdate {
+	if v != nil {
+		_u.SetLastError(*v)
+	}
+	return _u
+}
+
+// SetConnectedAt sets the "connected_at" field.
+func (_u *ClusterUpdate) SetConnectedAt(v time.Time) *ClusterUpdate {
+	_u.mutation.SetConnectedAt(v)
+	return _u
+}
+
+// SetNillableConnectedAt sets the "connected_at" field if the given value is not nil.
+func (_u *ClusterUpdate) SetNillableConnectedAt(v *time.Time) *ClusterUpdate {
+	if v != nil {
+		_u.SetConnectedAt(*v)
+	}
+	return _u
+}
+
+// ClearConnectedAt clears the value of the "connected_at" field.
+func (_u *ClusterUpdate) ClearConnectedAt() *ClusterUpdate {
+	_u.mutation.ClearConnectedAt()
+	return _u
+}
+
 // AddNodeIDs adds the "nodes" edge to the Node entity by IDs.
 func (_u *ClusterUpdate) AddNodeIDs(ids ...int) *ClusterUpdate {
 	_u.mutation.AddNodeIDs(ids...)
@@ -121,6 +177,26 @@ func (_u *ClusterUpdate) AddLabels(v ...*ClusterLabel) *ClusterUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddLabelIDs(ids...)
+}
+
+// SetContainerManager sets the "container_manager" edge to the ContainerManager entity.
+func (_u *ClusterUpdate) SetContainerManager(v *ContainerManager) *ClusterUpdate {
+	return _u.SetContainerManagerID(v.ID)
+}
+
+// AddDeploymentIDs adds the "deployments" edge to the Deployment entity by IDs.
+func (_u *ClusterUpdate) AddDeploymentIDs(ids ...int) *ClusterUpdate {
+	_u.mutation.AddDeploymentIDs(ids...)
+	return _u
+}
+
+// AddDeployments adds the "deployments" edges to the Deployment entity.
+func (_u *ClusterUpdate) AddDeployments(v ...*Deployment) *ClusterUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeploymentIDs(ids...)
 }
 
 // Mutation returns the ClusterMutation object of the builder.
@@ -168,6 +244,33 @@ func (_u *ClusterUpdate) RemoveLabels(v ...*ClusterLabel) *ClusterUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveLabelIDs(ids...)
+}
+
+// ClearContainerManager clears the "container_manager" edge to the ContainerManager entity.
+func (_u *ClusterUpdate) ClearContainerManager() *ClusterUpdate {
+	_u.mutation.ClearContainerManager()
+	return _u
+}
+
+// ClearDeployments clears all "deployments" edges to the Deployment entity.
+func (_u *ClusterUpdate) ClearDeployments() *ClusterUpdate {
+	_u.mutation.ClearDeployments()
+	return _u
+}
+
+// RemoveDeploymentIDs removes the "deployments" edge to Deployment entities by IDs.
+func (_u *ClusterUpdate) RemoveDeploymentIDs(ids ...int) *ClusterUpdate {
+	_u.mutation.RemoveDeploymentIDs(ids...)
+	return _u
+}
+
+// RemoveDeployments removes "deployments" edges to Deployment entities.
+func (_u *ClusterUpdate) RemoveDeployments(v ...*Deployment) *ClusterUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeploymentIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -229,6 +332,11 @@ func (_u *ClusterUpdate) check() error {
 			return &ValidationError{Name: "kubernetes_version", err: fmt.Errorf(`ent: validator failed for field "Cluster.kubernetes_version": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.LastError(); ok {
+		if err := cluster.LastErrorValidator(v); err != nil {
+			return &ValidationError{Name: "last_error", err: fmt.Errorf(`ent: validator failed for field "Cluster.last_error": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Cluster.tenant"`)
 	}
@@ -267,6 +375,15 @@ func (_u *ClusterUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.KubernetesVersion(); ok {
 		_spec.SetField(cluster.FieldKubernetesVersion, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LastError(); ok {
+		_spec.SetField(cluster.FieldLastError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ConnectedAt(); ok {
+		_spec.SetField(cluster.FieldConnectedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ConnectedAtCleared() {
+		_spec.ClearField(cluster.FieldConnectedAt, field.TypeTime)
 	}
 	if _u.mutation.NodesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -351,6 +468,80 @@ func (_u *ClusterUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(clusterlabel.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ContainerManagerCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cluster.ContainerManagerTable,
+			Columns: []string{cluster.ContainerManagerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(containermanager.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ContainerManagerIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cluster.ContainerManagerTable,
+			Columns: []string{cluster.ContainerManagerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(containermanager.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeploymentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cluster.DeploymentsTable,
+			Columns: []string{cluster.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeploymentsIDs(); len(nodes) > 0 && !_u.mutation.DeploymentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cluster.DeploymentsTable,
+			Columns: []string{cluster.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeploymentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cluster.DeploymentsTable,
+			Columns: []string{cluster.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -442,6 +633,60 @@ func (_u *ClusterUpdateOne) SetNillableKubernetesVersion(v *string) *ClusterUpda
 	return _u
 }
 
+// SetContainerManagerID sets the "container_manager_id" field.
+func (_u *ClusterUpdateOne) SetContainerManagerID(v int) *ClusterUpdateOne {
+	_u.mutation.SetContainerManagerID(v)
+	return _u
+}
+
+// SetNillableContainerManagerID sets the "container_manager_id" field if the given value is not nil.
+func (_u *ClusterUpdateOne) SetNillableContainerManagerID(v *int) *ClusterUpdateOne {
+	if v != nil {
+		_u.SetContainerManagerID(*v)
+	}
+	return _u
+}
+
+// ClearContainerManagerID clears the value of the "container_manager_id" field.
+func (_u *ClusterUpdateOne) ClearContainerManagerID() *ClusterUpdateOne {
+	_u.mutation.ClearContainerManagerID()
+	return _u
+}
+
+// SetLastError sets the "last_error" field.
+func (_u *ClusterUpdateOne) SetLastError(v string) *ClusterUpdateOne {
+	_u.mutation.SetLastError(v)
+	return _u
+}
+
+// SetNillableLastError sets the "last_error" field if the given value is not nil.
+func (_u *ClusterUpdateOne) SetNillableLastError(v *string) *ClusterUpdateOne {
+	if v != nil {
+		_u.SetLastError(*v)
+	}
+	return _u
+}
+
+// SetConnectedAt sets the "connected_at" field.
+func (_u *ClusterUpdateOne) SetConnectedAt(v time.Time) *ClusterUpdateOne {
+	_u.mutation.SetConnectedAt(v)
+	return _u
+}
+
+// SetNillableConnectedAt sets the "connected_at" field if the given value is not nil.
+func (_u *ClusterUpdateOne) SetNillableConnectedAt(v *time.Time) *ClusterUpdateOne {
+	if v != nil {
+		_u.SetConnectedAt(*v)
+	}
+	return _u
+}
+
+// ClearConnectedAt clears the value of the "connected_at" field.
+func (_u *ClusterUpdateOne) ClearConnectedAt() *ClusterUpdateOne {
+	_u.mutation.ClearConnectedAt()
+	return _u
+}
+
 // AddNodeIDs adds the "nodes" edge to the Node entity by IDs.
 func (_u *ClusterUpdateOne) AddNodeIDs(ids ...int) *ClusterUpdateOne {
 	_u.mutation.AddNodeIDs(ids...)
@@ -470,6 +715,26 @@ func (_u *ClusterUpdateOne) AddLabels(v ...*ClusterLabel) *ClusterUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddLabelIDs(ids...)
+}
+
+// SetContainerManager sets the "container_manager" edge to the ContainerManager entity.
+func (_u *ClusterUpdateOne) SetContainerManager(v *ContainerManager) *ClusterUpdateOne {
+	return _u.SetContainerManagerID(v.ID)
+}
+
+// AddDeploymentIDs adds the "deployments" edge to the Deployment entity by IDs.
+func (_u *ClusterUpdateOne) AddDeploymentIDs(ids ...int) *ClusterUpdateOne {
+	_u.mutation.AddDeploymentIDs(ids...)
+	return _u
+}
+
+// AddDeployments adds the "deployments" edges to the Deployment entity.
+func (_u *ClusterUpdateOne) AddDeployments(v ...*Deployment) *ClusterUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeploymentIDs(ids...)
 }
 
 // Mutation returns the ClusterMutation object of the builder.
@@ -517,6 +782,33 @@ func (_u *ClusterUpdateOne) RemoveLabels(v ...*ClusterLabel) *ClusterUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveLabelIDs(ids...)
+}
+
+// ClearContainerManager clears the "container_manager" edge to the ContainerManager entity.
+func (_u *ClusterUpdateOne) ClearContainerManager() *ClusterUpdateOne {
+	_u.mutation.ClearContainerManager()
+	return _u
+}
+
+// ClearDeployments clears all "deployments" edges to the Deployment entity.
+func (_u *ClusterUpdateOne) ClearDeployments() *ClusterUpdateOne {
+	_u.mutation.ClearDeployments()
+	return _u
+}
+
+// RemoveDeploymentIDs removes the "deployments" edge to Deployment entities by IDs.
+func (_u *ClusterUpdateOne) RemoveDeploymentIDs(ids ...int) *ClusterUpdateOne {
+	_u.mutation.RemoveDeploymentIDs(ids...)
+	return _u
+}
+
+// RemoveDeployments removes "deployments" edges to Deployment entities.
+func (_u *ClusterUpdateOne) RemoveDeployments(v ...*Deployment) *ClusterUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeploymentIDs(ids...)
 }
 
 // Where appends a list predicates to the ClusterUpdate builder.
@@ -591,6 +883,11 @@ func (_u *ClusterUpdateOne) check() error {
 			return &ValidationError{Name: "kubernetes_version", err: fmt.Errorf(`ent: validator failed for field "Cluster.kubernetes_version": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.LastError(); ok {
+		if err := cluster.LastErrorValidator(v); err != nil {
+			return &ValidationError{Name: "last_error", err: fmt.Errorf(`ent: validator failed for field "Cluster.last_error": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Cluster.tenant"`)
 	}
@@ -646,6 +943,15 @@ func (_u *ClusterUpdateOne) sqlSave(ctx context.Context) (_node *Cluster, err er
 	}
 	if value, ok := _u.mutation.KubernetesVersion(); ok {
 		_spec.SetField(cluster.FieldKubernetesVersion, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LastError(); ok {
+		_spec.SetField(cluster.FieldLastError, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ConnectedAt(); ok {
+		_spec.SetField(cluster.FieldConnectedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ConnectedAtCleared() {
+		_spec.ClearField(cluster.FieldConnectedAt, field.TypeTime)
 	}
 	if _u.mutation.NodesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -730,6 +1036,80 @@ func (_u *ClusterUpdateOne) sqlSave(ctx context.Context) (_node *Cluster, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(clusterlabel.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ContainerManagerCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cluster.ContainerManagerTable,
+			Columns: []string{cluster.ContainerManagerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(containermanager.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ContainerManagerIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cluster.ContainerManagerTable,
+			Columns: []string{cluster.ContainerManagerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(containermanager.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeploymentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cluster.DeploymentsTable,
+			Columns: []string{cluster.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeploymentsIDs(); len(nodes) > 0 && !_u.mutation.DeploymentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cluster.DeploymentsTable,
+			Columns: []string{cluster.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeploymentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cluster.DeploymentsTable,
+			Columns: []string{cluster.DeploymentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deployment.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -12,15 +12,22 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/meridianplane/meridian/ent/application"
+	"github.com/meridianplane/meridian/ent/applicationversion"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/deploymentrevision"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/setting"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
+	"github.com/meridianplane/meridian/ent/workload"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -81,15 +88,22 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			business.Table:     business.ValidColumn,
-			cluster.Table:      cluster.ValidColumn,
-			clusterlabel.Table: clusterlabel.ValidColumn,
-			node.Table:         node.ValidColumn,
-			nodelabel.Table:    nodelabel.ValidColumn,
-			session.Table:      session.ValidColumn,
-			setting.Table:      setting.ValidColumn,
-			tenant.Table:       tenant.ValidColumn,
-			user.Table:         user.ValidColumn,
+			application.Table:        application.ValidColumn,
+			applicationversion.Table: applicationversion.ValidColumn,
+			business.Table:           business.ValidColumn,
+			cluster.Table:            cluster.ValidColumn,
+			clusterlabel.Table:       clusterlabel.ValidColumn,
+			containermanager.Table:   containermanager.ValidColumn,
+			deployment.Table:         deployment.ValidColumn,
+			deploymentrevision.Table: deploymentrevision.ValidColumn,
+			node.Table:               node.ValidColumn,
+			nodelabel.Table:          nodelabel.ValidColumn,
+			operation.Table:          operation.ValidColumn,
+			session.Table:            session.ValidColumn,
+			setting.Table:            setting.ValidColumn,
+			tenant.Table:             tenant.ValidColumn,
+			user.Table:               user.ValidColumn,
+			workload.Table:           workload.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -3,16 +3,23 @@
 package ent
 
 import (
+	"github.com/meridianplane/meridian/ent/application"
+	"github.com/meridianplane/meridian/ent/applicationversion"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/deploymentrevision"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/predicate"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/setting"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
+	"github.com/meridianplane/meridian/ent/workload"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -22,8 +29,54 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 9)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
 	graph.Nodes[0] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   application.Table,
+			Columns: application.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: application.FieldID,
+			},
+		},
+		Type: "Application",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			application.FieldCreatedAt:   {Type: field.TypeTime, Column: application.FieldCreatedAt},
+			application.FieldUpdatedAt:   {Type: field.TypeTime, Column: application.FieldUpdatedAt},
+			application.FieldTenantID:    {Type: field.TypeInt, Column: application.FieldTenantID},
+			application.FieldName:        {Type: field.TypeString, Column: application.FieldName},
+			application.FieldType:        {Type: field.TypeEnum, Column: application.FieldType},
+			application.FieldDescription: {Type: field.TypeString, Column: application.FieldDescription},
+		},
+	}
+	graph.Nodes[1] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   applicationversion.Table,
+			Columns: applicationversion.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: applicationversion.FieldID,
+			},
+		},
+		Type: "ApplicationVersion",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			applicationversion.FieldCreatedAt:     {Type: field.TypeTime, Column: applicationversion.FieldCreatedAt},
+			applicationversion.FieldUpdatedAt:     {Type: field.TypeTime, Column: applicationversion.FieldUpdatedAt},
+			applicationversion.FieldTenantID:      {Type: field.TypeInt, Column: applicationversion.FieldTenantID},
+			applicationversion.FieldApplicationID: {Type: field.TypeInt, Column: applicationversion.FieldApplicationID},
+			applicationversion.FieldVersion:       {Type: field.TypeString, Column: applicationversion.FieldVersion},
+			applicationversion.FieldMainVersion:   {Type: field.TypeString, Column: applicationversion.FieldMainVersion},
+			applicationversion.FieldSequence:      {Type: field.TypeInt, Column: applicationversion.FieldSequence},
+			applicationversion.FieldKind:          {Type: field.TypeEnum, Column: applicationversion.FieldKind},
+			applicationversion.FieldSpec:          {Type: field.TypeJSON, Column: applicationversion.FieldSpec},
+			applicationversion.FieldChart:         {Type: field.TypeBytes, Column: applicationversion.FieldChart},
+			applicationversion.FieldChartName:     {Type: field.TypeString, Column: applicationversion.FieldChartName},
+			applicationversion.FieldChartVersion:  {Type: field.TypeString, Column: applicationversion.FieldChartVersion},
+			applicationversion.FieldValues:        {Type: field.TypeString, Column: applicationversion.FieldValues},
+			applicationversion.FieldCreatedBy:     {Type: field.TypeInt, Column: applicationversion.FieldCreatedBy},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   business.Table,
 			Columns: business.Columns,
@@ -46,7 +99,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			business.FieldUserID:    {Type: field.TypeInt, Column: business.FieldUserID},
 		},
 	}
-	graph.Nodes[1] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   cluster.Table,
 			Columns: cluster.Columns,
@@ -57,16 +110,19 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Cluster",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			cluster.FieldCreatedAt:         {Type: field.TypeTime, Column: cluster.FieldCreatedAt},
-			cluster.FieldUpdatedAt:         {Type: field.TypeTime, Column: cluster.FieldUpdatedAt},
-			cluster.FieldTenantID:          {Type: field.TypeInt, Column: cluster.FieldTenantID},
-			cluster.FieldName:              {Type: field.TypeString, Column: cluster.FieldName},
-			cluster.FieldDescription:       {Type: field.TypeString, Column: cluster.FieldDescription},
-			cluster.FieldReady:             {Type: field.TypeBool, Column: cluster.FieldReady},
-			cluster.FieldKubernetesVersion: {Type: field.TypeString, Column: cluster.FieldKubernetesVersion},
+			cluster.FieldCreatedAt:          {Type: field.TypeTime, Column: cluster.FieldCreatedAt},
+			cluster.FieldUpdatedAt:          {Type: field.TypeTime, Column: cluster.FieldUpdatedAt},
+			cluster.FieldTenantID:           {Type: field.TypeInt, Column: cluster.FieldTenantID},
+			cluster.FieldName:               {Type: field.TypeString, Column: cluster.FieldName},
+			cluster.FieldDescription:        {Type: field.TypeString, Column: cluster.FieldDescription},
+			cluster.FieldReady:              {Type: field.TypeBool, Column: cluster.FieldReady},
+			cluster.FieldKubernetesVersion:  {Type: field.TypeString, Column: cluster.FieldKubernetesVersion},
+			cluster.FieldContainerManagerID: {Type: field.TypeInt, Column: cluster.FieldContainerManagerID},
+			cluster.FieldLastError:          {Type: field.TypeString, Column: cluster.FieldLastError},
+			cluster.FieldConnectedAt:        {Type: field.TypeTime, Column: cluster.FieldConnectedAt},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   clusterlabel.Table,
 			Columns: clusterlabel.Columns,
@@ -84,7 +140,84 @@ var schemaGraph = func() *sqlgraph.Schema {
 			clusterlabel.FieldClusterID: {Type: field.TypeInt, Column: clusterlabel.FieldClusterID},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   containermanager.Table,
+			Columns: containermanager.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: containermanager.FieldID,
+			},
+		},
+		Type: "ContainerManager",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			containermanager.FieldCreatedAt:             {Type: field.TypeTime, Column: containermanager.FieldCreatedAt},
+			containermanager.FieldUpdatedAt:             {Type: field.TypeTime, Column: containermanager.FieldUpdatedAt},
+			containermanager.FieldTenantID:              {Type: field.TypeInt, Column: containermanager.FieldTenantID},
+			containermanager.FieldName:                  {Type: field.TypeString, Column: containermanager.FieldName},
+			containermanager.FieldKind:                  {Type: field.TypeEnum, Column: containermanager.FieldKind},
+			containermanager.FieldAPIServer:             {Type: field.TypeString, Column: containermanager.FieldAPIServer},
+			containermanager.FieldCaCert:                {Type: field.TypeString, Column: containermanager.FieldCaCert},
+			containermanager.FieldInsecureSkipTLSVerify: {Type: field.TypeBool, Column: containermanager.FieldInsecureSkipTLSVerify},
+			containermanager.FieldKubeconfigSealed:      {Type: field.TypeBytes, Column: containermanager.FieldKubeconfigSealed},
+			containermanager.FieldTokenSealed:           {Type: field.TypeBytes, Column: containermanager.FieldTokenSealed},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   deployment.Table,
+			Columns: deployment.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: deployment.FieldID,
+			},
+		},
+		Type: "Deployment",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			deployment.FieldCreatedAt:     {Type: field.TypeTime, Column: deployment.FieldCreatedAt},
+			deployment.FieldUpdatedAt:     {Type: field.TypeTime, Column: deployment.FieldUpdatedAt},
+			deployment.FieldTenantID:      {Type: field.TypeInt, Column: deployment.FieldTenantID},
+			deployment.FieldName:          {Type: field.TypeString, Column: deployment.FieldName},
+			deployment.FieldApplicationID: {Type: field.TypeInt, Column: deployment.FieldApplicationID},
+			deployment.FieldVersionID:     {Type: field.TypeInt, Column: deployment.FieldVersionID},
+			deployment.FieldClusterID:     {Type: field.TypeInt, Column: deployment.FieldClusterID},
+			deployment.FieldNamespace:     {Type: field.TypeString, Column: deployment.FieldNamespace},
+			deployment.FieldNodeLabel:     {Type: field.TypeString, Column: deployment.FieldNodeLabel},
+			deployment.FieldNodeID:        {Type: field.TypeInt, Column: deployment.FieldNodeID},
+			deployment.FieldStatus:        {Type: field.TypeEnum, Column: deployment.FieldStatus},
+			deployment.FieldMessage:       {Type: field.TypeString, Column: deployment.FieldMessage},
+			deployment.FieldRunningPods:   {Type: field.TypeInt, Column: deployment.FieldRunningPods},
+			deployment.FieldErrorPods:     {Type: field.TypeInt, Column: deployment.FieldErrorPods},
+			deployment.FieldTotalPods:     {Type: field.TypeInt, Column: deployment.FieldTotalPods},
+			deployment.FieldComment:       {Type: field.TypeString, Column: deployment.FieldComment},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   deploymentrevision.Table,
+			Columns: deploymentrevision.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: deploymentrevision.FieldID,
+			},
+		},
+		Type: "DeploymentRevision",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			deploymentrevision.FieldCreatedAt:     {Type: field.TypeTime, Column: deploymentrevision.FieldCreatedAt},
+			deploymentrevision.FieldUpdatedAt:     {Type: field.TypeTime, Column: deploymentrevision.FieldUpdatedAt},
+			deploymentrevision.FieldTenantID:      {Type: field.TypeInt, Column: deploymentrevision.FieldTenantID},
+			deploymentrevision.FieldDeploymentID:  {Type: field.TypeInt, Column: deploymentrevision.FieldDeploymentID},
+			deploymentrevision.FieldRevision:      {Type: field.TypeInt, Column: deploymentrevision.FieldRevision},
+			deploymentrevision.FieldAction:        {Type: field.TypeEnum, Column: deploymentrevision.FieldAction},
+			deploymentrevision.FieldFromVersionID: {Type: field.TypeInt, Column: deploymentrevision.FieldFromVersionID},
+			deploymentrevision.FieldToVersionID:   {Type: field.TypeInt, Column: deploymentrevision.FieldToVersionID},
+			deploymentrevision.FieldUserID:        {Type: field.TypeInt, Column: deploymentrevision.FieldUserID},
+			deploymentrevision.FieldResult:        {Type: field.TypeEnum, Column: deploymentrevision.FieldResult},
+			deploymentrevision.FieldMessage:       {Type: field.TypeString, Column: deploymentrevision.FieldMessage},
+			deploymentrevision.FieldFinishedAt:    {Type: field.TypeTime, Column: deploymentrevision.FieldFinishedAt},
+		},
+	}
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   node.Table,
 			Columns: node.Columns,
@@ -112,7 +245,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			node.FieldStatus:          {Type: field.TypeEnum, Column: node.FieldStatus},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   nodelabel.Table,
 			Columns: nodelabel.Columns,
@@ -130,7 +263,39 @@ var schemaGraph = func() *sqlgraph.Schema {
 			nodelabel.FieldNodeID:    {Type: field.TypeInt, Column: nodelabel.FieldNodeID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   operation.Table,
+			Columns: operation.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: operation.FieldID,
+			},
+		},
+		Type: "Operation",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			operation.FieldCreatedAt:       {Type: field.TypeTime, Column: operation.FieldCreatedAt},
+			operation.FieldUpdatedAt:       {Type: field.TypeTime, Column: operation.FieldUpdatedAt},
+			operation.FieldTenantID:        {Type: field.TypeInt, Column: operation.FieldTenantID},
+			operation.FieldKind:            {Type: field.TypeString, Column: operation.FieldKind},
+			operation.FieldStatus:          {Type: field.TypeEnum, Column: operation.FieldStatus},
+			operation.FieldAttempts:        {Type: field.TypeInt, Column: operation.FieldAttempts},
+			operation.FieldMaxAttempts:     {Type: field.TypeInt, Column: operation.FieldMaxAttempts},
+			operation.FieldLastError:       {Type: field.TypeString, Column: operation.FieldLastError},
+			operation.FieldPayload:         {Type: field.TypeJSON, Column: operation.FieldPayload},
+			operation.FieldResult:          {Type: field.TypeJSON, Column: operation.FieldResult},
+			operation.FieldDeploymentID:    {Type: field.TypeInt, Column: operation.FieldDeploymentID},
+			operation.FieldClusterID:       {Type: field.TypeInt, Column: operation.FieldClusterID},
+			operation.FieldCreatedBy:       {Type: field.TypeInt, Column: operation.FieldCreatedBy},
+			operation.FieldCancelRequested: {Type: field.TypeBool, Column: operation.FieldCancelRequested},
+			operation.FieldClaimedBy:       {Type: field.TypeString, Column: operation.FieldClaimedBy},
+			operation.FieldLeaseUntil:      {Type: field.TypeTime, Column: operation.FieldLeaseUntil},
+			operation.FieldRunAfter:        {Type: field.TypeTime, Column: operation.FieldRunAfter},
+			operation.FieldStartedAt:       {Type: field.TypeTime, Column: operation.FieldStartedAt},
+			operation.FieldFinishedAt:      {Type: field.TypeTime, Column: operation.FieldFinishedAt},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -149,7 +314,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokedAt: {Type: field.TypeTime, Column: session.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -166,7 +331,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldValue:     {Type: field.TypeString, Column: setting.FieldValue},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -186,7 +351,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldEnableAdminAutoDeploy: {Type: field.TypeBool, Column: tenant.FieldEnableAdminAutoDeploy},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -208,6 +373,92 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldRole:         {Type: field.TypeEnum, Column: user.FieldRole},
 		},
 	}
+	graph.Nodes[15] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   workload.Table,
+			Columns: workload.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: workload.FieldID,
+			},
+		},
+		Type: "Workload",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			workload.FieldCreatedAt:    {Type: field.TypeTime, Column: workload.FieldCreatedAt},
+			workload.FieldUpdatedAt:    {Type: field.TypeTime, Column: workload.FieldUpdatedAt},
+			workload.FieldTenantID:     {Type: field.TypeInt, Column: workload.FieldTenantID},
+			workload.FieldDeploymentID: {Type: field.TypeInt, Column: workload.FieldDeploymentID},
+			workload.FieldName:         {Type: field.TypeString, Column: workload.FieldName},
+			workload.FieldKind:         {Type: field.TypeEnum, Column: workload.FieldKind},
+			workload.FieldReplicas:     {Type: field.TypeInt, Column: workload.FieldReplicas},
+			workload.FieldCPU:          {Type: field.TypeInt, Column: workload.FieldCPU},
+			workload.FieldMemory:       {Type: field.TypeInt, Column: workload.FieldMemory},
+			workload.FieldRunningPods:  {Type: field.TypeInt, Column: workload.FieldRunningPods},
+			workload.FieldErrorPods:    {Type: field.TypeInt, Column: workload.FieldErrorPods},
+			workload.FieldTotalPods:    {Type: field.TypeInt, Column: workload.FieldTotalPods},
+			workload.FieldPods:         {Type: field.TypeJSON, Column: workload.FieldPods},
+		},
+	}
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   application.TenantTable,
+			Columns: []string{application.TenantColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"versions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.VersionsTable,
+			Columns: []string{application.VersionsColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"ApplicationVersion",
+	)
+	graph.MustAddE(
+		"deployments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   application.DeploymentsTable,
+			Columns: []string{application.DeploymentsColumn},
+			Bidi:    false,
+		},
+		"Application",
+		"Deployment",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   applicationversion.TenantTable,
+			Columns: []string{applicationversion.TenantColumn},
+			Bidi:    false,
+		},
+		"ApplicationVersion",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   applicationversion.ApplicationTable,
+			Columns: []string{applicationversion.ApplicationColumn},
+			Bidi:    false,
+		},
+		"ApplicationVersion",
+		"Application",
+	)
 	graph.MustAddE(
 		"tenant",
 		&sqlgraph.EdgeSpec{
@@ -269,6 +520,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"ClusterLabel",
 	)
 	graph.MustAddE(
+		"container_manager",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cluster.ContainerManagerTable,
+			Columns: []string{cluster.ContainerManagerColumn},
+			Bidi:    false,
+		},
+		"Cluster",
+		"ContainerManager",
+	)
+	graph.MustAddE(
+		"deployments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cluster.DeploymentsTable,
+			Columns: []string{cluster.DeploymentsColumn},
+			Bidi:    false,
+		},
+		"Cluster",
+		"Deployment",
+	)
+	graph.MustAddE(
 		"tenant",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -291,6 +566,186 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"ClusterLabel",
 		"Cluster",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   containermanager.TenantTable,
+			Columns: []string{containermanager.TenantColumn},
+			Bidi:    false,
+		},
+		"ContainerManager",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"clusters",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   containermanager.ClustersTable,
+			Columns: []string{containermanager.ClustersColumn},
+			Bidi:    false,
+		},
+		"ContainerManager",
+		"Cluster",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deployment.TenantTable,
+			Columns: []string{deployment.TenantColumn},
+			Bidi:    false,
+		},
+		"Deployment",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   deployment.ApplicationTable,
+			Columns: []string{deployment.ApplicationColumn},
+			Bidi:    false,
+		},
+		"Deployment",
+		"Application",
+	)
+	graph.MustAddE(
+		"version",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deployment.VersionTable,
+			Columns: []string{deployment.VersionColumn},
+			Bidi:    false,
+		},
+		"Deployment",
+		"ApplicationVersion",
+	)
+	graph.MustAddE(
+		"cluster",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   deployment.ClusterTable,
+			Columns: []string{deployment.ClusterColumn},
+			Bidi:    false,
+		},
+		"Deployment",
+		"Cluster",
+	)
+	graph.MustAddE(
+		"node",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deployment.NodeTable,
+			Columns: []string{deployment.NodeColumn},
+			Bidi:    false,
+		},
+		"Deployment",
+		"Node",
+	)
+	graph.MustAddE(
+		"revisions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   deployment.RevisionsTable,
+			Columns: []string{deployment.RevisionsColumn},
+			Bidi:    false,
+		},
+		"Deployment",
+		"DeploymentRevision",
+	)
+	graph.MustAddE(
+		"workloads",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   deployment.WorkloadsTable,
+			Columns: []string{deployment.WorkloadsColumn},
+			Bidi:    false,
+		},
+		"Deployment",
+		"Workload",
+	)
+	graph.MustAddE(
+		"operations",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   deployment.OperationsTable,
+			Columns: []string{deployment.OperationsColumn},
+			Bidi:    false,
+		},
+		"Deployment",
+		"Operation",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deploymentrevision.TenantTable,
+			Columns: []string{deploymentrevision.TenantColumn},
+			Bidi:    false,
+		},
+		"DeploymentRevision",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"deployment",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   deploymentrevision.DeploymentTable,
+			Columns: []string{deploymentrevision.DeploymentColumn},
+			Bidi:    false,
+		},
+		"DeploymentRevision",
+		"Deployment",
+	)
+	graph.MustAddE(
+		"from_version",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deploymentrevision.FromVersionTable,
+			Columns: []string{deploymentrevision.FromVersionColumn},
+			Bidi:    false,
+		},
+		"DeploymentRevision",
+		"ApplicationVersion",
+	)
+	graph.MustAddE(
+		"to_version",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deploymentrevision.ToVersionTable,
+			Columns: []string{deploymentrevision.ToVersionColumn},
+			Bidi:    false,
+		},
+		"DeploymentRevision",
+		"ApplicationVersion",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   deploymentrevision.UserTable,
+			Columns: []string{deploymentrevision.UserColumn},
+			Bidi:    false,
+		},
+		"DeploymentRevision",
+		"User",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -353,6 +808,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Node",
 	)
 	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   operation.TenantTable,
+			Columns: []string{operation.TenantColumn},
+			Bidi:    false,
+		},
+		"Operation",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"deployment",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   operation.DeploymentTable,
+			Columns: []string{operation.DeploymentColumn},
+			Bidi:    false,
+		},
+		"Operation",
+		"Deployment",
+	)
+	graph.MustAddE(
+		"cluster",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   operation.ClusterTable,
+			Columns: []string{operation.ClusterColumn},
+			Bidi:    false,
+		},
+		"Operation",
+		"Cluster",
+	)
+	graph.MustAddE(
 		"user",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -400,6 +891,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"User",
 		"Business",
 	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   workload.TenantTable,
+			Columns: []string{workload.TenantColumn},
+			Bidi:    false,
+		},
+		"Workload",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"deployment",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   workload.DeploymentTable,
+			Columns: []string{workload.DeploymentColumn},
+			Bidi:    false,
+		},
+		"Workload",
+		"Deployment",
+	)
 	return graph
 }()
 
@@ -407,6 +922,256 @@ var schemaGraph = func() *sqlgraph.Schema {
 // All update, update-one and query builders implement this interface.
 type predicateAdder interface {
 	addPredicate(func(s *sql.Selector))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ApplicationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ApplicationQuery builder.
+func (_q *ApplicationQuery) Filter() *ApplicationFilter {
+	return &ApplicationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ApplicationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ApplicationMutation builder.
+func (m *ApplicationMutation) Filter() *ApplicationFilter {
+	return &ApplicationFilter{config: m.config, predicateAdder: m}
+}
+
+// ApplicationFilter provides a generic filtering capability at runtime for ApplicationQuery.
+type ApplicationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ApplicationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ApplicationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(application.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ApplicationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(application.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ApplicationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(application.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *ApplicationFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(application.FieldTenantID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ApplicationFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(application.FieldName))
+}
+
+// WhereType applies the entql string predicate on the type field.
+func (f *ApplicationFilter) WhereType(p entql.StringP) {
+	f.Where(p.Field(application.FieldType))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *ApplicationFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(application.FieldDescription))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ApplicationFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasVersions applies a predicate to check if query has an edge versions.
+func (f *ApplicationFilter) WhereHasVersions() {
+	f.Where(entql.HasEdge("versions"))
+}
+
+// WhereHasVersionsWith applies a predicate to check if query has an edge versions with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasVersionsWith(preds ...predicate.ApplicationVersion) {
+	f.Where(entql.HasEdgeWith("versions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDeployments applies a predicate to check if query has an edge deployments.
+func (f *ApplicationFilter) WhereHasDeployments() {
+	f.Where(entql.HasEdge("deployments"))
+}
+
+// WhereHasDeploymentsWith applies a predicate to check if query has an edge deployments with a given conditions (other predicates).
+func (f *ApplicationFilter) WhereHasDeploymentsWith(preds ...predicate.Deployment) {
+	f.Where(entql.HasEdgeWith("deployments", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ApplicationVersionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ApplicationVersionQuery builder.
+func (_q *ApplicationVersionQuery) Filter() *ApplicationVersionFilter {
+	return &ApplicationVersionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ApplicationVersionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ApplicationVersionMutation builder.
+func (m *ApplicationVersionMutation) Filter() *ApplicationVersionFilter {
+	return &ApplicationVersionFilter{config: m.config, predicateAdder: m}
+}
+
+// ApplicationVersionFilter provides a generic filtering capability at runtime for ApplicationVersionQuery.
+type ApplicationVersionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ApplicationVersionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ApplicationVersionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(applicationversion.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ApplicationVersionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(applicationversion.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ApplicationVersionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(applicationversion.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *ApplicationVersionFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(applicationversion.FieldTenantID))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *ApplicationVersionFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(applicationversion.FieldApplicationID))
+}
+
+// WhereVersion applies the entql string predicate on the version field.
+func (f *ApplicationVersionFilter) WhereVersion(p entql.StringP) {
+	f.Where(p.Field(applicationversion.FieldVersion))
+}
+
+// WhereMainVersion applies the entql string predicate on the main_version field.
+func (f *ApplicationVersionFilter) WhereMainVersion(p entql.StringP) {
+	f.Where(p.Field(applicationversion.FieldMainVersion))
+}
+
+// WhereSequence applies the entql int predicate on the sequence field.
+func (f *ApplicationVersionFilter) WhereSequence(p entql.IntP) {
+	f.Where(p.Field(applicationversion.FieldSequence))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *ApplicationVersionFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(applicationversion.FieldKind))
+}
+
+// WhereSpec applies the entql json.RawMessage predicate on the spec field.
+func (f *ApplicationVersionFilter) WhereSpec(p entql.BytesP) {
+	f.Where(p.Field(applicationversion.FieldSpec))
+}
+
+// WhereChart applies the entql []byte predicate on the chart field.
+func (f *ApplicationVersionFilter) WhereChart(p entql.BytesP) {
+	f.Where(p.Field(applicationversion.FieldChart))
+}
+
+// WhereChartName applies the entql string predicate on the chart_name field.
+func (f *ApplicationVersionFilter) WhereChartName(p entql.StringP) {
+	f.Where(p.Field(applicationversion.FieldChartName))
+}
+
+// WhereChartVersion applies the entql string predicate on the chart_version field.
+func (f *ApplicationVersionFilter) WhereChartVersion(p entql.StringP) {
+	f.Where(p.Field(applicationversion.FieldChartVersion))
+}
+
+// WhereValues applies the entql string predicate on the values field.
+func (f *ApplicationVersionFilter) WhereValues(p entql.StringP) {
+	f.Where(p.Field(applicationversion.FieldValues))
+}
+
+// WhereCreatedBy applies the entql int predicate on the created_by field.
+func (f *ApplicationVersionFilter) WhereCreatedBy(p entql.IntP) {
+	f.Where(p.Field(applicationversion.FieldCreatedBy))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ApplicationVersionFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ApplicationVersionFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *ApplicationVersionFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *ApplicationVersionFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -438,7 +1203,7 @@ type BusinessFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BusinessFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -556,7 +1321,7 @@ type ClusterFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ClusterFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -602,6 +1367,21 @@ func (f *ClusterFilter) WhereKubernetesVersion(p entql.StringP) {
 	f.Where(p.Field(cluster.FieldKubernetesVersion))
 }
 
+// WhereContainerManagerID applies the entql int predicate on the container_manager_id field.
+func (f *ClusterFilter) WhereContainerManagerID(p entql.IntP) {
+	f.Where(p.Field(cluster.FieldContainerManagerID))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *ClusterFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(cluster.FieldLastError))
+}
+
+// WhereConnectedAt applies the entql time.Time predicate on the connected_at field.
+func (f *ClusterFilter) WhereConnectedAt(p entql.TimeP) {
+	f.Where(p.Field(cluster.FieldConnectedAt))
+}
+
 // WhereHasTenant applies a predicate to check if query has an edge tenant.
 func (f *ClusterFilter) WhereHasTenant() {
 	f.Where(entql.HasEdge("tenant"))
@@ -644,6 +1424,34 @@ func (f *ClusterFilter) WhereHasLabelsWith(preds ...predicate.ClusterLabel) {
 	})))
 }
 
+// WhereHasContainerManager applies a predicate to check if query has an edge container_manager.
+func (f *ClusterFilter) WhereHasContainerManager() {
+	f.Where(entql.HasEdge("container_manager"))
+}
+
+// WhereHasContainerManagerWith applies a predicate to check if query has an edge container_manager with a given conditions (other predicates).
+func (f *ClusterFilter) WhereHasContainerManagerWith(preds ...predicate.ContainerManager) {
+	f.Where(entql.HasEdgeWith("container_manager", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDeployments applies a predicate to check if query has an edge deployments.
+func (f *ClusterFilter) WhereHasDeployments() {
+	f.Where(entql.HasEdge("deployments"))
+}
+
+// WhereHasDeploymentsWith applies a predicate to check if query has an edge deployments with a given conditions (other predicates).
+func (f *ClusterFilter) WhereHasDeploymentsWith(preds ...predicate.Deployment) {
+	f.Where(entql.HasEdgeWith("deployments", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ClusterLabelQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -673,7 +1481,7 @@ type ClusterLabelFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ClusterLabelFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -738,6 +1546,526 @@ func (f *ClusterLabelFilter) WhereHasClusterWith(preds ...predicate.Cluster) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ContainerManagerQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ContainerManagerQuery builder.
+func (_q *ContainerManagerQuery) Filter() *ContainerManagerFilter {
+	return &ContainerManagerFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ContainerManagerMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ContainerManagerMutation builder.
+func (m *ContainerManagerMutation) Filter() *ContainerManagerFilter {
+	return &ContainerManagerFilter{config: m.config, predicateAdder: m}
+}
+
+// ContainerManagerFilter provides a generic filtering capability at runtime for ContainerManagerQuery.
+type ContainerManagerFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ContainerManagerFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ContainerManagerFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(containermanager.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ContainerManagerFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(containermanager.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ContainerManagerFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(containermanager.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *ContainerManagerFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(containermanager.FieldTenantID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ContainerManagerFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(containermanager.FieldName))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *ContainerManagerFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(containermanager.FieldKind))
+}
+
+// WhereAPIServer applies the entql string predicate on the api_server field.
+func (f *ContainerManagerFilter) WhereAPIServer(p entql.StringP) {
+	f.Where(p.Field(containermanager.FieldAPIServer))
+}
+
+// WhereCaCert applies the entql string predicate on the ca_cert field.
+func (f *ContainerManagerFilter) WhereCaCert(p entql.StringP) {
+	f.Where(p.Field(containermanager.FieldCaCert))
+}
+
+// WhereInsecureSkipTLSVerify applies the entql bool predicate on the insecure_skip_tls_verify field.
+func (f *ContainerManagerFilter) WhereInsecureSkipTLSVerify(p entql.BoolP) {
+	f.Where(p.Field(containermanager.FieldInsecureSkipTLSVerify))
+}
+
+// WhereKubeconfigSealed applies the entql []byte predicate on the kubeconfig_sealed field.
+func (f *ContainerManagerFilter) WhereKubeconfigSealed(p entql.BytesP) {
+	f.Where(p.Field(containermanager.FieldKubeconfigSealed))
+}
+
+// WhereTokenSealed applies the entql []byte predicate on the token_sealed field.
+func (f *ContainerManagerFilter) WhereTokenSealed(p entql.BytesP) {
+	f.Where(p.Field(containermanager.FieldTokenSealed))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ContainerManagerFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ContainerManagerFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasClusters applies a predicate to check if query has an edge clusters.
+func (f *ContainerManagerFilter) WhereHasClusters() {
+	f.Where(entql.HasEdge("clusters"))
+}
+
+// WhereHasClustersWith applies a predicate to check if query has an edge clusters with a given conditions (other predicates).
+func (f *ContainerManagerFilter) WhereHasClustersWith(preds ...predicate.Cluster) {
+	f.Where(entql.HasEdgeWith("clusters", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *DeploymentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DeploymentQuery builder.
+func (_q *DeploymentQuery) Filter() *DeploymentFilter {
+	return &DeploymentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DeploymentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DeploymentMutation builder.
+func (m *DeploymentMutation) Filter() *DeploymentFilter {
+	return &DeploymentFilter{config: m.config, predicateAdder: m}
+}
+
+// DeploymentFilter provides a generic filtering capability at runtime for DeploymentQuery.
+type DeploymentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DeploymentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DeploymentFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(deployment.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DeploymentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(deployment.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *DeploymentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(deployment.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *DeploymentFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(deployment.FieldTenantID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *DeploymentFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(deployment.FieldName))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *DeploymentFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(deployment.FieldApplicationID))
+}
+
+// WhereVersionID applies the entql int predicate on the version_id field.
+func (f *DeploymentFilter) WhereVersionID(p entql.IntP) {
+	f.Where(p.Field(deployment.FieldVersionID))
+}
+
+// WhereClusterID applies the entql int predicate on the cluster_id field.
+func (f *DeploymentFilter) WhereClusterID(p entql.IntP) {
+	f.Where(p.Field(deployment.FieldClusterID))
+}
+
+// WhereNamespace applies the entql string predicate on the namespace field.
+func (f *DeploymentFilter) WhereNamespace(p entql.StringP) {
+	f.Where(p.Field(deployment.FieldNamespace))
+}
+
+// WhereNodeLabel applies the entql string predicate on the node_label field.
+func (f *DeploymentFilter) WhereNodeLabel(p entql.StringP) {
+	f.Where(p.Field(deployment.FieldNodeLabel))
+}
+
+// WhereNodeID applies the entql int predicate on the node_id field.
+func (f *DeploymentFilter) WhereNodeID(p entql.IntP) {
+	f.Where(p.Field(deployment.FieldNodeID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *DeploymentFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(deployment.FieldStatus))
+}
+
+// WhereMessage applies the entql string predicate on the message field.
+func (f *DeploymentFilter) WhereMessage(p entql.StringP) {
+	f.Where(p.Field(deployment.FieldMessage))
+}
+
+// WhereRunningPods applies the entql int predicate on the running_pods field.
+func (f *DeploymentFilter) WhereRunningPods(p entql.IntP) {
+	f.Where(p.Field(deployment.FieldRunningPods))
+}
+
+// WhereErrorPods applies the entql int predicate on the error_pods field.
+func (f *DeploymentFilter) WhereErrorPods(p entql.IntP) {
+	f.Where(p.Field(deployment.FieldErrorPods))
+}
+
+// WhereTotalPods applies the entql int predicate on the total_pods field.
+func (f *DeploymentFilter) WhereTotalPods(p entql.IntP) {
+	f.Where(p.Field(deployment.FieldTotalPods))
+}
+
+// WhereComment applies the entql string predicate on the comment field.
+func (f *DeploymentFilter) WhereComment(p entql.StringP) {
+	f.Where(p.Field(deployment.FieldComment))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *DeploymentFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *DeploymentFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *DeploymentFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *DeploymentFilter) WhereHasApplicationWith(preds ...predicate.Application) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasVersion applies a predicate to check if query has an edge version.
+func (f *DeploymentFilter) WhereHasVersion() {
+	f.Where(entql.HasEdge("version"))
+}
+
+// WhereHasVersionWith applies a predicate to check if query has an edge version with a given conditions (other predicates).
+func (f *DeploymentFilter) WhereHasVersionWith(preds ...predicate.ApplicationVersion) {
+	f.Where(entql.HasEdgeWith("version", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCluster applies a predicate to check if query has an edge cluster.
+func (f *DeploymentFilter) WhereHasCluster() {
+	f.Where(entql.HasEdge("cluster"))
+}
+
+// WhereHasClusterWith applies a predicate to check if query has an edge cluster with a given conditions (other predicates).
+func (f *DeploymentFilter) WhereHasClusterWith(preds ...predicate.Cluster) {
+	f.Where(entql.HasEdgeWith("cluster", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasNode applies a predicate to check if query has an edge node.
+func (f *DeploymentFilter) WhereHasNode() {
+	f.Where(entql.HasEdge("node"))
+}
+
+// WhereHasNodeWith applies a predicate to check if query has an edge node with a given conditions (other predicates).
+func (f *DeploymentFilter) WhereHasNodeWith(preds ...predicate.Node) {
+	f.Where(entql.HasEdgeWith("node", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRevisions applies a predicate to check if query has an edge revisions.
+func (f *DeploymentFilter) WhereHasRevisions() {
+	f.Where(entql.HasEdge("revisions"))
+}
+
+// WhereHasRevisionsWith applies a predicate to check if query has an edge revisions with a given conditions (other predicates).
+func (f *DeploymentFilter) WhereHasRevisionsWith(preds ...predicate.DeploymentRevision) {
+	f.Where(entql.HasEdgeWith("revisions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasWorkloads applies a predicate to check if query has an edge workloads.
+func (f *DeploymentFilter) WhereHasWorkloads() {
+	f.Where(entql.HasEdge("workloads"))
+}
+
+// WhereHasWorkloadsWith applies a predicate to check if query has an edge workloads with a given conditions (other predicates).
+func (f *DeploymentFilter) WhereHasWorkloadsWith(preds ...predicate.Workload) {
+	f.Where(entql.HasEdgeWith("workloads", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasOperations applies a predicate to check if query has an edge operations.
+func (f *DeploymentFilter) WhereHasOperations() {
+	f.Where(entql.HasEdge("operations"))
+}
+
+// WhereHasOperationsWith applies a predicate to check if query has an edge operations with a given conditions (other predicates).
+func (f *DeploymentFilter) WhereHasOperationsWith(preds ...predicate.Operation) {
+	f.Where(entql.HasEdgeWith("operations", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *DeploymentRevisionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DeploymentRevisionQuery builder.
+func (_q *DeploymentRevisionQuery) Filter() *DeploymentRevisionFilter {
+	return &DeploymentRevisionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DeploymentRevisionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DeploymentRevisionMutation builder.
+func (m *DeploymentRevisionMutation) Filter() *DeploymentRevisionFilter {
+	return &DeploymentRevisionFilter{config: m.config, predicateAdder: m}
+}
+
+// DeploymentRevisionFilter provides a generic filtering capability at runtime for DeploymentRevisionQuery.
+type DeploymentRevisionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DeploymentRevisionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *DeploymentRevisionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(deploymentrevision.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DeploymentRevisionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(deploymentrevision.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *DeploymentRevisionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(deploymentrevision.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *DeploymentRevisionFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(deploymentrevision.FieldTenantID))
+}
+
+// WhereDeploymentID applies the entql int predicate on the deployment_id field.
+func (f *DeploymentRevisionFilter) WhereDeploymentID(p entql.IntP) {
+	f.Where(p.Field(deploymentrevision.FieldDeploymentID))
+}
+
+// WhereRevision applies the entql int predicate on the revision field.
+func (f *DeploymentRevisionFilter) WhereRevision(p entql.IntP) {
+	f.Where(p.Field(deploymentrevision.FieldRevision))
+}
+
+// WhereAction applies the entql string predicate on the action field.
+func (f *DeploymentRevisionFilter) WhereAction(p entql.StringP) {
+	f.Where(p.Field(deploymentrevision.FieldAction))
+}
+
+// WhereFromVersionID applies the entql int predicate on the from_version_id field.
+func (f *DeploymentRevisionFilter) WhereFromVersionID(p entql.IntP) {
+	f.Where(p.Field(deploymentrevision.FieldFromVersionID))
+}
+
+// WhereToVersionID applies the entql int predicate on the to_version_id field.
+func (f *DeploymentRevisionFilter) WhereToVersionID(p entql.IntP) {
+	f.Where(p.Field(deploymentrevision.FieldToVersionID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *DeploymentRevisionFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(deploymentrevision.FieldUserID))
+}
+
+// WhereResult applies the entql string predicate on the result field.
+func (f *DeploymentRevisionFilter) WhereResult(p entql.StringP) {
+	f.Where(p.Field(deploymentrevision.FieldResult))
+}
+
+// WhereMessage applies the entql string predicate on the message field.
+func (f *DeploymentRevisionFilter) WhereMessage(p entql.StringP) {
+	f.Where(p.Field(deploymentrevision.FieldMessage))
+}
+
+// WhereFinishedAt applies the entql time.Time predicate on the finished_at field.
+func (f *DeploymentRevisionFilter) WhereFinishedAt(p entql.TimeP) {
+	f.Where(p.Field(deploymentrevision.FieldFinishedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *DeploymentRevisionFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *DeploymentRevisionFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDeployment applies a predicate to check if query has an edge deployment.
+func (f *DeploymentRevisionFilter) WhereHasDeployment() {
+	f.Where(entql.HasEdge("deployment"))
+}
+
+// WhereHasDeploymentWith applies a predicate to check if query has an edge deployment with a given conditions (other predicates).
+func (f *DeploymentRevisionFilter) WhereHasDeploymentWith(preds ...predicate.Deployment) {
+	f.Where(entql.HasEdgeWith("deployment", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFromVersion applies a predicate to check if query has an edge from_version.
+func (f *DeploymentRevisionFilter) WhereHasFromVersion() {
+	f.Where(entql.HasEdge("from_version"))
+}
+
+// WhereHasFromVersionWith applies a predicate to check if query has an edge from_version with a given conditions (other predicates).
+func (f *DeploymentRevisionFilter) WhereHasFromVersionWith(preds ...predicate.ApplicationVersion) {
+	f.Where(entql.HasEdgeWith("from_version", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasToVersion applies a predicate to check if query has an edge to_version.
+func (f *DeploymentRevisionFilter) WhereHasToVersion() {
+	f.Where(entql.HasEdge("to_version"))
+}
+
+// WhereHasToVersionWith applies a predicate to check if query has an edge to_version with a given conditions (other predicates).
+func (f *DeploymentRevisionFilter) WhereHasToVersionWith(preds ...predicate.ApplicationVersion) {
+	f.Where(entql.HasEdgeWith("to_version", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *DeploymentRevisionFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *DeploymentRevisionFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *NodeQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -766,7 +2094,7 @@ type NodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -923,7 +2251,7 @@ type NodeLabelFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NodeLabelFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -988,6 +2316,183 @@ func (f *NodeLabelFilter) WhereHasNodeWith(preds ...predicate.Node) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *OperationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OperationQuery builder.
+func (_q *OperationQuery) Filter() *OperationFilter {
+	return &OperationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OperationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OperationMutation builder.
+func (m *OperationMutation) Filter() *OperationFilter {
+	return &OperationFilter{config: m.config, predicateAdder: m}
+}
+
+// OperationFilter provides a generic filtering capability at runtime for OperationQuery.
+type OperationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OperationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OperationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(operation.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OperationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(operation.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OperationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(operation.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *OperationFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(operation.FieldTenantID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *OperationFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(operation.FieldKind))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *OperationFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(operation.FieldStatus))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *OperationFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(operation.FieldAttempts))
+}
+
+// WhereMaxAttempts applies the entql int predicate on the max_attempts field.
+func (f *OperationFilter) WhereMaxAttempts(p entql.IntP) {
+	f.Where(p.Field(operation.FieldMaxAttempts))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *OperationFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(operation.FieldLastError))
+}
+
+// WherePayload applies the entql json.RawMessage predicate on the payload field.
+func (f *OperationFilter) WherePayload(p entql.BytesP) {
+	f.Where(p.Field(operation.FieldPayload))
+}
+
+// WhereResult applies the entql json.RawMessage predicate on the result field.
+func (f *OperationFilter) WhereResult(p entql.BytesP) {
+	f.Where(p.Field(operation.FieldResult))
+}
+
+// WhereDeploymentID applies the entql int predicate on the deployment_id field.
+func (f *OperationFilter) WhereDeploymentID(p entql.IntP) {
+	f.Where(p.Field(operation.FieldDeploymentID))
+}
+
+// WhereClusterID applies the entql int predicate on the cluster_id field.
+func (f *OperationFilter) WhereClusterID(p entql.IntP) {
+	f.Where(p.Field(operation.FieldClusterID))
+}
+
+// WhereCreatedBy applies the entql int predicate on the created_by field.
+func (f *OperationFilter) WhereCreatedBy(p entql.IntP) {
+	f.Where(p.Field(operation.FieldCreatedBy))
+}
+
+// WhereCancelRequested applies the entql bool predicate on the cancel_requested field.
+func (f *OperationFilter) WhereCancelRequested(p entql.BoolP) {
+	f.Where(p.Field(operation.FieldCancelRequested))
+}
+
+// WhereClaimedBy applies the entql string predicate on the claimed_by field.
+func (f *OperationFilter) WhereClaimedBy(p entql.StringP) {
+	f.Where(p.Field(operation.FieldClaimedBy))
+}
+
+// WhereLeaseUntil applies the entql time.Time predicate on the lease_until field.
+func (f *OperationFilter) WhereLeaseUntil(p entql.TimeP) {
+	f.Where(p.Field(operation.FieldLeaseUntil))
+}
+
+// WhereRunAfter applies the entql time.Time predicate on the run_after field.
+func (f *OperationFilter) WhereRunAfter(p entql.TimeP) {
+	f.Where(p.Field(operation.FieldRunAfter))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *OperationFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(operation.FieldStartedAt))
+}
+
+// WhereFinishedAt applies the entql time.Time predicate on the finished_at field.
+func (f *OperationFilter) WhereFinishedAt(p entql.TimeP) {
+	f.Where(p.Field(operation.FieldFinishedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *OperationFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *OperationFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDeployment applies a predicate to check if query has an edge deployment.
+func (f *OperationFilter) WhereHasDeployment() {
+	f.Where(entql.HasEdge("deployment"))
+}
+
+// WhereHasDeploymentWith applies a predicate to check if query has an edge deployment with a given conditions (other predicates).
+func (f *OperationFilter) WhereHasDeploymentWith(preds ...predicate.Deployment) {
+	f.Where(entql.HasEdgeWith("deployment", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCluster applies a predicate to check if query has an edge cluster.
+func (f *OperationFilter) WhereHasCluster() {
+	f.Where(entql.HasEdge("cluster"))
+}
+
+// WhereHasClusterWith applies a predicate to check if query has an edge cluster with a given conditions (other predicates).
+func (f *OperationFilter) WhereHasClusterWith(preds ...predicate.Cluster) {
+	f.Where(entql.HasEdgeWith("cluster", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1016,7 +2521,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1100,7 +2605,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1160,7 +2665,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1235,7 +2740,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1327,6 +2832,139 @@ func (f *UserFilter) WhereHasBusinesses() {
 // WhereHasBusinessesWith applies a predicate to check if query has an edge businesses with a given conditions (other predicates).
 func (f *UserFilter) WhereHasBusinessesWith(preds ...predicate.Business) {
 	f.Where(entql.HasEdgeWith("businesses", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WorkloadQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WorkloadQuery builder.
+func (_q *WorkloadQuery) Filter() *WorkloadFilter {
+	return &WorkloadFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WorkloadMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WorkloadMutation builder.
+func (m *WorkloadMutation) Filter() *WorkloadFilter {
+	return &WorkloadFilter{config: m.config, predicateAdder: m}
+}
+
+// WorkloadFilter provides a generic filtering capability at runtime for WorkloadQuery.
+type WorkloadFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WorkloadFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *WorkloadFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(workload.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WorkloadFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(workload.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WorkloadFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(workload.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *WorkloadFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(workload.FieldTenantID))
+}
+
+// WhereDeploymentID applies the entql int predicate on the deployment_id field.
+func (f *WorkloadFilter) WhereDeploymentID(p entql.IntP) {
+	f.Where(p.Field(workload.FieldDeploymentID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *WorkloadFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(workload.FieldName))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *WorkloadFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(workload.FieldKind))
+}
+
+// WhereReplicas applies the entql int predicate on the replicas field.
+func (f *WorkloadFilter) WhereReplicas(p entql.IntP) {
+	f.Where(p.Field(workload.FieldReplicas))
+}
+
+// WhereCPU applies the entql int predicate on the cpu field.
+func (f *WorkloadFilter) WhereCPU(p entql.IntP) {
+	f.Where(p.Field(workload.FieldCPU))
+}
+
+// WhereMemory applies the entql int predicate on the memory field.
+func (f *WorkloadFilter) WhereMemory(p entql.IntP) {
+	f.Where(p.Field(workload.FieldMemory))
+}
+
+// WhereRunningPods applies the entql int predicate on the running_pods field.
+func (f *WorkloadFilter) WhereRunningPods(p entql.IntP) {
+	f.Where(p.Field(workload.FieldRunningPods))
+}
+
+// WhereErrorPods applies the entql int predicate on the error_pods field.
+func (f *WorkloadFilter) WhereErrorPods(p entql.IntP) {
+	f.Where(p.Field(workload.FieldErrorPods))
+}
+
+// WhereTotalPods applies the entql int predicate on the total_pods field.
+func (f *WorkloadFilter) WhereTotalPods(p entql.IntP) {
+	f.Where(p.Field(workload.FieldTotalPods))
+}
+
+// WherePods applies the entql json.RawMessage predicate on the pods field.
+func (f *WorkloadFilter) WherePods(p entql.BytesP) {
+	f.Where(p.Field(workload.FieldPods))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *WorkloadFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *WorkloadFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDeployment applies a predicate to check if query has an edge deployment.
+func (f *WorkloadFilter) WhereHasDeployment() {
+	f.Where(entql.HasEdge("deployment"))
+}
+
+// WhereHasDeploymentWith applies a predicate to check if query has an edge deployment with a given conditions (other predicates).
+func (f *WorkloadFilter) WhereHasDeploymentWith(preds ...predicate.Deployment) {
+	f.Where(entql.HasEdgeWith("deployment", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

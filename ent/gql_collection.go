@@ -10,14 +10,507 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/meridianplane/meridian/ent/application"
+	"github.com/meridianplane/meridian/ent/applicationversion"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/deploymentrevision"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
+	"github.com/meridianplane/meridian/ent/workload"
 )
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ApplicationQuery) CollectFields(ctx context.Context, satisfies ...string) (*ApplicationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ApplicationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(application.Columns))
+		selectedFields = []string{application.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "tenant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TenantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tenantImplementors)...); err != nil {
+				return err
+			}
+			_q.withTenant = query
+			if _, ok := fieldSeen[application.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, application.FieldTenantID)
+				fieldSeen[application.FieldTenantID] = struct{}{}
+			}
+
+		case "versions":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationVersionClient{config: _q.config}).Query()
+			)
+			args := newApplicationVersionPaginateArgs(fieldArgs(ctx, new(ApplicationVersionWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newApplicationVersionPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Application) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"application_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(application.VersionsColumn), ids...))
+						})
+						if err := query.GroupBy(application.VersionsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Application) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Versions)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, applicationversionImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(application.VersionsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedVersions(alias, func(wq *ApplicationVersionQuery) {
+				*wq = *query
+			})
+
+		case "deployments":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DeploymentClient{config: _q.config}).Query()
+			)
+			args := newDeploymentPaginateArgs(fieldArgs(ctx, new(DeploymentWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newDeploymentPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Application) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"application_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(application.DeploymentsColumn), ids...))
+						})
+						if err := query.GroupBy(application.DeploymentsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Application) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Deployments)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, deploymentImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(application.DeploymentsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedDeployments(alias, func(wq *DeploymentQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[application.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, application.FieldCreatedAt)
+				fieldSeen[application.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[application.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, application.FieldUpdatedAt)
+				fieldSeen[application.FieldUpdatedAt] = struct{}{}
+			}
+		case "tenantID":
+			if _, ok := fieldSeen[application.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, application.FieldTenantID)
+				fieldSeen[application.FieldTenantID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[application.FieldName]; !ok {
+				selectedFields = append(selectedFields, application.FieldName)
+				fieldSeen[application.FieldName] = struct{}{}
+			}
+		case "type":
+			if _, ok := fieldSeen[application.FieldType]; !ok {
+				selectedFields = append(selectedFields, application.FieldType)
+				fieldSeen[application.FieldType] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[application.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, application.FieldDescription)
+				fieldSeen[application.FieldDescription] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type applicationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ApplicationPaginateOption
+}
+
+func newApplicationPaginateArgs(rv map[string]any) *applicationPaginateArgs {
+	args := &applicationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ApplicationOrder{Field: &ApplicationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithApplicationOrder(order))
+			}
+		case *ApplicationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithApplicationOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ApplicationWhereInput); ok {
+		args.opts = append(args.opts, WithApplicationFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ApplicationVersionQuery) CollectFields(ctx context.Context, satisfies ...string) (*ApplicationVersionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ApplicationVersionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(applicationversion.Columns))
+		selectedFields = []string{applicationversion.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "tenant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TenantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tenantImplementors)...); err != nil {
+				return err
+			}
+			_q.withTenant = query
+			if _, ok := fieldSeen[applicationversion.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldTenantID)
+				fieldSeen[applicationversion.FieldTenantID] = struct{}{}
+			}
+
+		case "application":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, applicationImplementors)...); err != nil {
+				return err
+			}
+			_q.withApplication = query
+			if _, ok := fieldSeen[applicationversion.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldApplicationID)
+				fieldSeen[applicationversion.FieldApplicationID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[applicationversion.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldCreatedAt)
+				fieldSeen[applicationversion.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[applicationversion.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldUpdatedAt)
+				fieldSeen[applicationversion.FieldUpdatedAt] = struct{}{}
+			}
+		case "tenantID":
+			if _, ok := fieldSeen[applicationversion.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldTenantID)
+				fieldSeen[applicationversion.FieldTenantID] = struct{}{}
+			}
+		case "applicationID":
+			if _, ok := fieldSeen[applicationversion.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldApplicationID)
+				fieldSeen[applicationversion.FieldApplicationID] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[applicationversion.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldVersion)
+				fieldSeen[applicationversion.FieldVersion] = struct{}{}
+			}
+		case "mainVersion":
+			if _, ok := fieldSeen[applicationversion.FieldMainVersion]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldMainVersion)
+				fieldSeen[applicationversion.FieldMainVersion] = struct{}{}
+			}
+		case "sequence":
+			if _, ok := fieldSeen[applicationversion.FieldSequence]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldSequence)
+				fieldSeen[applicationversion.FieldSequence] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[applicationversion.FieldKind]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldKind)
+				fieldSeen[applicationversion.FieldKind] = struct{}{}
+			}
+		case "spec":
+			if _, ok := fieldSeen[applicationversion.FieldSpec]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldSpec)
+				fieldSeen[applicationversion.FieldSpec] = struct{}{}
+			}
+		case "chartName":
+			if _, ok := fieldSeen[applicationversion.FieldChartName]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldChartName)
+				fieldSeen[applicationversion.FieldChartName] = struct{}{}
+			}
+		case "chartVersion":
+			if _, ok := fieldSeen[applicationversion.FieldChartVersion]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldChartVersion)
+				fieldSeen[applicationversion.FieldChartVersion] = struct{}{}
+			}
+		case "values":
+			if _, ok := fieldSeen[applicationversion.FieldValues]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldValues)
+				fieldSeen[applicationversion.FieldValues] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[applicationversion.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldCreatedBy)
+				fieldSeen[applicationversion.FieldCreatedBy] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type applicationversionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ApplicationVersionPaginateOption
+}
+
+func newApplicationVersionPaginateArgs(rv map[string]any) *applicationversionPaginateArgs {
+	args := &applicationversionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ApplicationVersionOrder{Field: &ApplicationVersionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithApplicationVersionOrder(order))
+			}
+		case *ApplicationVersionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithApplicationVersionOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ApplicationVersionWhereInput); ok {
+		args.opts = append(args.opts, WithApplicationVersionFilter(v.Filter))
+	}
+	return args
+}
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *BusinessQuery) CollectFields(ctx context.Context, satisfies ...string) (*BusinessQuery, error) {
@@ -321,6 +814,110 @@ func (_q *ClusterQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			_q.WithNamedLabels(alias, func(wq *ClusterLabelQuery) {
 				*wq = *query
 			})
+
+		case "containerManager":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ContainerManagerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, containermanagerImplementors)...); err != nil {
+				return err
+			}
+			_q.withContainerManager = query
+			if _, ok := fieldSeen[cluster.FieldContainerManagerID]; !ok {
+				selectedFields = append(selectedFields, cluster.FieldContainerManagerID)
+				fieldSeen[cluster.FieldContainerManagerID] = struct{}{}
+			}
+
+		case "deployments":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DeploymentClient{config: _q.config}).Query()
+			)
+			args := newDeploymentPaginateArgs(fieldArgs(ctx, new(DeploymentWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newDeploymentPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Cluster) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"cluster_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(cluster.DeploymentsColumn), ids...))
+						})
+						if err := query.GroupBy(cluster.DeploymentsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[4][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Cluster) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Deployments)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[4][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, deploymentImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(cluster.DeploymentsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedDeployments(alias, func(wq *DeploymentQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[cluster.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, cluster.FieldCreatedAt)
@@ -355,6 +952,21 @@ func (_q *ClusterQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[cluster.FieldKubernetesVersion]; !ok {
 				selectedFields = append(selectedFields, cluster.FieldKubernetesVersion)
 				fieldSeen[cluster.FieldKubernetesVersion] = struct{}{}
+			}
+		case "containerManagerID":
+			if _, ok := fieldSeen[cluster.FieldContainerManagerID]; !ok {
+				selectedFields = append(selectedFields, cluster.FieldContainerManagerID)
+				fieldSeen[cluster.FieldContainerManagerID] = struct{}{}
+			}
+		case "lastError":
+			if _, ok := fieldSeen[cluster.FieldLastError]; !ok {
+				selectedFields = append(selectedFields, cluster.FieldLastError)
+				fieldSeen[cluster.FieldLastError] = struct{}{}
+			}
+		case "connectedAt":
+			if _, ok := fieldSeen[cluster.FieldConnectedAt]; !ok {
+				selectedFields = append(selectedFields, cluster.FieldConnectedAt)
+				fieldSeen[cluster.FieldConnectedAt] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -554,6 +1166,807 @@ func newClusterLabelPaginateArgs(rv map[string]any) *clusterlabelPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ClusterLabelWhereInput); ok {
 		args.opts = append(args.opts, WithClusterLabelFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ContainerManagerQuery) CollectFields(ctx context.Context, satisfies ...string) (*ContainerManagerQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ContainerManagerQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(containermanager.Columns))
+		selectedFields = []string{containermanager.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "tenant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TenantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tenantImplementors)...); err != nil {
+				return err
+			}
+			_q.withTenant = query
+			if _, ok := fieldSeen[containermanager.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, containermanager.FieldTenantID)
+				fieldSeen[containermanager.FieldTenantID] = struct{}{}
+			}
+
+		case "clusters":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ClusterClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, clusterImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedClusters(alias, func(wq *ClusterQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[containermanager.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, containermanager.FieldCreatedAt)
+				fieldSeen[containermanager.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[containermanager.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, containermanager.FieldUpdatedAt)
+				fieldSeen[containermanager.FieldUpdatedAt] = struct{}{}
+			}
+		case "tenantID":
+			if _, ok := fieldSeen[containermanager.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, containermanager.FieldTenantID)
+				fieldSeen[containermanager.FieldTenantID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[containermanager.FieldName]; !ok {
+				selectedFields = append(selectedFields, containermanager.FieldName)
+				fieldSeen[containermanager.FieldName] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[containermanager.FieldKind]; !ok {
+				selectedFields = append(selectedFields, containermanager.FieldKind)
+				fieldSeen[containermanager.FieldKind] = struct{}{}
+			}
+		case "apiServer":
+			if _, ok := fieldSeen[containermanager.FieldAPIServer]; !ok {
+				selectedFields = append(selectedFields, containermanager.FieldAPIServer)
+				fieldSeen[containermanager.FieldAPIServer] = struct{}{}
+			}
+		case "caCert":
+			if _, ok := fieldSeen[containermanager.FieldCaCert]; !ok {
+				selectedFields = append(selectedFields, containermanager.FieldCaCert)
+				fieldSeen[containermanager.FieldCaCert] = struct{}{}
+			}
+		case "insecureSkipTLSVerify":
+			if _, ok := fieldSeen[containermanager.FieldInsecureSkipTLSVerify]; !ok {
+				selectedFields = append(selectedFields, containermanager.FieldInsecureSkipTLSVerify)
+				fieldSeen[containermanager.FieldInsecureSkipTLSVerify] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type containermanagerPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ContainerManagerPaginateOption
+}
+
+func newContainerManagerPaginateArgs(rv map[string]any) *containermanagerPaginateArgs {
+	args := &containermanagerPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ContainerManagerOrder{Field: &ContainerManagerOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithContainerManagerOrder(order))
+			}
+		case *ContainerManagerOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithContainerManagerOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ContainerManagerWhereInput); ok {
+		args.opts = append(args.opts, WithContainerManagerFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DeploymentQuery) CollectFields(ctx context.Context, satisfies ...string) (*DeploymentQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DeploymentQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(deployment.Columns))
+		selectedFields = []string{deployment.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "tenant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TenantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tenantImplementors)...); err != nil {
+				return err
+			}
+			_q.withTenant = query
+			if _, ok := fieldSeen[deployment.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldTenantID)
+				fieldSeen[deployment.FieldTenantID] = struct{}{}
+			}
+
+		case "application":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, applicationImplementors)...); err != nil {
+				return err
+			}
+			_q.withApplication = query
+			if _, ok := fieldSeen[deployment.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldApplicationID)
+				fieldSeen[deployment.FieldApplicationID] = struct{}{}
+			}
+
+		case "version":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationVersionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, applicationversionImplementors)...); err != nil {
+				return err
+			}
+			_q.withVersion = query
+			if _, ok := fieldSeen[deployment.FieldVersionID]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldVersionID)
+				fieldSeen[deployment.FieldVersionID] = struct{}{}
+			}
+
+		case "cluster":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ClusterClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, clusterImplementors)...); err != nil {
+				return err
+			}
+			_q.withCluster = query
+			if _, ok := fieldSeen[deployment.FieldClusterID]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldClusterID)
+				fieldSeen[deployment.FieldClusterID] = struct{}{}
+			}
+
+		case "node":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&NodeClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, nodeImplementors)...); err != nil {
+				return err
+			}
+			_q.withNode = query
+			if _, ok := fieldSeen[deployment.FieldNodeID]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldNodeID)
+				fieldSeen[deployment.FieldNodeID] = struct{}{}
+			}
+
+		case "revisions":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DeploymentRevisionClient{config: _q.config}).Query()
+			)
+			args := newDeploymentRevisionPaginateArgs(fieldArgs(ctx, new(DeploymentRevisionWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newDeploymentRevisionPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Deployment) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"deployment_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(deployment.RevisionsColumn), ids...))
+						})
+						if err := query.GroupBy(deployment.RevisionsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[5] == nil {
+								nodes[i].Edges.totalCount[5] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[5][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Deployment) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Revisions)
+							if nodes[i].Edges.totalCount[5] == nil {
+								nodes[i].Edges.totalCount[5] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[5][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, deploymentrevisionImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(deployment.RevisionsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedRevisions(alias, func(wq *DeploymentRevisionQuery) {
+				*wq = *query
+			})
+
+		case "workloads":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&WorkloadClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, workloadImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedWorkloads(alias, func(wq *WorkloadQuery) {
+				*wq = *query
+			})
+
+		case "operations":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&OperationClient{config: _q.config}).Query()
+			)
+			args := newOperationPaginateArgs(fieldArgs(ctx, new(OperationWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newOperationPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Deployment) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"deployment_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(deployment.OperationsColumn), ids...))
+						})
+						if err := query.GroupBy(deployment.OperationsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[7][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Deployment) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Operations)
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[7][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, operationImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(deployment.OperationsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedOperations(alias, func(wq *OperationQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[deployment.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldCreatedAt)
+				fieldSeen[deployment.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[deployment.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldUpdatedAt)
+				fieldSeen[deployment.FieldUpdatedAt] = struct{}{}
+			}
+		case "tenantID":
+			if _, ok := fieldSeen[deployment.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldTenantID)
+				fieldSeen[deployment.FieldTenantID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[deployment.FieldName]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldName)
+				fieldSeen[deployment.FieldName] = struct{}{}
+			}
+		case "applicationID":
+			if _, ok := fieldSeen[deployment.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldApplicationID)
+				fieldSeen[deployment.FieldApplicationID] = struct{}{}
+			}
+		case "versionID":
+			if _, ok := fieldSeen[deployment.FieldVersionID]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldVersionID)
+				fieldSeen[deployment.FieldVersionID] = struct{}{}
+			}
+		case "clusterID":
+			if _, ok := fieldSeen[deployment.FieldClusterID]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldClusterID)
+				fieldSeen[deployment.FieldClusterID] = struct{}{}
+			}
+		case "namespace":
+			if _, ok := fieldSeen[deployment.FieldNamespace]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldNamespace)
+				fieldSeen[deployment.FieldNamespace] = struct{}{}
+			}
+		case "nodeLabel":
+			if _, ok := fieldSeen[deployment.FieldNodeLabel]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldNodeLabel)
+				fieldSeen[deployment.FieldNodeLabel] = struct{}{}
+			}
+		case "nodeID":
+			if _, ok := fieldSeen[deployment.FieldNodeID]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldNodeID)
+				fieldSeen[deployment.FieldNodeID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[deployment.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldStatus)
+				fieldSeen[deployment.FieldStatus] = struct{}{}
+			}
+		case "message":
+			if _, ok := fieldSeen[deployment.FieldMessage]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldMessage)
+				fieldSeen[deployment.FieldMessage] = struct{}{}
+			}
+		case "runningPods":
+			if _, ok := fieldSeen[deployment.FieldRunningPods]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldRunningPods)
+				fieldSeen[deployment.FieldRunningPods] = struct{}{}
+			}
+		case "errorPods":
+			if _, ok := fieldSeen[deployment.FieldErrorPods]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldErrorPods)
+				fieldSeen[deployment.FieldErrorPods] = struct{}{}
+			}
+		case "totalPods":
+			if _, ok := fieldSeen[deployment.FieldTotalPods]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldTotalPods)
+				fieldSeen[deployment.FieldTotalPods] = struct{}{}
+			}
+		case "comment":
+			if _, ok := fieldSeen[deployment.FieldComment]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldComment)
+				fieldSeen[deployment.FieldComment] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type deploymentPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DeploymentPaginateOption
+}
+
+func newDeploymentPaginateArgs(rv map[string]any) *deploymentPaginateArgs {
+	args := &deploymentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &DeploymentOrder{Field: &DeploymentOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithDeploymentOrder(order))
+			}
+		case *DeploymentOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithDeploymentOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*DeploymentWhereInput); ok {
+		args.opts = append(args.opts, WithDeploymentFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DeploymentRevisionQuery) CollectFields(ctx context.Context, satisfies ...string) (*DeploymentRevisionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DeploymentRevisionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(deploymentrevision.Columns))
+		selectedFields = []string{deploymentrevision.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "tenant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TenantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tenantImplementors)...); err != nil {
+				return err
+			}
+			_q.withTenant = query
+			if _, ok := fieldSeen[deploymentrevision.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldTenantID)
+				fieldSeen[deploymentrevision.FieldTenantID] = struct{}{}
+			}
+
+		case "deployment":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DeploymentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, deploymentImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeployment = query
+			if _, ok := fieldSeen[deploymentrevision.FieldDeploymentID]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldDeploymentID)
+				fieldSeen[deploymentrevision.FieldDeploymentID] = struct{}{}
+			}
+
+		case "fromVersion":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationVersionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, applicationversionImplementors)...); err != nil {
+				return err
+			}
+			_q.withFromVersion = query
+			if _, ok := fieldSeen[deploymentrevision.FieldFromVersionID]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldFromVersionID)
+				fieldSeen[deploymentrevision.FieldFromVersionID] = struct{}{}
+			}
+
+		case "toVersion":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ApplicationVersionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, applicationversionImplementors)...); err != nil {
+				return err
+			}
+			_q.withToVersion = query
+			if _, ok := fieldSeen[deploymentrevision.FieldToVersionID]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldToVersionID)
+				fieldSeen[deploymentrevision.FieldToVersionID] = struct{}{}
+			}
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[deploymentrevision.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldUserID)
+				fieldSeen[deploymentrevision.FieldUserID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[deploymentrevision.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldCreatedAt)
+				fieldSeen[deploymentrevision.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[deploymentrevision.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldUpdatedAt)
+				fieldSeen[deploymentrevision.FieldUpdatedAt] = struct{}{}
+			}
+		case "tenantID":
+			if _, ok := fieldSeen[deploymentrevision.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldTenantID)
+				fieldSeen[deploymentrevision.FieldTenantID] = struct{}{}
+			}
+		case "deploymentID":
+			if _, ok := fieldSeen[deploymentrevision.FieldDeploymentID]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldDeploymentID)
+				fieldSeen[deploymentrevision.FieldDeploymentID] = struct{}{}
+			}
+		case "revision":
+			if _, ok := fieldSeen[deploymentrevision.FieldRevision]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldRevision)
+				fieldSeen[deploymentrevision.FieldRevision] = struct{}{}
+			}
+		case "action":
+			if _, ok := fieldSeen[deploymentrevision.FieldAction]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldAction)
+				fieldSeen[deploymentrevision.FieldAction] = struct{}{}
+			}
+		case "fromVersionID":
+			if _, ok := fieldSeen[deploymentrevision.FieldFromVersionID]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldFromVersionID)
+				fieldSeen[deploymentrevision.FieldFromVersionID] = struct{}{}
+			}
+		case "toVersionID":
+			if _, ok := fieldSeen[deploymentrevision.FieldToVersionID]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldToVersionID)
+				fieldSeen[deploymentrevision.FieldToVersionID] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[deploymentrevision.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldUserID)
+				fieldSeen[deploymentrevision.FieldUserID] = struct{}{}
+			}
+		case "result":
+			if _, ok := fieldSeen[deploymentrevision.FieldResult]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldResult)
+				fieldSeen[deploymentrevision.FieldResult] = struct{}{}
+			}
+		case "message":
+			if _, ok := fieldSeen[deploymentrevision.FieldMessage]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldMessage)
+				fieldSeen[deploymentrevision.FieldMessage] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[deploymentrevision.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, deploymentrevision.FieldFinishedAt)
+				fieldSeen[deploymentrevision.FieldFinishedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type deploymentrevisionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DeploymentRevisionPaginateOption
+}
+
+func newDeploymentRevisionPaginateArgs(rv map[string]any) *deploymentrevisionPaginateArgs {
+	args := &deploymentrevisionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &DeploymentRevisionOrder{Field: &DeploymentRevisionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithDeploymentRevisionOrder(order))
+			}
+		case *DeploymentRevisionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithDeploymentRevisionOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*DeploymentRevisionWhereInput); ok {
+		args.opts = append(args.opts, WithDeploymentRevisionFilter(v.Filter))
 	}
 	return args
 }
@@ -895,6 +2308,215 @@ func newNodeLabelPaginateArgs(rv map[string]any) *nodelabelPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*NodeLabelWhereInput); ok {
 		args.opts = append(args.opts, WithNodeLabelFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *OperationQuery) CollectFields(ctx context.Context, satisfies ...string) (*OperationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *OperationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(operation.Columns))
+		selectedFields = []string{operation.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "tenant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TenantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tenantImplementors)...); err != nil {
+				return err
+			}
+			_q.withTenant = query
+			if _, ok := fieldSeen[operation.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, operation.FieldTenantID)
+				fieldSeen[operation.FieldTenantID] = struct{}{}
+			}
+
+		case "deployment":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DeploymentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, deploymentImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeployment = query
+			if _, ok := fieldSeen[operation.FieldDeploymentID]; !ok {
+				selectedFields = append(selectedFields, operation.FieldDeploymentID)
+				fieldSeen[operation.FieldDeploymentID] = struct{}{}
+			}
+
+		case "cluster":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ClusterClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, clusterImplementors)...); err != nil {
+				return err
+			}
+			_q.withCluster = query
+			if _, ok := fieldSeen[operation.FieldClusterID]; !ok {
+				selectedFields = append(selectedFields, operation.FieldClusterID)
+				fieldSeen[operation.FieldClusterID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[operation.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, operation.FieldCreatedAt)
+				fieldSeen[operation.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[operation.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, operation.FieldUpdatedAt)
+				fieldSeen[operation.FieldUpdatedAt] = struct{}{}
+			}
+		case "tenantID":
+			if _, ok := fieldSeen[operation.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, operation.FieldTenantID)
+				fieldSeen[operation.FieldTenantID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[operation.FieldKind]; !ok {
+				selectedFields = append(selectedFields, operation.FieldKind)
+				fieldSeen[operation.FieldKind] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[operation.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, operation.FieldStatus)
+				fieldSeen[operation.FieldStatus] = struct{}{}
+			}
+		case "attempts":
+			if _, ok := fieldSeen[operation.FieldAttempts]; !ok {
+				selectedFields = append(selectedFields, operation.FieldAttempts)
+				fieldSeen[operation.FieldAttempts] = struct{}{}
+			}
+		case "maxAttempts":
+			if _, ok := fieldSeen[operation.FieldMaxAttempts]; !ok {
+				selectedFields = append(selectedFields, operation.FieldMaxAttempts)
+				fieldSeen[operation.FieldMaxAttempts] = struct{}{}
+			}
+		case "lastError":
+			if _, ok := fieldSeen[operation.FieldLastError]; !ok {
+				selectedFields = append(selectedFields, operation.FieldLastError)
+				fieldSeen[operation.FieldLastError] = struct{}{}
+			}
+		case "payload":
+			if _, ok := fieldSeen[operation.FieldPayload]; !ok {
+				selectedFields = append(selectedFields, operation.FieldPayload)
+				fieldSeen[operation.FieldPayload] = struct{}{}
+			}
+		case "result":
+			if _, ok := fieldSeen[operation.FieldResult]; !ok {
+				selectedFields = append(selectedFields, operation.FieldResult)
+				fieldSeen[operation.FieldResult] = struct{}{}
+			}
+		case "deploymentID":
+			if _, ok := fieldSeen[operation.FieldDeploymentID]; !ok {
+				selectedFields = append(selectedFields, operation.FieldDeploymentID)
+				fieldSeen[operation.FieldDeploymentID] = struct{}{}
+			}
+		case "clusterID":
+			if _, ok := fieldSeen[operation.FieldClusterID]; !ok {
+				selectedFields = append(selectedFields, operation.FieldClusterID)
+				fieldSeen[operation.FieldClusterID] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[operation.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, operation.FieldCreatedBy)
+				fieldSeen[operation.FieldCreatedBy] = struct{}{}
+			}
+		case "cancelRequested":
+			if _, ok := fieldSeen[operation.FieldCancelRequested]; !ok {
+				selectedFields = append(selectedFields, operation.FieldCancelRequested)
+				fieldSeen[operation.FieldCancelRequested] = struct{}{}
+			}
+		case "startedAt":
+			if _, ok := fieldSeen[operation.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, operation.FieldStartedAt)
+				fieldSeen[operation.FieldStartedAt] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[operation.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, operation.FieldFinishedAt)
+				fieldSeen[operation.FieldFinishedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type operationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []OperationPaginateOption
+}
+
+func newOperationPaginateArgs(rv map[string]any) *operationPaginateArgs {
+	args := &operationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &OperationOrder{Field: &OperationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithOperationOrder(order))
+			}
+		case *OperationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithOperationOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*OperationWhereInput); ok {
+		args.opts = append(args.opts, WithOperationFilter(v.Filter))
 	}
 	return args
 }
@@ -1242,6 +2864,185 @@ func newUserPaginateArgs(rv map[string]any) *userPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*UserWhereInput); ok {
 		args.opts = append(args.opts, WithUserFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *WorkloadQuery) CollectFields(ctx context.Context, satisfies ...string) (*WorkloadQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *WorkloadQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(workload.Columns))
+		selectedFields = []string{workload.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "tenant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TenantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tenantImplementors)...); err != nil {
+				return err
+			}
+			_q.withTenant = query
+			if _, ok := fieldSeen[workload.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, workload.FieldTenantID)
+				fieldSeen[workload.FieldTenantID] = struct{}{}
+			}
+
+		case "deployment":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DeploymentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, deploymentImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeployment = query
+			if _, ok := fieldSeen[workload.FieldDeploymentID]; !ok {
+				selectedFields = append(selectedFields, workload.FieldDeploymentID)
+				fieldSeen[workload.FieldDeploymentID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[workload.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, workload.FieldCreatedAt)
+				fieldSeen[workload.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[workload.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, workload.FieldUpdatedAt)
+				fieldSeen[workload.FieldUpdatedAt] = struct{}{}
+			}
+		case "tenantID":
+			if _, ok := fieldSeen[workload.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, workload.FieldTenantID)
+				fieldSeen[workload.FieldTenantID] = struct{}{}
+			}
+		case "deploymentID":
+			if _, ok := fieldSeen[workload.FieldDeploymentID]; !ok {
+				selectedFields = append(selectedFields, workload.FieldDeploymentID)
+				fieldSeen[workload.FieldDeploymentID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[workload.FieldName]; !ok {
+				selectedFields = append(selectedFields, workload.FieldName)
+				fieldSeen[workload.FieldName] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[workload.FieldKind]; !ok {
+				selectedFields = append(selectedFields, workload.FieldKind)
+				fieldSeen[workload.FieldKind] = struct{}{}
+			}
+		case "replicas":
+			if _, ok := fieldSeen[workload.FieldReplicas]; !ok {
+				selectedFields = append(selectedFields, workload.FieldReplicas)
+				fieldSeen[workload.FieldReplicas] = struct{}{}
+			}
+		case "cpu":
+			if _, ok := fieldSeen[workload.FieldCPU]; !ok {
+				selectedFields = append(selectedFields, workload.FieldCPU)
+				fieldSeen[workload.FieldCPU] = struct{}{}
+			}
+		case "memory":
+			if _, ok := fieldSeen[workload.FieldMemory]; !ok {
+				selectedFields = append(selectedFields, workload.FieldMemory)
+				fieldSeen[workload.FieldMemory] = struct{}{}
+			}
+		case "runningPods":
+			if _, ok := fieldSeen[workload.FieldRunningPods]; !ok {
+				selectedFields = append(selectedFields, workload.FieldRunningPods)
+				fieldSeen[workload.FieldRunningPods] = struct{}{}
+			}
+		case "errorPods":
+			if _, ok := fieldSeen[workload.FieldErrorPods]; !ok {
+				selectedFields = append(selectedFields, workload.FieldErrorPods)
+				fieldSeen[workload.FieldErrorPods] = struct{}{}
+			}
+		case "totalPods":
+			if _, ok := fieldSeen[workload.FieldTotalPods]; !ok {
+				selectedFields = append(selectedFields, workload.FieldTotalPods)
+				fieldSeen[workload.FieldTotalPods] = struct{}{}
+			}
+		case "pods":
+			if _, ok := fieldSeen[workload.FieldPods]; !ok {
+				selectedFields = append(selectedFields, workload.FieldPods)
+				fieldSeen[workload.FieldPods] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type workloadPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []WorkloadPaginateOption
+}
+
+func newWorkloadPaginateArgs(rv map[string]any) *workloadPaginateArgs {
+	args := &workloadPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &WorkloadOrder{Field: &WorkloadOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithWorkloadOrder(order))
+			}
+		case *WorkloadOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithWorkloadOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*WorkloadWhereInput); ok {
+		args.opts = append(args.opts, WithWorkloadFilter(v.Filter))
 	}
 	return args
 }

@@ -8,6 +8,72 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+func (_m *Application) Tenant(ctx context.Context) (*Tenant, error) {
+	result, err := _m.Edges.TenantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTenant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Application) Versions(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ApplicationVersionOrder, where *ApplicationVersionWhereInput,
+) (*ApplicationVersionConnection, error) {
+	opts := []ApplicationVersionPaginateOption{
+		WithApplicationVersionOrder(orderBy),
+		WithApplicationVersionFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedVersions(alias); err == nil || hasTotalCount {
+		pager, err := newApplicationVersionPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ApplicationVersionConnection{Edges: []*ApplicationVersionEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryVersions().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Application) Deployments(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *DeploymentOrder, where *DeploymentWhereInput,
+) (*DeploymentConnection, error) {
+	opts := []DeploymentPaginateOption{
+		WithDeploymentOrder(orderBy),
+		WithDeploymentFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedDeployments(alias); err == nil || hasTotalCount {
+		pager, err := newDeploymentPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &DeploymentConnection{Edges: []*DeploymentEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryDeployments().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *ApplicationVersion) Tenant(ctx context.Context) (*Tenant, error) {
+	result, err := _m.Edges.TenantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTenant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *ApplicationVersion) Application(ctx context.Context) (*Application, error) {
+	result, err := _m.Edges.ApplicationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApplication().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Business) Tenant(ctx context.Context) (*Tenant, error) {
 	result, err := _m.Edges.TenantOrErr()
 	if IsNotLoaded(err) {
@@ -65,6 +131,35 @@ func (_m *Cluster) Labels(ctx context.Context) (result []*ClusterLabel, err erro
 	return result, err
 }
 
+func (_m *Cluster) ContainerManager(ctx context.Context) (*ContainerManager, error) {
+	result, err := _m.Edges.ContainerManagerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryContainerManager().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Cluster) Deployments(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *DeploymentOrder, where *DeploymentWhereInput,
+) (*DeploymentConnection, error) {
+	opts := []DeploymentPaginateOption{
+		WithDeploymentOrder(orderBy),
+		WithDeploymentFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
+	if nodes, err := _m.NamedDeployments(alias); err == nil || hasTotalCount {
+		pager, err := newDeploymentPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &DeploymentConnection{Edges: []*DeploymentEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryDeployments().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *ClusterLabel) Tenant(ctx context.Context) (*Tenant, error) {
 	result, err := _m.Edges.TenantOrErr()
 	if IsNotLoaded(err) {
@@ -79,6 +174,160 @@ func (_m *ClusterLabel) Cluster(ctx context.Context) (*Cluster, error) {
 		result, err = _m.QueryCluster().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *ContainerManager) Tenant(ctx context.Context) (*Tenant, error) {
+	result, err := _m.Edges.TenantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTenant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *ContainerManager) Clusters(ctx context.Context) (result []*Cluster, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedClusters(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ClustersOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryClusters().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Deployment) Tenant(ctx context.Context) (*Tenant, error) {
+	result, err := _m.Edges.TenantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTenant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Deployment) Application(ctx context.Context) (*Application, error) {
+	result, err := _m.Edges.ApplicationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApplication().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Deployment) Version(ctx context.Context) (*ApplicationVersion, error) {
+	result, err := _m.Edges.VersionOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryVersion().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Deployment) Cluster(ctx context.Context) (*Cluster, error) {
+	result, err := _m.Edges.ClusterOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCluster().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Deployment) Node(ctx context.Context) (*Node, error) {
+	result, err := _m.Edges.NodeOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryNode().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Deployment) Revisions(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *DeploymentRevisionOrder, where *DeploymentRevisionWhereInput,
+) (*DeploymentRevisionConnection, error) {
+	opts := []DeploymentRevisionPaginateOption{
+		WithDeploymentRevisionOrder(orderBy),
+		WithDeploymentRevisionFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[5][alias]
+	if nodes, err := _m.NamedRevisions(alias); err == nil || hasTotalCount {
+		pager, err := newDeploymentRevisionPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &DeploymentRevisionConnection{Edges: []*DeploymentRevisionEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryRevisions().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Deployment) Workloads(ctx context.Context) (result []*Workload, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedWorkloads(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.WorkloadsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryWorkloads().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Deployment) Operations(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *OperationOrder, where *OperationWhereInput,
+) (*OperationConnection, error) {
+	opts := []OperationPaginateOption{
+		WithOperationOrder(orderBy),
+		WithOperationFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[7][alias]
+	if nodes, err := _m.NamedOperations(alias); err == nil || hasTotalCount {
+		pager, err := newOperationPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &OperationConnection{Edges: []*OperationEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryOperations().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *DeploymentRevision) Tenant(ctx context.Context) (*Tenant, error) {
+	result, err := _m.Edges.TenantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTenant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *DeploymentRevision) Deployment(ctx context.Context) (*Deployment, error) {
+	result, err := _m.Edges.DeploymentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeployment().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *DeploymentRevision) FromVersion(ctx context.Context) (*ApplicationVersion, error) {
+	result, err := _m.Edges.FromVersionOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFromVersion().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *DeploymentRevision) ToVersion(ctx context.Context) (*ApplicationVersion, error) {
+	result, err := _m.Edges.ToVersionOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryToVersion().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *DeploymentRevision) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Node) Tenant(ctx context.Context) (*Tenant, error) {
@@ -125,6 +374,30 @@ func (_m *NodeLabel) Node(ctx context.Context) (*Node, error) {
 	return result, err
 }
 
+func (_m *Operation) Tenant(ctx context.Context) (*Tenant, error) {
+	result, err := _m.Edges.TenantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTenant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Operation) Deployment(ctx context.Context) (*Deployment, error) {
+	result, err := _m.Edges.DeploymentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeployment().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Operation) Cluster(ctx context.Context) (*Cluster, error) {
+	result, err := _m.Edges.ClusterOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCluster().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *User) Tenant(ctx context.Context) (*Tenant, error) {
 	result, err := _m.Edges.TenantOrErr()
 	if IsNotLoaded(err) {
@@ -152,4 +425,20 @@ func (_m *User) Businesses(
 		return conn, nil
 	}
 	return _m.QueryBusinesses().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Workload) Tenant(ctx context.Context) (*Tenant, error) {
+	result, err := _m.Edges.TenantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTenant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Workload) Deployment(ctx context.Context) (*Deployment, error) {
+	result, err := _m.Edges.DeploymentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeployment().Only(ctx)
+	}
+	return result, err
 }

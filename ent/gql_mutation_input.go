@@ -5,8 +5,33 @@ package ent
 import (
 	"time"
 
+	"github.com/meridianplane/meridian/ent/application"
 	"github.com/meridianplane/meridian/ent/node"
 )
+
+// CreateApplicationInput represents a mutation input for creating applications.
+type CreateApplicationInput struct {
+	Name        string
+	Type        *application.Type
+	Description *string
+}
+
+// Mutate applies the CreateApplicationInput on the ApplicationMutation builder.
+func (i *CreateApplicationInput) Mutate(m *ApplicationMutation) {
+	m.SetName(i.Name)
+	if v := i.Type; v != nil {
+		m.SetType(*v)
+	}
+	if v := i.Description; v != nil {
+		m.SetDescription(*v)
+	}
+}
+
+// SetInput applies the change-set in the CreateApplicationInput on the ApplicationCreate builder.
+func (c *ApplicationCreate) SetInput(i CreateApplicationInput) *ApplicationCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
 
 // CreateBusinessInput represents a mutation input for creating businesses.
 type CreateBusinessInput struct {

@@ -10,20 +10,37 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/hashicorp/go-multierror"
+	"github.com/meridianplane/meridian/ent/application"
+	"github.com/meridianplane/meridian/ent/applicationversion"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/deploymentrevision"
 	"github.com/meridianplane/meridian/ent/internal"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
+	"github.com/meridianplane/meridian/ent/workload"
 )
 
 // Noder wraps the basic Node method.
 type Noder interface {
 	IsNode()
 }
+
+var applicationImplementors = []string{"Application", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Application) IsNode() {}
+
+var applicationversionImplementors = []string{"ApplicationVersion", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ApplicationVersion) IsNode() {}
 
 var businessImplementors = []string{"Business", "Node"}
 
@@ -40,6 +57,21 @@ var clusterlabelImplementors = []string{"ClusterLabel", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*ClusterLabel) IsNode() {}
 
+var containermanagerImplementors = []string{"ContainerManager", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ContainerManager) IsNode() {}
+
+var deploymentImplementors = []string{"Deployment", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Deployment) IsNode() {}
+
+var deploymentrevisionImplementors = []string{"DeploymentRevision", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*DeploymentRevision) IsNode() {}
+
 var nodeImplementors = []string{"ClusterNode", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -50,6 +82,11 @@ var nodelabelImplementors = []string{"NodeLabel", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*NodeLabel) IsNode() {}
 
+var operationImplementors = []string{"Operation", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Operation) IsNode() {}
+
 var tenantImplementors = []string{"Tenant", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -59,6 +96,11 @@ var userImplementors = []string{"User", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*User) IsNode() {}
+
+var workloadImplementors = []string{"Workload", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Workload) IsNode() {}
 
 var errNodeInvalidID = &NotFoundError{"node"}
 
@@ -137,6 +179,24 @@ func (c *Client) Noder(ctx context.Context, id int, opts ...NodeOption) (_ Noder
 
 func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error) {
 	switch table {
+	case application.Table:
+		query := c.Application.Query().
+			Where(application.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, applicationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case applicationversion.Table:
+		query := c.ApplicationVersion.Query().
+			Where(applicationversion.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, applicationversionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case business.Table:
 		query := c.Business.Query().
 			Where(business.ID(id))
@@ -164,6 +224,33 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case containermanager.Table:
+		query := c.ContainerManager.Query().
+			Where(containermanager.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, containermanagerImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case deployment.Table:
+		query := c.Deployment.Query().
+			Where(deployment.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, deploymentImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case deploymentrevision.Table:
+		query := c.DeploymentRevision.Query().
+			Where(deploymentrevision.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, deploymentrevisionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case node.Table:
 		query := c.Node.Query().
 			Where(node.ID(id))
@@ -182,6 +269,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case operation.Table:
+		query := c.Operation.Query().
+			Where(operation.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, operationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case tenant.Table:
 		query := c.Tenant.Query().
 			Where(tenant.ID(id))
@@ -196,6 +292,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(user.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, userImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case workload.Table:
+		query := c.Workload.Query().
+			Where(workload.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, workloadImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -273,6 +378,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		idmap[id] = append(idmap[id], &noders[i])
 	}
 	switch table {
+	case application.Table:
+		query := c.Application.Query().
+			Where(application.IDIn(ids...))
+		query, err := query.CollectFields(ctx, applicationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case applicationversion.Table:
+		query := c.ApplicationVersion.Query().
+			Where(applicationversion.IDIn(ids...))
+		query, err := query.CollectFields(ctx, applicationversionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case business.Table:
 		query := c.Business.Query().
 			Where(business.IDIn(ids...))
@@ -321,6 +458,54 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case containermanager.Table:
+		query := c.ContainerManager.Query().
+			Where(containermanager.IDIn(ids...))
+		query, err := query.CollectFields(ctx, containermanagerImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case deployment.Table:
+		query := c.Deployment.Query().
+			Where(deployment.IDIn(ids...))
+		query, err := query.CollectFields(ctx, deploymentImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case deploymentrevision.Table:
+		query := c.DeploymentRevision.Query().
+			Where(deploymentrevision.IDIn(ids...))
+		query, err := query.CollectFields(ctx, deploymentrevisionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case node.Table:
 		query := c.Node.Query().
 			Where(node.IDIn(ids...))
@@ -353,6 +538,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case operation.Table:
+		query := c.Operation.Query().
+			Where(operation.IDIn(ids...))
+		query, err := query.CollectFields(ctx, operationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case tenant.Table:
 		query := c.Tenant.Query().
 			Where(tenant.IDIn(ids...))
@@ -373,6 +574,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.User.Query().
 			Where(user.IDIn(ids...))
 		query, err := query.CollectFields(ctx, userImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case workload.Table:
+		query := c.Workload.Query().
+			Where(workload.IDIn(ids...))
+		query, err := query.CollectFields(ctx, workloadImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -14,13 +14,20 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/meridianplane/meridian/ent/application"
+	"github.com/meridianplane/meridian/ent/applicationversion"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/deploymentrevision"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
+	"github.com/meridianplane/meridian/ent/workload"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -102,6 +109,670 @@ func paginateLimit(first, last *int) int {
 		limit = *last + 1
 	}
 	return limit
+}
+
+// ApplicationEdge is the edge representation of Application.
+type ApplicationEdge struct {
+	Node   *Application `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// ApplicationConnection is the connection containing edges to Application.
+type ApplicationConnection struct {
+	Edges      []*ApplicationEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *ApplicationConnection) build(nodes []*Application, pager *applicationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Application
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Application {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Application {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ApplicationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ApplicationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ApplicationPaginateOption enables pagination customization.
+type ApplicationPaginateOption func(*applicationPager) error
+
+// WithApplicationOrder configures pagination ordering.
+func WithApplicationOrder(order *ApplicationOrder) ApplicationPaginateOption {
+	if order == nil {
+		order = DefaultApplicationOrder
+	}
+	o := *order
+	return func(pager *applicationPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultApplicationOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithApplicationFilter configures pagination filter.
+func WithApplicationFilter(filter func(*ApplicationQuery) (*ApplicationQuery, error)) ApplicationPaginateOption {
+	return func(pager *applicationPager) error {
+		if filter == nil {
+			return errors.New("ApplicationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type applicationPager struct {
+	reverse bool
+	order   *ApplicationOrder
+	filter  func(*ApplicationQuery) (*ApplicationQuery, error)
+}
+
+func newApplicationPager(opts []ApplicationPaginateOption, reverse bool) (*applicationPager, error) {
+	pager := &applicationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultApplicationOrder
+	}
+	return pager, nil
+}
+
+func (p *applicationPager) applyFilter(query *ApplicationQuery) (*ApplicationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *applicationPager) toCursor(_m *Application) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *applicationPager) applyCursors(query *ApplicationQuery, after, before *Cursor) (*ApplicationQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultApplicationOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *applicationPager) applyOrder(query *ApplicationQuery) *ApplicationQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultApplicationOrder.Field {
+		query = query.Order(DefaultApplicationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *applicationPager) orderExpr(query *ApplicationQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultApplicationOrder.Field {
+			b.Comma().Ident(DefaultApplicationOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Application.
+func (_m *ApplicationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ApplicationPaginateOption,
+) (*ApplicationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newApplicationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ApplicationConnection{Edges: []*ApplicationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ApplicationOrderFieldCreatedAt orders Application by created_at.
+	ApplicationOrderFieldCreatedAt = &ApplicationOrderField{
+		Value: func(_m *Application) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: application.FieldCreatedAt,
+		toTerm: application.ByCreatedAt,
+		toCursor: func(_m *Application) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ApplicationOrderFieldUpdatedAt orders Application by updated_at.
+	ApplicationOrderFieldUpdatedAt = &ApplicationOrderField{
+		Value: func(_m *Application) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: application.FieldUpdatedAt,
+		toTerm: application.ByUpdatedAt,
+		toCursor: func(_m *Application) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// ApplicationOrderFieldName orders Application by name.
+	ApplicationOrderFieldName = &ApplicationOrderField{
+		Value: func(_m *Application) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: application.FieldName,
+		toTerm: application.ByName,
+		toCursor: func(_m *Application) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ApplicationOrderField) String() string {
+	var str string
+	switch f.column {
+	case ApplicationOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ApplicationOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case ApplicationOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ApplicationOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ApplicationOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ApplicationOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ApplicationOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ApplicationOrderFieldUpdatedAt
+	case "NAME":
+		*f = *ApplicationOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid ApplicationOrderField", str)
+	}
+	return nil
+}
+
+// ApplicationOrderField defines the ordering field of Application.
+type ApplicationOrderField struct {
+	// Value extracts the ordering value from the given Application.
+	Value    func(*Application) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) application.OrderOption
+	toCursor func(*Application) Cursor
+}
+
+// ApplicationOrder defines the ordering of Application.
+type ApplicationOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *ApplicationOrderField `json:"field"`
+}
+
+// DefaultApplicationOrder is the default ordering of Application.
+var DefaultApplicationOrder = &ApplicationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ApplicationOrderField{
+		Value: func(_m *Application) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: application.FieldID,
+		toTerm: application.ByID,
+		toCursor: func(_m *Application) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Application into ApplicationEdge.
+func (_m *Application) ToEdge(order *ApplicationOrder) *ApplicationEdge {
+	if order == nil {
+		order = DefaultApplicationOrder
+	}
+	return &ApplicationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ApplicationVersionEdge is the edge representation of ApplicationVersion.
+type ApplicationVersionEdge struct {
+	Node   *ApplicationVersion `json:"node"`
+	Cursor Cursor              `json:"cursor"`
+}
+
+// ApplicationVersionConnection is the connection containing edges to ApplicationVersion.
+type ApplicationVersionConnection struct {
+	Edges      []*ApplicationVersionEdge `json:"edges"`
+	PageInfo   PageInfo                  `json:"pageInfo"`
+	TotalCount int                       `json:"totalCount"`
+}
+
+func (c *ApplicationVersionConnection) build(nodes []*ApplicationVersion, pager *applicationversionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ApplicationVersion
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ApplicationVersion {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ApplicationVersion {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ApplicationVersionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ApplicationVersionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ApplicationVersionPaginateOption enables pagination customization.
+type ApplicationVersionPaginateOption func(*applicationversionPager) error
+
+// WithApplicationVersionOrder configures pagination ordering.
+func WithApplicationVersionOrder(order *ApplicationVersionOrder) ApplicationVersionPaginateOption {
+	if order == nil {
+		order = DefaultApplicationVersionOrder
+	}
+	o := *order
+	return func(pager *applicationversionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultApplicationVersionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithApplicationVersionFilter configures pagination filter.
+func WithApplicationVersionFilter(filter func(*ApplicationVersionQuery) (*ApplicationVersionQuery, error)) ApplicationVersionPaginateOption {
+	return func(pager *applicationversionPager) error {
+		if filter == nil {
+			return errors.New("ApplicationVersionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type applicationversionPager struct {
+	reverse bool
+	order   *ApplicationVersionOrder
+	filter  func(*ApplicationVersionQuery) (*ApplicationVersionQuery, error)
+}
+
+func newApplicationVersionPager(opts []ApplicationVersionPaginateOption, reverse bool) (*applicationversionPager, error) {
+	pager := &applicationversionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultApplicationVersionOrder
+	}
+	return pager, nil
+}
+
+func (p *applicationversionPager) applyFilter(query *ApplicationVersionQuery) (*ApplicationVersionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *applicationversionPager) toCursor(_m *ApplicationVersion) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *applicationversionPager) applyCursors(query *ApplicationVersionQuery, after, before *Cursor) (*ApplicationVersionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultApplicationVersionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *applicationversionPager) applyOrder(query *ApplicationVersionQuery) *ApplicationVersionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultApplicationVersionOrder.Field {
+		query = query.Order(DefaultApplicationVersionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *applicationversionPager) orderExpr(query *ApplicationVersionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultApplicationVersionOrder.Field {
+			b.Comma().Ident(DefaultApplicationVersionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ApplicationVersion.
+func (_m *ApplicationVersionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ApplicationVersionPaginateOption,
+) (*ApplicationVersionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newApplicationVersionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ApplicationVersionConnection{Edges: []*ApplicationVersionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ApplicationVersionOrderFieldCreatedAt orders ApplicationVersion by created_at.
+	ApplicationVersionOrderFieldCreatedAt = &ApplicationVersionOrderField{
+		Value: func(_m *ApplicationVersion) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: applicationversion.FieldCreatedAt,
+		toTerm: applicationversion.ByCreatedAt,
+		toCursor: func(_m *ApplicationVersion) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ApplicationVersionOrderFieldUpdatedAt orders ApplicationVersion by updated_at.
+	ApplicationVersionOrderFieldUpdatedAt = &ApplicationVersionOrderField{
+		Value: func(_m *ApplicationVersion) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: applicationversion.FieldUpdatedAt,
+		toTerm: applicationversion.ByUpdatedAt,
+		toCursor: func(_m *ApplicationVersion) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// ApplicationVersionOrderFieldVersion orders ApplicationVersion by version.
+	ApplicationVersionOrderFieldVersion = &ApplicationVersionOrderField{
+		Value: func(_m *ApplicationVersion) (ent.Value, error) {
+			return _m.Version, nil
+		},
+		column: applicationversion.FieldVersion,
+		toTerm: applicationversion.ByVersion,
+		toCursor: func(_m *ApplicationVersion) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Version,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ApplicationVersionOrderField) String() string {
+	var str string
+	switch f.column {
+	case ApplicationVersionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ApplicationVersionOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case ApplicationVersionOrderFieldVersion.column:
+		str = "VERSION"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ApplicationVersionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ApplicationVersionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ApplicationVersionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ApplicationVersionOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ApplicationVersionOrderFieldUpdatedAt
+	case "VERSION":
+		*f = *ApplicationVersionOrderFieldVersion
+	default:
+		return fmt.Errorf("%s is not a valid ApplicationVersionOrderField", str)
+	}
+	return nil
+}
+
+// ApplicationVersionOrderField defines the ordering field of ApplicationVersion.
+type ApplicationVersionOrderField struct {
+	// Value extracts the ordering value from the given ApplicationVersion.
+	Value    func(*ApplicationVersion) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) applicationversion.OrderOption
+	toCursor func(*ApplicationVersion) Cursor
+}
+
+// ApplicationVersionOrder defines the ordering of ApplicationVersion.
+type ApplicationVersionOrder struct {
+	Direction OrderDirection                `json:"direction"`
+	Field     *ApplicationVersionOrderField `json:"field"`
+}
+
+// DefaultApplicationVersionOrder is the default ordering of ApplicationVersion.
+var DefaultApplicationVersionOrder = &ApplicationVersionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ApplicationVersionOrderField{
+		Value: func(_m *ApplicationVersion) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: applicationversion.FieldID,
+		toTerm: applicationversion.ByID,
+		toCursor: func(_m *ApplicationVersion) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ApplicationVersion into ApplicationVersionEdge.
+func (_m *ApplicationVersion) ToEdge(order *ApplicationVersionOrder) *ApplicationVersionEdge {
+	if order == nil {
+		order = DefaultApplicationVersionOrder
+	}
+	return &ApplicationVersionEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
 }
 
 // BusinessEdge is the edge representation of Business.
@@ -1136,6 +1807,1020 @@ func (_m *ClusterLabel) ToEdge(order *ClusterLabelOrder) *ClusterLabelEdge {
 	}
 }
 
+// ContainerManagerEdge is the edge representation of ContainerManager.
+type ContainerManagerEdge struct {
+	Node   *ContainerManager `json:"node"`
+	Cursor Cursor            `json:"cursor"`
+}
+
+// ContainerManagerConnection is the connection containing edges to ContainerManager.
+type ContainerManagerConnection struct {
+	Edges      []*ContainerManagerEdge `json:"edges"`
+	PageInfo   PageInfo                `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+func (c *ContainerManagerConnection) build(nodes []*ContainerManager, pager *containermanagerPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ContainerManager
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ContainerManager {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ContainerManager {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ContainerManagerEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ContainerManagerEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ContainerManagerPaginateOption enables pagination customization.
+type ContainerManagerPaginateOption func(*containermanagerPager) error
+
+// WithContainerManagerOrder configures pagination ordering.
+func WithContainerManagerOrder(order *ContainerManagerOrder) ContainerManagerPaginateOption {
+	if order == nil {
+		order = DefaultContainerManagerOrder
+	}
+	o := *order
+	return func(pager *containermanagerPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultContainerManagerOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithContainerManagerFilter configures pagination filter.
+func WithContainerManagerFilter(filter func(*ContainerManagerQuery) (*ContainerManagerQuery, error)) ContainerManagerPaginateOption {
+	return func(pager *containermanagerPager) error {
+		if filter == nil {
+			return errors.New("ContainerManagerQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type containermanagerPager struct {
+	reverse bool
+	order   *ContainerManagerOrder
+	filter  func(*ContainerManagerQuery) (*ContainerManagerQuery, error)
+}
+
+func newContainerManagerPager(opts []ContainerManagerPaginateOption, reverse bool) (*containermanagerPager, error) {
+	pager := &containermanagerPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultContainerManagerOrder
+	}
+	return pager, nil
+}
+
+func (p *containermanagerPager) applyFilter(query *ContainerManagerQuery) (*ContainerManagerQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *containermanagerPager) toCursor(_m *ContainerManager) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *containermanagerPager) applyCursors(query *ContainerManagerQuery, after, before *Cursor) (*ContainerManagerQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultContainerManagerOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *containermanagerPager) applyOrder(query *ContainerManagerQuery) *ContainerManagerQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultContainerManagerOrder.Field {
+		query = query.Order(DefaultContainerManagerOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *containermanagerPager) orderExpr(query *ContainerManagerQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultContainerManagerOrder.Field {
+			b.Comma().Ident(DefaultContainerManagerOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ContainerManager.
+func (_m *ContainerManagerQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ContainerManagerPaginateOption,
+) (*ContainerManagerConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newContainerManagerPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ContainerManagerConnection{Edges: []*ContainerManagerEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ContainerManagerOrderFieldCreatedAt orders ContainerManager by created_at.
+	ContainerManagerOrderFieldCreatedAt = &ContainerManagerOrderField{
+		Value: func(_m *ContainerManager) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: containermanager.FieldCreatedAt,
+		toTerm: containermanager.ByCreatedAt,
+		toCursor: func(_m *ContainerManager) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ContainerManagerOrderFieldUpdatedAt orders ContainerManager by updated_at.
+	ContainerManagerOrderFieldUpdatedAt = &ContainerManagerOrderField{
+		Value: func(_m *ContainerManager) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: containermanager.FieldUpdatedAt,
+		toTerm: containermanager.ByUpdatedAt,
+		toCursor: func(_m *ContainerManager) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// ContainerManagerOrderFieldName orders ContainerManager by name.
+	ContainerManagerOrderFieldName = &ContainerManagerOrderField{
+		Value: func(_m *ContainerManager) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: containermanager.FieldName,
+		toTerm: containermanager.ByName,
+		toCursor: func(_m *ContainerManager) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ContainerManagerOrderField) String() string {
+	var str string
+	switch f.column {
+	case ContainerManagerOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ContainerManagerOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case ContainerManagerOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ContainerManagerOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ContainerManagerOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ContainerManagerOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ContainerManagerOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ContainerManagerOrderFieldUpdatedAt
+	case "NAME":
+		*f = *ContainerManagerOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid ContainerManagerOrderField", str)
+	}
+	return nil
+}
+
+// ContainerManagerOrderField defines the ordering field of ContainerManager.
+type ContainerManagerOrderField struct {
+	// Value extracts the ordering value from the given ContainerManager.
+	Value    func(*ContainerManager) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) containermanager.OrderOption
+	toCursor func(*ContainerManager) Cursor
+}
+
+// ContainerManagerOrder defines the ordering of ContainerManager.
+type ContainerManagerOrder struct {
+	Direction OrderDirection              `json:"direction"`
+	Field     *ContainerManagerOrderField `json:"field"`
+}
+
+// DefaultContainerManagerOrder is the default ordering of ContainerManager.
+var DefaultContainerManagerOrder = &ContainerManagerOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ContainerManagerOrderField{
+		Value: func(_m *ContainerManager) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: containermanager.FieldID,
+		toTerm: containermanager.ByID,
+		toCursor: func(_m *ContainerManager) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ContainerManager into ContainerManagerEdge.
+func (_m *ContainerManager) ToEdge(order *ContainerManagerOrder) *ContainerManagerEdge {
+	if order == nil {
+		order = DefaultContainerManagerOrder
+	}
+	return &ContainerManagerEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DeploymentEdge is the edge representation of Deployment.
+type DeploymentEdge struct {
+	Node   *Deployment `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// DeploymentConnection is the connection containing edges to Deployment.
+type DeploymentConnection struct {
+	Edges      []*DeploymentEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *DeploymentConnection) build(nodes []*Deployment, pager *deploymentPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Deployment
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Deployment {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Deployment {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DeploymentEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DeploymentEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DeploymentPaginateOption enables pagination customization.
+type DeploymentPaginateOption func(*deploymentPager) error
+
+// WithDeploymentOrder configures pagination ordering.
+func WithDeploymentOrder(order *DeploymentOrder) DeploymentPaginateOption {
+	if order == nil {
+		order = DefaultDeploymentOrder
+	}
+	o := *order
+	return func(pager *deploymentPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDeploymentOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDeploymentFilter configures pagination filter.
+func WithDeploymentFilter(filter func(*DeploymentQuery) (*DeploymentQuery, error)) DeploymentPaginateOption {
+	return func(pager *deploymentPager) error {
+		if filter == nil {
+			return errors.New("DeploymentQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type deploymentPager struct {
+	reverse bool
+	order   *DeploymentOrder
+	filter  func(*DeploymentQuery) (*DeploymentQuery, error)
+}
+
+func newDeploymentPager(opts []DeploymentPaginateOption, reverse bool) (*deploymentPager, error) {
+	pager := &deploymentPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDeploymentOrder
+	}
+	return pager, nil
+}
+
+func (p *deploymentPager) applyFilter(query *DeploymentQuery) (*DeploymentQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *deploymentPager) toCursor(_m *Deployment) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *deploymentPager) applyCursors(query *DeploymentQuery, after, before *Cursor) (*DeploymentQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDeploymentOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *deploymentPager) applyOrder(query *DeploymentQuery) *DeploymentQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDeploymentOrder.Field {
+		query = query.Order(DefaultDeploymentOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *deploymentPager) orderExpr(query *DeploymentQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDeploymentOrder.Field {
+			b.Comma().Ident(DefaultDeploymentOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Deployment.
+func (_m *DeploymentQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DeploymentPaginateOption,
+) (*DeploymentConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDeploymentPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DeploymentConnection{Edges: []*DeploymentEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DeploymentOrderFieldCreatedAt orders Deployment by created_at.
+	DeploymentOrderFieldCreatedAt = &DeploymentOrderField{
+		Value: func(_m *Deployment) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: deployment.FieldCreatedAt,
+		toTerm: deployment.ByCreatedAt,
+		toCursor: func(_m *Deployment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// DeploymentOrderFieldUpdatedAt orders Deployment by updated_at.
+	DeploymentOrderFieldUpdatedAt = &DeploymentOrderField{
+		Value: func(_m *Deployment) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: deployment.FieldUpdatedAt,
+		toTerm: deployment.ByUpdatedAt,
+		toCursor: func(_m *Deployment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// DeploymentOrderFieldName orders Deployment by name.
+	DeploymentOrderFieldName = &DeploymentOrderField{
+		Value: func(_m *Deployment) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: deployment.FieldName,
+		toTerm: deployment.ByName,
+		toCursor: func(_m *Deployment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// DeploymentOrderFieldStatus orders Deployment by status.
+	DeploymentOrderFieldStatus = &DeploymentOrderField{
+		Value: func(_m *Deployment) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: deployment.FieldStatus,
+		toTerm: deployment.ByStatus,
+		toCursor: func(_m *Deployment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DeploymentOrderField) String() string {
+	var str string
+	switch f.column {
+	case DeploymentOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case DeploymentOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case DeploymentOrderFieldName.column:
+		str = "NAME"
+	case DeploymentOrderFieldStatus.column:
+		str = "STATUS"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DeploymentOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DeploymentOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DeploymentOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DeploymentOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *DeploymentOrderFieldUpdatedAt
+	case "NAME":
+		*f = *DeploymentOrderFieldName
+	case "STATUS":
+		*f = *DeploymentOrderFieldStatus
+	default:
+		return fmt.Errorf("%s is not a valid DeploymentOrderField", str)
+	}
+	return nil
+}
+
+// DeploymentOrderField defines the ordering field of Deployment.
+type DeploymentOrderField struct {
+	// Value extracts the ordering value from the given Deployment.
+	Value    func(*Deployment) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) deployment.OrderOption
+	toCursor func(*Deployment) Cursor
+}
+
+// DeploymentOrder defines the ordering of Deployment.
+type DeploymentOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *DeploymentOrderField `json:"field"`
+}
+
+// DefaultDeploymentOrder is the default ordering of Deployment.
+var DefaultDeploymentOrder = &DeploymentOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DeploymentOrderField{
+		Value: func(_m *Deployment) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: deployment.FieldID,
+		toTerm: deployment.ByID,
+		toCursor: func(_m *Deployment) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Deployment into DeploymentEdge.
+func (_m *Deployment) ToEdge(order *DeploymentOrder) *DeploymentEdge {
+	if order == nil {
+		order = DefaultDeploymentOrder
+	}
+	return &DeploymentEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DeploymentRevisionEdge is the edge representation of DeploymentRevision.
+type DeploymentRevisionEdge struct {
+	Node   *DeploymentRevision `json:"node"`
+	Cursor Cursor              `json:"cursor"`
+}
+
+// DeploymentRevisionConnection is the connection containing edges to DeploymentRevision.
+type DeploymentRevisionConnection struct {
+	Edges      []*DeploymentRevisionEdge `json:"edges"`
+	PageInfo   PageInfo                  `json:"pageInfo"`
+	TotalCount int                       `json:"totalCount"`
+}
+
+func (c *DeploymentRevisionConnection) build(nodes []*DeploymentRevision, pager *deploymentrevisionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *DeploymentRevision
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *DeploymentRevision {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *DeploymentRevision {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DeploymentRevisionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DeploymentRevisionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DeploymentRevisionPaginateOption enables pagination customization.
+type DeploymentRevisionPaginateOption func(*deploymentrevisionPager) error
+
+// WithDeploymentRevisionOrder configures pagination ordering.
+func WithDeploymentRevisionOrder(order *DeploymentRevisionOrder) DeploymentRevisionPaginateOption {
+	if order == nil {
+		order = DefaultDeploymentRevisionOrder
+	}
+	o := *order
+	return func(pager *deploymentrevisionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDeploymentRevisionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDeploymentRevisionFilter configures pagination filter.
+func WithDeploymentRevisionFilter(filter func(*DeploymentRevisionQuery) (*DeploymentRevisionQuery, error)) DeploymentRevisionPaginateOption {
+	return func(pager *deploymentrevisionPager) error {
+		if filter == nil {
+			return errors.New("DeploymentRevisionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type deploymentrevisionPager struct {
+	reverse bool
+	order   *DeploymentRevisionOrder
+	filter  func(*DeploymentRevisionQuery) (*DeploymentRevisionQuery, error)
+}
+
+func newDeploymentRevisionPager(opts []DeploymentRevisionPaginateOption, reverse bool) (*deploymentrevisionPager, error) {
+	pager := &deploymentrevisionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDeploymentRevisionOrder
+	}
+	return pager, nil
+}
+
+func (p *deploymentrevisionPager) applyFilter(query *DeploymentRevisionQuery) (*DeploymentRevisionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *deploymentrevisionPager) toCursor(_m *DeploymentRevision) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *deploymentrevisionPager) applyCursors(query *DeploymentRevisionQuery, after, before *Cursor) (*DeploymentRevisionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDeploymentRevisionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *deploymentrevisionPager) applyOrder(query *DeploymentRevisionQuery) *DeploymentRevisionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDeploymentRevisionOrder.Field {
+		query = query.Order(DefaultDeploymentRevisionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *deploymentrevisionPager) orderExpr(query *DeploymentRevisionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDeploymentRevisionOrder.Field {
+			b.Comma().Ident(DefaultDeploymentRevisionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to DeploymentRevision.
+func (_m *DeploymentRevisionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DeploymentRevisionPaginateOption,
+) (*DeploymentRevisionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDeploymentRevisionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DeploymentRevisionConnection{Edges: []*DeploymentRevisionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DeploymentRevisionOrderFieldCreatedAt orders DeploymentRevision by created_at.
+	DeploymentRevisionOrderFieldCreatedAt = &DeploymentRevisionOrderField{
+		Value: func(_m *DeploymentRevision) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: deploymentrevision.FieldCreatedAt,
+		toTerm: deploymentrevision.ByCreatedAt,
+		toCursor: func(_m *DeploymentRevision) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// DeploymentRevisionOrderFieldUpdatedAt orders DeploymentRevision by updated_at.
+	DeploymentRevisionOrderFieldUpdatedAt = &DeploymentRevisionOrderField{
+		Value: func(_m *DeploymentRevision) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: deploymentrevision.FieldUpdatedAt,
+		toTerm: deploymentrevision.ByUpdatedAt,
+		toCursor: func(_m *DeploymentRevision) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// DeploymentRevisionOrderFieldRevision orders DeploymentRevision by revision.
+	DeploymentRevisionOrderFieldRevision = &DeploymentRevisionOrderField{
+		Value: func(_m *DeploymentRevision) (ent.Value, error) {
+			return _m.Revision, nil
+		},
+		column: deploymentrevision.FieldRevision,
+		toTerm: deploymentrevision.ByRevision,
+		toCursor: func(_m *DeploymentRevision) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Revision,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DeploymentRevisionOrderField) String() string {
+	var str string
+	switch f.column {
+	case DeploymentRevisionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case DeploymentRevisionOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case DeploymentRevisionOrderFieldRevision.column:
+		str = "REVISION"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DeploymentRevisionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DeploymentRevisionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DeploymentRevisionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DeploymentRevisionOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *DeploymentRevisionOrderFieldUpdatedAt
+	case "REVISION":
+		*f = *DeploymentRevisionOrderFieldRevision
+	default:
+		return fmt.Errorf("%s is not a valid DeploymentRevisionOrderField", str)
+	}
+	return nil
+}
+
+// DeploymentRevisionOrderField defines the ordering field of DeploymentRevision.
+type DeploymentRevisionOrderField struct {
+	// Value extracts the ordering value from the given DeploymentRevision.
+	Value    func(*DeploymentRevision) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) deploymentrevision.OrderOption
+	toCursor func(*DeploymentRevision) Cursor
+}
+
+// DeploymentRevisionOrder defines the ordering of DeploymentRevision.
+type DeploymentRevisionOrder struct {
+	Direction OrderDirection                `json:"direction"`
+	Field     *DeploymentRevisionOrderField `json:"field"`
+}
+
+// DefaultDeploymentRevisionOrder is the default ordering of DeploymentRevision.
+var DefaultDeploymentRevisionOrder = &DeploymentRevisionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DeploymentRevisionOrderField{
+		Value: func(_m *DeploymentRevision) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: deploymentrevision.FieldID,
+		toTerm: deploymentrevision.ByID,
+		toCursor: func(_m *DeploymentRevision) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts DeploymentRevision into DeploymentRevisionEdge.
+func (_m *DeploymentRevision) ToEdge(order *DeploymentRevisionOrder) *DeploymentRevisionEdge {
+	if order == nil {
+		order = DefaultDeploymentRevisionOrder
+	}
+	return &DeploymentRevisionEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // ClusterNode is the type alias for Node.
 type ClusterNode = Node
 
@@ -1816,6 +3501,356 @@ func (_m *NodeLabel) ToEdge(order *NodeLabelOrder) *NodeLabelEdge {
 		order = DefaultNodeLabelOrder
 	}
 	return &NodeLabelEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// OperationEdge is the edge representation of Operation.
+type OperationEdge struct {
+	Node   *Operation `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// OperationConnection is the connection containing edges to Operation.
+type OperationConnection struct {
+	Edges      []*OperationEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *OperationConnection) build(nodes []*Operation, pager *operationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Operation
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Operation {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Operation {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*OperationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &OperationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// OperationPaginateOption enables pagination customization.
+type OperationPaginateOption func(*operationPager) error
+
+// WithOperationOrder configures pagination ordering.
+func WithOperationOrder(order *OperationOrder) OperationPaginateOption {
+	if order == nil {
+		order = DefaultOperationOrder
+	}
+	o := *order
+	return func(pager *operationPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultOperationOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithOperationFilter configures pagination filter.
+func WithOperationFilter(filter func(*OperationQuery) (*OperationQuery, error)) OperationPaginateOption {
+	return func(pager *operationPager) error {
+		if filter == nil {
+			return errors.New("OperationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type operationPager struct {
+	reverse bool
+	order   *OperationOrder
+	filter  func(*OperationQuery) (*OperationQuery, error)
+}
+
+func newOperationPager(opts []OperationPaginateOption, reverse bool) (*operationPager, error) {
+	pager := &operationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultOperationOrder
+	}
+	return pager, nil
+}
+
+func (p *operationPager) applyFilter(query *OperationQuery) (*OperationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *operationPager) toCursor(_m *Operation) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *operationPager) applyCursors(query *OperationQuery, after, before *Cursor) (*OperationQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultOperationOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *operationPager) applyOrder(query *OperationQuery) *OperationQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultOperationOrder.Field {
+		query = query.Order(DefaultOperationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *operationPager) orderExpr(query *OperationQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultOperationOrder.Field {
+			b.Comma().Ident(DefaultOperationOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Operation.
+func (_m *OperationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...OperationPaginateOption,
+) (*OperationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newOperationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &OperationConnection{Edges: []*OperationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// OperationOrderFieldCreatedAt orders Operation by created_at.
+	OperationOrderFieldCreatedAt = &OperationOrderField{
+		Value: func(_m *Operation) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: operation.FieldCreatedAt,
+		toTerm: operation.ByCreatedAt,
+		toCursor: func(_m *Operation) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// OperationOrderFieldUpdatedAt orders Operation by updated_at.
+	OperationOrderFieldUpdatedAt = &OperationOrderField{
+		Value: func(_m *Operation) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: operation.FieldUpdatedAt,
+		toTerm: operation.ByUpdatedAt,
+		toCursor: func(_m *Operation) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// OperationOrderFieldKind orders Operation by kind.
+	OperationOrderFieldKind = &OperationOrderField{
+		Value: func(_m *Operation) (ent.Value, error) {
+			return _m.Kind, nil
+		},
+		column: operation.FieldKind,
+		toTerm: operation.ByKind,
+		toCursor: func(_m *Operation) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Kind,
+			}
+		},
+	}
+	// OperationOrderFieldStatus orders Operation by status.
+	OperationOrderFieldStatus = &OperationOrderField{
+		Value: func(_m *Operation) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: operation.FieldStatus,
+		toTerm: operation.ByStatus,
+		toCursor: func(_m *Operation) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f OperationOrderField) String() string {
+	var str string
+	switch f.column {
+	case OperationOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case OperationOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case OperationOrderFieldKind.column:
+		str = "KIND"
+	case OperationOrderFieldStatus.column:
+		str = "STATUS"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f OperationOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *OperationOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("OperationOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *OperationOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *OperationOrderFieldUpdatedAt
+	case "KIND":
+		*f = *OperationOrderFieldKind
+	case "STATUS":
+		*f = *OperationOrderFieldStatus
+	default:
+		return fmt.Errorf("%s is not a valid OperationOrderField", str)
+	}
+	return nil
+}
+
+// OperationOrderField defines the ordering field of Operation.
+type OperationOrderField struct {
+	// Value extracts the ordering value from the given Operation.
+	Value    func(*Operation) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) operation.OrderOption
+	toCursor func(*Operation) Cursor
+}
+
+// OperationOrder defines the ordering of Operation.
+type OperationOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *OperationOrderField `json:"field"`
+}
+
+// DefaultOperationOrder is the default ordering of Operation.
+var DefaultOperationOrder = &OperationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &OperationOrderField{
+		Value: func(_m *Operation) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: operation.FieldID,
+		toTerm: operation.ByID,
+		toCursor: func(_m *Operation) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Operation into OperationEdge.
+func (_m *Operation) ToEdge(order *OperationOrder) *OperationEdge {
+	if order == nil {
+		order = DefaultOperationOrder
+	}
+	return &OperationEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -2516,6 +4551,320 @@ func (_m *User) ToEdge(order *UserOrder) *UserEdge {
 		order = DefaultUserOrder
 	}
 	return &UserEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// WorkloadEdge is the edge representation of Workload.
+type WorkloadEdge struct {
+	Node   *Workload `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// WorkloadConnection is the connection containing edges to Workload.
+type WorkloadConnection struct {
+	Edges      []*WorkloadEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *WorkloadConnection) build(nodes []*Workload, pager *workloadPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Workload
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Workload {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Workload {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*WorkloadEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &WorkloadEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// WorkloadPaginateOption enables pagination customization.
+type WorkloadPaginateOption func(*workloadPager) error
+
+// WithWorkloadOrder configures pagination ordering.
+func WithWorkloadOrder(order *WorkloadOrder) WorkloadPaginateOption {
+	if order == nil {
+		order = DefaultWorkloadOrder
+	}
+	o := *order
+	return func(pager *workloadPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultWorkloadOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithWorkloadFilter configures pagination filter.
+func WithWorkloadFilter(filter func(*WorkloadQuery) (*WorkloadQuery, error)) WorkloadPaginateOption {
+	return func(pager *workloadPager) error {
+		if filter == nil {
+			return errors.New("WorkloadQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type workloadPager struct {
+	reverse bool
+	order   *WorkloadOrder
+	filter  func(*WorkloadQuery) (*WorkloadQuery, error)
+}
+
+func newWorkloadPager(opts []WorkloadPaginateOption, reverse bool) (*workloadPager, error) {
+	pager := &workloadPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultWorkloadOrder
+	}
+	return pager, nil
+}
+
+func (p *workloadPager) applyFilter(query *WorkloadQuery) (*WorkloadQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *workloadPager) toCursor(_m *Workload) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *workloadPager) applyCursors(query *WorkloadQuery, after, before *Cursor) (*WorkloadQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultWorkloadOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *workloadPager) applyOrder(query *WorkloadQuery) *WorkloadQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultWorkloadOrder.Field {
+		query = query.Order(DefaultWorkloadOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *workloadPager) orderExpr(query *WorkloadQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultWorkloadOrder.Field {
+			b.Comma().Ident(DefaultWorkloadOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Workload.
+func (_m *WorkloadQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...WorkloadPaginateOption,
+) (*WorkloadConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newWorkloadPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &WorkloadConnection{Edges: []*WorkloadEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// WorkloadOrderFieldCreatedAt orders Workload by created_at.
+	WorkloadOrderFieldCreatedAt = &WorkloadOrderField{
+		Value: func(_m *Workload) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: workload.FieldCreatedAt,
+		toTerm: workload.ByCreatedAt,
+		toCursor: func(_m *Workload) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// WorkloadOrderFieldUpdatedAt orders Workload by updated_at.
+	WorkloadOrderFieldUpdatedAt = &WorkloadOrderField{
+		Value: func(_m *Workload) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: workload.FieldUpdatedAt,
+		toTerm: workload.ByUpdatedAt,
+		toCursor: func(_m *Workload) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f WorkloadOrderField) String() string {
+	var str string
+	switch f.column {
+	case WorkloadOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case WorkloadOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f WorkloadOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *WorkloadOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("WorkloadOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *WorkloadOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *WorkloadOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid WorkloadOrderField", str)
+	}
+	return nil
+}
+
+// WorkloadOrderField defines the ordering field of Workload.
+type WorkloadOrderField struct {
+	// Value extracts the ordering value from the given Workload.
+	Value    func(*Workload) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) workload.OrderOption
+	toCursor func(*Workload) Cursor
+}
+
+// WorkloadOrder defines the ordering of Workload.
+type WorkloadOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *WorkloadOrderField `json:"field"`
+}
+
+// DefaultWorkloadOrder is the default ordering of Workload.
+var DefaultWorkloadOrder = &WorkloadOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &WorkloadOrderField{
+		Value: func(_m *Workload) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: workload.FieldID,
+		toTerm: workload.ByID,
+		toCursor: func(_m *Workload) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Workload into WorkloadEdge.
+func (_m *Workload) ToEdge(order *WorkloadOrder) *WorkloadEdge {
+	if order == nil {
+		order = DefaultWorkloadOrder
+	}
+	return &WorkloadEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

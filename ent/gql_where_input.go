@@ -7,15 +7,1060 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/meridianplane/meridian/ent/application"
+	"github.com/meridianplane/meridian/ent/applicationversion"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/deploymentrevision"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/predicate"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
+	"github.com/meridianplane/meridian/ent/workload"
 )
+
+// ApplicationWhereInput represents a where input for filtering Application queries.
+type ApplicationWhereInput struct {
+	Predicates []predicate.Application  `json:"-"`
+	Not        *ApplicationWhereInput   `json:"not,omitempty"`
+	Or         []*ApplicationWhereInput `json:"or,omitempty"`
+	And        []*ApplicationWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "tenant_id" field predicates.
+	TenantID      *int  `json:"tenantID,omitempty"`
+	TenantIDNEQ   *int  `json:"tenantIDNEQ,omitempty"`
+	TenantIDIn    []int `json:"tenantIDIn,omitempty"`
+	TenantIDNotIn []int `json:"tenantIDNotIn,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "type" field predicates.
+	Type      *application.Type  `json:"type,omitempty"`
+	TypeNEQ   *application.Type  `json:"typeNEQ,omitempty"`
+	TypeIn    []application.Type `json:"typeIn,omitempty"`
+	TypeNotIn []application.Type `json:"typeNotIn,omitempty"`
+
+	// "description" field predicates.
+	Description             *string  `json:"description,omitempty"`
+	DescriptionNEQ          *string  `json:"descriptionNEQ,omitempty"`
+	DescriptionIn           []string `json:"descriptionIn,omitempty"`
+	DescriptionNotIn        []string `json:"descriptionNotIn,omitempty"`
+	DescriptionGT           *string  `json:"descriptionGT,omitempty"`
+	DescriptionGTE          *string  `json:"descriptionGTE,omitempty"`
+	DescriptionLT           *string  `json:"descriptionLT,omitempty"`
+	DescriptionLTE          *string  `json:"descriptionLTE,omitempty"`
+	DescriptionContains     *string  `json:"descriptionContains,omitempty"`
+	DescriptionHasPrefix    *string  `json:"descriptionHasPrefix,omitempty"`
+	DescriptionHasSuffix    *string  `json:"descriptionHasSuffix,omitempty"`
+	DescriptionEqualFold    *string  `json:"descriptionEqualFold,omitempty"`
+	DescriptionContainsFold *string  `json:"descriptionContainsFold,omitempty"`
+
+	// "tenant" edge predicates.
+	HasTenant     *bool               `json:"hasTenant,omitempty"`
+	HasTenantWith []*TenantWhereInput `json:"hasTenantWith,omitempty"`
+
+	// "versions" edge predicates.
+	HasVersions     *bool                           `json:"hasVersions,omitempty"`
+	HasVersionsWith []*ApplicationVersionWhereInput `json:"hasVersionsWith,omitempty"`
+
+	// "deployments" edge predicates.
+	HasDeployments     *bool                   `json:"hasDeployments,omitempty"`
+	HasDeploymentsWith []*DeploymentWhereInput `json:"hasDeploymentsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ApplicationWhereInput) AddPredicates(predicates ...predicate.Application) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ApplicationWhereInput filter on the ApplicationQuery builder.
+func (i *ApplicationWhereInput) Filter(q *ApplicationQuery) (*ApplicationQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyApplicationWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyApplicationWhereInput is returned in case the ApplicationWhereInput is empty.
+var ErrEmptyApplicationWhereInput = errors.New("ent: empty predicate ApplicationWhereInput")
+
+// P returns a predicate for filtering applications.
+// An error is returned if the input is empty or invalid.
+func (i *ApplicationWhereInput) P() (predicate.Application, error) {
+	var predicates []predicate.Application
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, application.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Application, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, application.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Application, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, application.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, application.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, application.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, application.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, application.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, application.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, application.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, application.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, application.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, application.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, application.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, application.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, application.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, application.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, application.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, application.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, application.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, application.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, application.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, application.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, application.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, application.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, application.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, application.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, application.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.TenantID != nil {
+		predicates = append(predicates, application.TenantIDEQ(*i.TenantID))
+	}
+	if i.TenantIDNEQ != nil {
+		predicates = append(predicates, application.TenantIDNEQ(*i.TenantIDNEQ))
+	}
+	if len(i.TenantIDIn) > 0 {
+		predicates = append(predicates, application.TenantIDIn(i.TenantIDIn...))
+	}
+	if len(i.TenantIDNotIn) > 0 {
+		predicates = append(predicates, application.TenantIDNotIn(i.TenantIDNotIn...))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, application.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, application.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, application.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, application.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, application.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, application.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, application.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, application.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, application.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, application.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, application.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, application.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, application.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Type != nil {
+		predicates = append(predicates, application.TypeEQ(*i.Type))
+	}
+	if i.TypeNEQ != nil {
+		predicates = append(predicates, application.TypeNEQ(*i.TypeNEQ))
+	}
+	if len(i.TypeIn) > 0 {
+		predicates = append(predicates, application.TypeIn(i.TypeIn...))
+	}
+	if len(i.TypeNotIn) > 0 {
+		predicates = append(predicates, application.TypeNotIn(i.TypeNotIn...))
+	}
+	if i.Description != nil {
+		predicates = append(predicates, application.DescriptionEQ(*i.Description))
+	}
+	if i.DescriptionNEQ != nil {
+		predicates = append(predicates, application.DescriptionNEQ(*i.DescriptionNEQ))
+	}
+	if len(i.DescriptionIn) > 0 {
+		predicates = append(predicates, application.DescriptionIn(i.DescriptionIn...))
+	}
+	if len(i.DescriptionNotIn) > 0 {
+		predicates = append(predicates, application.DescriptionNotIn(i.DescriptionNotIn...))
+	}
+	if i.DescriptionGT != nil {
+		predicates = append(predicates, application.DescriptionGT(*i.DescriptionGT))
+	}
+	if i.DescriptionGTE != nil {
+		predicates = append(predicates, application.DescriptionGTE(*i.DescriptionGTE))
+	}
+	if i.DescriptionLT != nil {
+		predicates = append(predicates, application.DescriptionLT(*i.DescriptionLT))
+	}
+	if i.DescriptionLTE != nil {
+		predicates = append(predicates, application.DescriptionLTE(*i.DescriptionLTE))
+	}
+	if i.DescriptionContains != nil {
+		predicates = append(predicates, application.DescriptionContains(*i.DescriptionContains))
+	}
+	if i.DescriptionHasPrefix != nil {
+		predicates = append(predicates, application.DescriptionHasPrefix(*i.DescriptionHasPrefix))
+	}
+	if i.DescriptionHasSuffix != nil {
+		predicates = append(predicates, application.DescriptionHasSuffix(*i.DescriptionHasSuffix))
+	}
+	if i.DescriptionEqualFold != nil {
+		predicates = append(predicates, application.DescriptionEqualFold(*i.DescriptionEqualFold))
+	}
+	if i.DescriptionContainsFold != nil {
+		predicates = append(predicates, application.DescriptionContainsFold(*i.DescriptionContainsFold))
+	}
+
+	if i.HasTenant != nil {
+		p := application.HasTenant()
+		if !*i.HasTenant {
+			p = application.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTenantWith) > 0 {
+		with := make([]predicate.Tenant, 0, len(i.HasTenantWith))
+		for _, w := range i.HasTenantWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTenantWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, application.HasTenantWith(with...))
+	}
+	if i.HasVersions != nil {
+		p := application.HasVersions()
+		if !*i.HasVersions {
+			p = application.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasVersionsWith) > 0 {
+		with := make([]predicate.ApplicationVersion, 0, len(i.HasVersionsWith))
+		for _, w := range i.HasVersionsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasVersionsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, application.HasVersionsWith(with...))
+	}
+	if i.HasDeployments != nil {
+		p := application.HasDeployments()
+		if !*i.HasDeployments {
+			p = application.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDeploymentsWith) > 0 {
+		with := make([]predicate.Deployment, 0, len(i.HasDeploymentsWith))
+		for _, w := range i.HasDeploymentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDeploymentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, application.HasDeploymentsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyApplicationWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return application.And(predicates...), nil
+	}
+}
+
+// ApplicationVersionWhereInput represents a where input for filtering ApplicationVersion queries.
+type ApplicationVersionWhereInput struct {
+	Predicates []predicate.ApplicationVersion  `json:"-"`
+	Not        *ApplicationVersionWhereInput   `json:"not,omitempty"`
+	Or         []*ApplicationVersionWhereInput `json:"or,omitempty"`
+	And        []*ApplicationVersionWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "tenant_id" field predicates.
+	TenantID      *int  `json:"tenantID,omitempty"`
+	TenantIDNEQ   *int  `json:"tenantIDNEQ,omitempty"`
+	TenantIDIn    []int `json:"tenantIDIn,omitempty"`
+	TenantIDNotIn []int `json:"tenantIDNotIn,omitempty"`
+
+	// "application_id" field predicates.
+	ApplicationID      *int  `json:"applicationID,omitempty"`
+	ApplicationIDNEQ   *int  `json:"applicationIDNEQ,omitempty"`
+	ApplicationIDIn    []int `json:"applicationIDIn,omitempty"`
+	ApplicationIDNotIn []int `json:"applicationIDNotIn,omitempty"`
+
+	// "version" field predicates.
+	Version             *string  `json:"version,omitempty"`
+	VersionNEQ          *string  `json:"versionNEQ,omitempty"`
+	VersionIn           []string `json:"versionIn,omitempty"`
+	VersionNotIn        []string `json:"versionNotIn,omitempty"`
+	VersionGT           *string  `json:"versionGT,omitempty"`
+	VersionGTE          *string  `json:"versionGTE,omitempty"`
+	VersionLT           *string  `json:"versionLT,omitempty"`
+	VersionLTE          *string  `json:"versionLTE,omitempty"`
+	VersionContains     *string  `json:"versionContains,omitempty"`
+	VersionHasPrefix    *string  `json:"versionHasPrefix,omitempty"`
+	VersionHasSuffix    *string  `json:"versionHasSuffix,omitempty"`
+	VersionEqualFold    *string  `json:"versionEqualFold,omitempty"`
+	VersionContainsFold *string  `json:"versionContainsFold,omitempty"`
+
+	// "main_version" field predicates.
+	MainVersion             *string  `json:"mainVersion,omitempty"`
+	MainVersionNEQ          *string  `json:"mainVersionNEQ,omitempty"`
+	MainVersionIn           []string `json:"mainVersionIn,omitempty"`
+	MainVersionNotIn        []string `json:"mainVersionNotIn,omitempty"`
+	MainVersionGT           *string  `json:"mainVersionGT,omitempty"`
+	MainVersionGTE          *string  `json:"mainVersionGTE,omitempty"`
+	MainVersionLT           *string  `json:"mainVersionLT,omitempty"`
+	MainVersionLTE          *string  `json:"mainVersionLTE,omitempty"`
+	MainVersionContains     *string  `json:"mainVersionContains,omitempty"`
+	MainVersionHasPrefix    *string  `json:"mainVersionHasPrefix,omitempty"`
+	MainVersionHasSuffix    *string  `json:"mainVersionHasSuffix,omitempty"`
+	MainVersionEqualFold    *string  `json:"mainVersionEqualFold,omitempty"`
+	MainVersionContainsFold *string  `json:"mainVersionContainsFold,omitempty"`
+
+	// "sequence" field predicates.
+	Sequence      *int  `json:"sequence,omitempty"`
+	SequenceNEQ   *int  `json:"sequenceNEQ,omitempty"`
+	SequenceIn    []int `json:"sequenceIn,omitempty"`
+	SequenceNotIn []int `json:"sequenceNotIn,omitempty"`
+	SequenceGT    *int  `json:"sequenceGT,omitempty"`
+	SequenceGTE   *int  `json:"sequenceGTE,omitempty"`
+	SequenceLT    *int  `json:"sequenceLT,omitempty"`
+	SequenceLTE   *int  `json:"sequenceLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *applicationversion.Kind  `json:"kind,omitempty"`
+	KindNEQ   *applicationversion.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []applicationversion.Kind `json:"kindIn,omitempty"`
+	KindNotIn []applicationversion.Kind `json:"kindNotIn,omitempty"`
+
+	// "chart_name" field predicates.
+	ChartName             *string  `json:"chartName,omitempty"`
+	ChartNameNEQ          *string  `json:"chartNameNEQ,omitempty"`
+	ChartNameIn           []string `json:"chartNameIn,omitempty"`
+	ChartNameNotIn        []string `json:"chartNameNotIn,omitempty"`
+	ChartNameGT           *string  `json:"chartNameGT,omitempty"`
+	ChartNameGTE          *string  `json:"chartNameGTE,omitempty"`
+	ChartNameLT           *string  `json:"chartNameLT,omitempty"`
+	ChartNameLTE          *string  `json:"chartNameLTE,omitempty"`
+	ChartNameContains     *string  `json:"chartNameContains,omitempty"`
+	ChartNameHasPrefix    *string  `json:"chartNameHasPrefix,omitempty"`
+	ChartNameHasSuffix    *string  `json:"chartNameHasSuffix,omitempty"`
+	ChartNameEqualFold    *string  `json:"chartNameEqualFold,omitempty"`
+	ChartNameContainsFold *string  `json:"chartNameContainsFold,omitempty"`
+
+	// "chart_version" field predicates.
+	ChartVersion             *string  `json:"chartVersion,omitempty"`
+	ChartVersionNEQ          *string  `json:"chartVersionNEQ,omitempty"`
+	ChartVersionIn           []string `json:"chartVersionIn,omitempty"`
+	ChartVersionNotIn        []string `json:"chartVersionNotIn,omitempty"`
+	ChartVersionGT           *string  `json:"chartVersionGT,omitempty"`
+	ChartVersionGTE          *string  `json:"chartVersionGTE,omitempty"`
+	ChartVersionLT           *string  `json:"chartVersionLT,omitempty"`
+	ChartVersionLTE          *string  `json:"chartVersionLTE,omitempty"`
+	ChartVersionContains     *string  `json:"chartVersionContains,omitempty"`
+	ChartVersionHasPrefix    *string  `json:"chartVersionHasPrefix,omitempty"`
+	ChartVersionHasSuffix    *string  `json:"chartVersionHasSuffix,omitempty"`
+	ChartVersionEqualFold    *string  `json:"chartVersionEqualFold,omitempty"`
+	ChartVersionContainsFold *string  `json:"chartVersionContainsFold,omitempty"`
+
+	// "values" field predicates.
+	Values             *string  `json:"values,omitempty"`
+	ValuesNEQ          *string  `json:"valuesNEQ,omitempty"`
+	ValuesIn           []string `json:"valuesIn,omitempty"`
+	ValuesNotIn        []string `json:"valuesNotIn,omitempty"`
+	ValuesGT           *string  `json:"valuesGT,omitempty"`
+	ValuesGTE          *string  `json:"valuesGTE,omitempty"`
+	ValuesLT           *string  `json:"valuesLT,omitempty"`
+	ValuesLTE          *string  `json:"valuesLTE,omitempty"`
+	ValuesContains     *string  `json:"valuesContains,omitempty"`
+	ValuesHasPrefix    *string  `json:"valuesHasPrefix,omitempty"`
+	ValuesHasSuffix    *string  `json:"valuesHasSuffix,omitempty"`
+	ValuesEqualFold    *string  `json:"valuesEqualFold,omitempty"`
+	ValuesContainsFold *string  `json:"valuesContainsFold,omitempty"`
+
+	// "created_by" field predicates.
+	CreatedBy       *int  `json:"createdBy,omitempty"`
+	CreatedByNEQ    *int  `json:"createdByNEQ,omitempty"`
+	CreatedByIn     []int `json:"createdByIn,omitempty"`
+	CreatedByNotIn  []int `json:"createdByNotIn,omitempty"`
+	CreatedByGT     *int  `json:"createdByGT,omitempty"`
+	CreatedByGTE    *int  `json:"createdByGTE,omitempty"`
+	CreatedByLT     *int  `json:"createdByLT,omitempty"`
+	CreatedByLTE    *int  `json:"createdByLTE,omitempty"`
+	CreatedByIsNil  bool  `json:"createdByIsNil,omitempty"`
+	CreatedByNotNil bool  `json:"createdByNotNil,omitempty"`
+
+	// "tenant" edge predicates.
+	HasTenant     *bool               `json:"hasTenant,omitempty"`
+	HasTenantWith []*TenantWhereInput `json:"hasTenantWith,omitempty"`
+
+	// "application" edge predicates.
+	HasApplication     *bool                    `json:"hasApplication,omitempty"`
+	HasApplicationWith []*ApplicationWhereInput `json:"hasApplicationWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ApplicationVersionWhereInput) AddPredicates(predicates ...predicate.ApplicationVersion) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ApplicationVersionWhereInput filter on the ApplicationVersionQuery builder.
+func (i *ApplicationVersionWhereInput) Filter(q *ApplicationVersionQuery) (*ApplicationVersionQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyApplicationVersionWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyApplicationVersionWhereInput is returned in case the ApplicationVersionWhereInput is empty.
+var ErrEmptyApplicationVersionWhereInput = errors.New("ent: empty predicate ApplicationVersionWhereInput")
+
+// P returns a predicate for filtering applicationversions.
+// An error is returned if the input is empty or invalid.
+func (i *ApplicationVersionWhereInput) P() (predicate.ApplicationVersion, error) {
+	var predicates []predicate.ApplicationVersion
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, applicationversion.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.ApplicationVersion, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, applicationversion.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.ApplicationVersion, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, applicationversion.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, applicationversion.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, applicationversion.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, applicationversion.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, applicationversion.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, applicationversion.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, applicationversion.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, applicationversion.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, applicationversion.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, applicationversion.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, applicationversion.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, applicationversion.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, applicationversion.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, applicationversion.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, applicationversion.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, applicationversion.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, applicationversion.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, applicationversion.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, applicationversion.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, applicationversion.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, applicationversion.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, applicationversion.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, applicationversion.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, applicationversion.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, applicationversion.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.TenantID != nil {
+		predicates = append(predicates, applicationversion.TenantIDEQ(*i.TenantID))
+	}
+	if i.TenantIDNEQ != nil {
+		predicates = append(predicates, applicationversion.TenantIDNEQ(*i.TenantIDNEQ))
+	}
+	if len(i.TenantIDIn) > 0 {
+		predicates = append(predicates, applicationversion.TenantIDIn(i.TenantIDIn...))
+	}
+	if len(i.TenantIDNotIn) > 0 {
+		predicates = append(predicates, applicationversion.TenantIDNotIn(i.TenantIDNotIn...))
+	}
+	if i.ApplicationID != nil {
+		predicates = append(predicates, applicationversion.ApplicationIDEQ(*i.ApplicationID))
+	}
+	if i.ApplicationIDNEQ != nil {
+		predicates = append(predicates, applicationversion.ApplicationIDNEQ(*i.ApplicationIDNEQ))
+	}
+	if len(i.ApplicationIDIn) > 0 {
+		predicates = append(predicates, applicationversion.ApplicationIDIn(i.ApplicationIDIn...))
+	}
+	if len(i.ApplicationIDNotIn) > 0 {
+		predicates = append(predicates, applicationversion.ApplicationIDNotIn(i.ApplicationIDNotIn...))
+	}
+	if i.Version != nil {
+		predicates = append(predicates, applicationversion.VersionEQ(*i.Version))
+	}
+	if i.VersionNEQ != nil {
+		predicates = append(predicates, applicationversion.VersionNEQ(*i.VersionNEQ))
+	}
+	if len(i.VersionIn) > 0 {
+		predicates = append(predicates, applicationversion.VersionIn(i.VersionIn...))
+	}
+	if len(i.VersionNotIn) > 0 {
+		predicates = append(predicates, applicationversion.VersionNotIn(i.VersionNotIn...))
+	}
+	if i.VersionGT != nil {
+		predicates = append(predicates, applicationversion.VersionGT(*i.VersionGT))
+	}
+	if i.VersionGTE != nil {
+		predicates = append(predicates, applicationversion.VersionGTE(*i.VersionGTE))
+	}
+	if i.VersionLT != nil {
+		predicates = append(predicates, applicationversion.VersionLT(*i.VersionLT))
+	}
+	if i.VersionLTE != nil {
+		predicates = append(predicates, applicationversion.VersionLTE(*i.VersionLTE))
+	}
+	if i.VersionContains != nil {
+		predicates = append(predicates, applicationversion.VersionContains(*i.VersionContains))
+	}
+	if i.VersionHasPrefix != nil {
+		predicates = append(predicates, applicationversion.VersionHasPrefix(*i.VersionHasPrefix))
+	}
+	if i.VersionHasSuffix != nil {
+		predicates = append(predicates, applicationversion.VersionHasSuffix(*i.VersionHasSuffix))
+	}
+	if i.VersionEqualFold != nil {
+		predicates = append(predicates, applicationversion.VersionEqualFold(*i.VersionEqualFold))
+	}
+	if i.VersionContainsFold != nil {
+		predicates = append(predicates, applicationversion.VersionContainsFold(*i.VersionContainsFold))
+	}
+	if i.MainVersion != nil {
+		predicates = append(predicates, applicationversion.MainVersionEQ(*i.MainVersion))
+	}
+	if i.MainVersionNEQ != nil {
+		predicates = append(predicates, applicationversion.MainVersionNEQ(*i.MainVersionNEQ))
+	}
+	if len(i.MainVersionIn) > 0 {
+		predicates = append(predicates, applicationversion.MainVersionIn(i.MainVersionIn...))
+	}
+	if len(i.MainVersionNotIn) > 0 {
+		predicates = append(predicates, applicationversion.MainVersionNotIn(i.MainVersionNotIn...))
+	}
+	if i.MainVersionGT != nil {
+		predicates = append(predicates, applicationversion.MainVersionGT(*i.MainVersionGT))
+	}
+	if i.MainVersionGTE != nil {
+		predicates = append(predicates, applicationversion.MainVersionGTE(*i.MainVersionGTE))
+	}
+	if i.MainVersionLT != nil {
+		predicates = append(predicates, applicationversion.MainVersionLT(*i.MainVersionLT))
+	}
+	if i.MainVersionLTE != nil {
+		predicates = append(predicates, applicationversion.MainVersionLTE(*i.MainVersionLTE))
+	}
+	if i.MainVersionContains != nil {
+		predicates = append(predicates, applicationversion.MainVersionContains(*i.MainVersionContains))
+	}
+	if i.MainVersionHasPrefix != nil {
+		predicates = append(predicates, applicationversion.MainVersionHasPrefix(*i.MainVersionHasPrefix))
+	}
+	if i.MainVersionHasSuffix != nil {
+		predicates = append(predicates, applicationversion.MainVersionHasSuffix(*i.MainVersionHasSuffix))
+	}
+	if i.MainVersionEqualFold != nil {
+		predicates = append(predicates, applicationversion.MainVersionEqualFold(*i.MainVersionEqualFold))
+	}
+	if i.MainVersionContainsFold != nil {
+		predicates = append(predicates, applicationversion.MainVersionContainsFold(*i.MainVersionContainsFold))
+	}
+	if i.Sequence != nil {
+		predicates = append(predicates, applicationversion.SequenceEQ(*i.Sequence))
+	}
+	if i.SequenceNEQ != nil {
+		predicates = append(predicates, applicationversion.SequenceNEQ(*i.SequenceNEQ))
+	}
+	if len(i.SequenceIn) > 0 {
+		predicates = append(predicates, applicationversion.SequenceIn(i.SequenceIn...))
+	}
+	if len(i.SequenceNotIn) > 0 {
+		predicates = append(predicates, applicationversion.SequenceNotIn(i.SequenceNotIn...))
+	}
+	if i.SequenceGT != nil {
+		predicates = append(predicates, applicationversion.SequenceGT(*i.SequenceGT))
+	}
+	if i.SequenceGTE != nil {
+		predicates = append(predicates, applicationversion.SequenceGTE(*i.SequenceGTE))
+	}
+	if i.SequenceLT != nil {
+		predicates = append(predicates, applicationversion.SequenceLT(*i.SequenceLT))
+	}
+	if i.SequenceLTE != nil {
+		predicates = append(predicates, applicationversion.SequenceLTE(*i.SequenceLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, applicationversion.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, applicationversion.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, applicationversion.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, applicationversion.KindNotIn(i.KindNotIn...))
+	}
+	if i.ChartName != nil {
+		predicates = append(predicates, applicationversion.ChartNameEQ(*i.ChartName))
+	}
+	if i.ChartNameNEQ != nil {
+		predicates = append(predicates, applicationversion.ChartNameNEQ(*i.ChartNameNEQ))
+	}
+	if len(i.ChartNameIn) > 0 {
+		predicates = append(predicates, applicationversion.ChartNameIn(i.ChartNameIn...))
+	}
+	if len(i.ChartNameNotIn) > 0 {
+		predicates = append(predicates, applicationversion.ChartNameNotIn(i.ChartNameNotIn...))
+	}
+	if i.ChartNameGT != nil {
+		predicates = append(predicates, applicationversion.ChartNameGT(*i.ChartNameGT))
+	}
+	if i.ChartNameGTE != nil {
+		predicates = append(predicates, applicationversion.ChartNameGTE(*i.ChartNameGTE))
+	}
+	if i.ChartNameLT != nil {
+		predicates = append(predicates, applicationversion.ChartNameLT(*i.ChartNameLT))
+	}
+	if i.ChartNameLTE != nil {
+		predicates = append(predicates, applicationversion.ChartNameLTE(*i.ChartNameLTE))
+	}
+	if i.ChartNameContains != nil {
+		predicates = append(predicates, applicationversion.ChartNameContains(*i.ChartNameContains))
+	}
+	if i.ChartNameHasPrefix != nil {
+		predicates = append(predicates, applicationversion.ChartNameHasPrefix(*i.ChartNameHasPrefix))
+	}
+	if i.ChartNameHasSuffix != nil {
+		predicates = append(predicates, applicationversion.ChartNameHasSuffix(*i.ChartNameHasSuffix))
+	}
+	if i.ChartNameEqualFold != nil {
+		predicates = append(predicates, applicationversion.ChartNameEqualFold(*i.ChartNameEqualFold))
+	}
+	if i.ChartNameContainsFold != nil {
+		predicates = append(predicates, applicationversion.ChartNameContainsFold(*i.ChartNameContainsFold))
+	}
+	if i.ChartVersion != nil {
+		predicates = append(predicates, applicationversion.ChartVersionEQ(*i.ChartVersion))
+	}
+	if i.ChartVersionNEQ != nil {
+		predicates = append(predicates, applicationversion.ChartVersionNEQ(*i.ChartVersionNEQ))
+	}
+	if len(i.ChartVersionIn) > 0 {
+		predicates = append(predicates, applicationversion.ChartVersionIn(i.ChartVersionIn...))
+	}
+	if len(i.ChartVersionNotIn) > 0 {
+		predicates = append(predicates, applicationversion.ChartVersionNotIn(i.ChartVersionNotIn...))
+	}
+	if i.ChartVersionGT != nil {
+		predicates = append(predicates, applicationversion.ChartVersionGT(*i.ChartVersionGT))
+	}
+	if i.ChartVersionGTE != nil {
+		predicates = append(predicates, applicationversion.ChartVersionGTE(*i.ChartVersionGTE))
+	}
+	if i.ChartVersionLT != nil {
+		predicates = append(predicates, applicationversion.ChartVersionLT(*i.ChartVersionLT))
+	}
+	if i.ChartVersionLTE != nil {
+		predicates = append(predicates, applicationversion.ChartVersionLTE(*i.ChartVersionLTE))
+	}
+	if i.ChartVersionContains != nil {
+		predicates = append(predicates, applicationversion.ChartVersionContains(*i.ChartVersionContains))
+	}
+	if i.ChartVersionHasPrefix != nil {
+		predicates = append(predicates, applicationversion.ChartVersionHasPrefix(*i.ChartVersionHasPrefix))
+	}
+	if i.ChartVersionHasSuffix != nil {
+		predicates = append(predicates, applicationversion.ChartVersionHasSuffix(*i.ChartVersionHasSuffix))
+	}
+	if i.ChartVersionEqualFold != nil {
+		predicates = append(predicates, applicationversion.ChartVersionEqualFold(*i.ChartVersionEqualFold))
+	}
+	if i.ChartVersionContainsFold != nil {
+		predicates = append(predicates, applicationversion.ChartVersionContainsFold(*i.ChartVersionContainsFold))
+	}
+	if i.Values != nil {
+		predicates = append(predicates, applicationversion.ValuesEQ(*i.Values))
+	}
+	if i.ValuesNEQ != nil {
+		predicates = append(predicates, applicationversion.ValuesNEQ(*i.ValuesNEQ))
+	}
+	if len(i.ValuesIn) > 0 {
+		predicates = append(predicates, applicationversion.ValuesIn(i.ValuesIn...))
+	}
+	if len(i.ValuesNotIn) > 0 {
+		predicates = append(predicates, applicationversion.ValuesNotIn(i.ValuesNotIn...))
+	}
+	if i.ValuesGT != nil {
+		predicates = append(predicates, applicationversion.ValuesGT(*i.ValuesGT))
+	}
+	if i.ValuesGTE != nil {
+		predicates = append(predicates, applicationversion.ValuesGTE(*i.ValuesGTE))
+	}
+	if i.ValuesLT != nil {
+		predicates = append(predicates, applicationversion.ValuesLT(*i.ValuesLT))
+	}
+	if i.ValuesLTE != nil {
+		predicates = append(predicates, applicationversion.ValuesLTE(*i.ValuesLTE))
+	}
+	if i.ValuesContains != nil {
+		predicates = append(predicates, applicationversion.ValuesContains(*i.ValuesContains))
+	}
+	if i.ValuesHasPrefix != nil {
+		predicates = append(predicates, applicationversion.ValuesHasPrefix(*i.ValuesHasPrefix))
+	}
+	if i.ValuesHasSuffix != nil {
+		predicates = append(predicates, applicationversion.ValuesHasSuffix(*i.ValuesHasSuffix))
+	}
+	if i.ValuesEqualFold != nil {
+		predicates = append(predicates, applicationversion.ValuesEqualFold(*i.ValuesEqualFold))
+	}
+	if i.ValuesContainsFold != nil {
+		predicates = append(predicates, applicationversion.ValuesContainsFold(*i.ValuesContainsFold))
+	}
+	if i.CreatedBy != nil {
+		predicates = append(predicates, applicationversion.CreatedByEQ(*i.CreatedBy))
+	}
+	if i.CreatedByNEQ != nil {
+		predicates = append(predicates, applicationversion.CreatedByNEQ(*i.CreatedByNEQ))
+	}
+	if len(i.CreatedByIn) > 0 {
+		predicates = append(predicates, applicationversion.CreatedByIn(i.CreatedByIn...))
+	}
+	if len(i.CreatedByNotIn) > 0 {
+		predicates = append(predicates, applicationversion.CreatedByNotIn(i.CreatedByNotIn...))
+	}
+	if i.CreatedByGT != nil {
+		predicates = append(predicates, applicationversion.CreatedByGT(*i.CreatedByGT))
+	}
+	if i.CreatedByGTE != nil {
+		predicates = append(predicates, applicationversion.CreatedByGTE(*i.CreatedByGTE))
+	}
+	if i.CreatedByLT != nil {
+		predicates = append(predicates, applicationversion.CreatedByLT(*i.CreatedByLT))
+	}
+	if i.CreatedByLTE != nil {
+		predicates = append(predicates, applicationversion.CreatedByLTE(*i.CreatedByLTE))
+	}
+	if i.CreatedByIsNil {
+		predicates = append(predicates, applicationversion.CreatedByIsNil())
+	}
+	if i.CreatedByNotNil {
+		predicates = append(predicates, applicationversion.CreatedByNotNil())
+	}
+
+	if i.HasTenant != nil {
+		p := applicationversion.HasTenant()
+		if !*i.HasTenant {
+			p = applicationversion.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTenantWith) > 0 {
+		with := make([]predicate.Tenant, 0, len(i.HasTenantWith))
+		for _, w := range i.HasTenantWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTenantWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, applicationversion.HasTenantWith(with...))
+	}
+	if i.HasApplication != nil {
+		p := applicationversion.HasApplication()
+		if !*i.HasApplication {
+			p = applicationversion.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasApplicationWith) > 0 {
+		with := make([]predicate.Application, 0, len(i.HasApplicationWith))
+		for _, w := range i.HasApplicationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasApplicationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, applicationversion.HasApplicationWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyApplicationVersionWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return applicationversion.And(predicates...), nil
+	}
+}
 
 // BusinessWhereInput represents a where input for filtering Business queries.
 type BusinessWhereInput struct {
@@ -669,6 +1714,41 @@ type ClusterWhereInput struct {
 	KubernetesVersionEqualFold    *string  `json:"kubernetesVersionEqualFold,omitempty"`
 	KubernetesVersionContainsFold *string  `json:"kubernetesVersionContainsFold,omitempty"`
 
+	// "container_manager_id" field predicates.
+	ContainerManagerID       *int  `json:"containerManagerID,omitempty"`
+	ContainerManagerIDNEQ    *int  `json:"containerManagerIDNEQ,omitempty"`
+	ContainerManagerIDIn     []int `json:"containerManagerIDIn,omitempty"`
+	ContainerManagerIDNotIn  []int `json:"containerManagerIDNotIn,omitempty"`
+	ContainerManagerIDIsNil  bool  `json:"containerManagerIDIsNil,omitempty"`
+	ContainerManagerIDNotNil bool  `json:"containerManagerIDNotNil,omitempty"`
+
+	// "last_error" field predicates.
+	LastError             *string  `json:"lastError,omitempty"`
+	LastErrorNEQ          *string  `json:"lastErrorNEQ,omitempty"`
+	LastErrorIn           []string `json:"lastErrorIn,omitempty"`
+	LastErrorNotIn        []string `json:"lastErrorNotIn,omitempty"`
+	LastErrorGT           *string  `json:"lastErrorGT,omitempty"`
+	LastErrorGTE          *string  `json:"lastErrorGTE,omitempty"`
+	LastErrorLT           *string  `json:"lastErrorLT,omitempty"`
+	LastErrorLTE          *string  `json:"lastErrorLTE,omitempty"`
+	LastErrorContains     *string  `json:"lastErrorContains,omitempty"`
+	LastErrorHasPrefix    *string  `json:"lastErrorHasPrefix,omitempty"`
+	LastErrorHasSuffix    *string  `json:"lastErrorHasSuffix,omitempty"`
+	LastErrorEqualFold    *string  `json:"lastErrorEqualFold,omitempty"`
+	LastErrorContainsFold *string  `json:"lastErrorContainsFold,omitempty"`
+
+	// "connected_at" field predicates.
+	ConnectedAt       *time.Time  `json:"connectedAt,omitempty"`
+	ConnectedAtNEQ    *time.Time  `json:"connectedAtNEQ,omitempty"`
+	ConnectedAtIn     []time.Time `json:"connectedAtIn,omitempty"`
+	ConnectedAtNotIn  []time.Time `json:"connectedAtNotIn,omitempty"`
+	ConnectedAtGT     *time.Time  `json:"connectedAtGT,omitempty"`
+	ConnectedAtGTE    *time.Time  `json:"connectedAtGTE,omitempty"`
+	ConnectedAtLT     *time.Time  `json:"connectedAtLT,omitempty"`
+	ConnectedAtLTE    *time.Time  `json:"connectedAtLTE,omitempty"`
+	ConnectedAtIsNil  bool        `json:"connectedAtIsNil,omitempty"`
+	ConnectedAtNotNil bool        `json:"connectedAtNotNil,omitempty"`
+
 	// "tenant" edge predicates.
 	HasTenant     *bool               `json:"hasTenant,omitempty"`
 	HasTenantWith []*TenantWhereInput `json:"hasTenantWith,omitempty"`
@@ -680,6 +1760,14 @@ type ClusterWhereInput struct {
 	// "labels" edge predicates.
 	HasLabels     *bool                     `json:"hasLabels,omitempty"`
 	HasLabelsWith []*ClusterLabelWhereInput `json:"hasLabelsWith,omitempty"`
+
+	// "container_manager" edge predicates.
+	HasContainerManager     *bool                         `json:"hasContainerManager,omitempty"`
+	HasContainerManagerWith []*ContainerManagerWhereInput `json:"hasContainerManagerWith,omitempty"`
+
+	// "deployments" edge predicates.
+	HasDeployments     *bool                   `json:"hasDeployments,omitempty"`
+	HasDeploymentsWith []*DeploymentWhereInput `json:"hasDeploymentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -960,6 +2048,93 @@ func (i *ClusterWhereInput) P() (predicate.Cluster, error) {
 	if i.KubernetesVersionContainsFold != nil {
 		predicates = append(predicates, cluster.KubernetesVersionContainsFold(*i.KubernetesVersionContainsFold))
 	}
+	if i.ContainerManagerID != nil {
+		predicates = append(predicates, cluster.ContainerManagerIDEQ(*i.ContainerManagerID))
+	}
+	if i.ContainerManagerIDNEQ != nil {
+		predicates = append(predicates, cluster.ContainerManagerIDNEQ(*i.ContainerManagerIDNEQ))
+	}
+	if len(i.ContainerManagerIDIn) > 0 {
+		predicates = append(predicates, cluster.ContainerManagerIDIn(i.ContainerManagerIDIn...))
+	}
+	if len(i.ContainerManagerIDNotIn) > 0 {
+		predicates = append(predicates, cluster.ContainerManagerIDNotIn(i.ContainerManagerIDNotIn...))
+	}
+	if i.ContainerManagerIDIsNil {
+		predicates = append(predicates, cluster.ContainerManagerIDIsNil())
+	}
+	if i.ContainerManagerIDNotNil {
+		predicates = append(predicates, cluster.ContainerManagerIDNotNil())
+	}
+	if i.LastError != nil {
+		predicates = append(predicates, cluster.LastErrorEQ(*i.LastError))
+	}
+	if i.LastErrorNEQ != nil {
+		predicates = append(predicates, cluster.LastErrorNEQ(*i.LastErrorNEQ))
+	}
+	if len(i.LastErrorIn) > 0 {
+		predicates = append(predicates, cluster.LastErrorIn(i.LastErrorIn...))
+	}
+	if len(i.LastErrorNotIn) > 0 {
+		predicates = append(predicates, cluster.LastErrorNotIn(i.LastErrorNotIn...))
+	}
+	if i.LastErrorGT != nil {
+		predicates = append(predicates, cluster.LastErrorGT(*i.LastErrorGT))
+	}
+	if i.LastErrorGTE != nil {
+		predicates = append(predicates, cluster.LastErrorGTE(*i.LastErrorGTE))
+	}
+	if i.LastErrorLT != nil {
+		predicates = append(predicates, cluster.LastErrorLT(*i.LastErrorLT))
+	}
+	if i.LastErrorLTE != nil {
+		predicates = append(predicates, cluster.LastErrorLTE(*i.LastErrorLTE))
+	}
+	if i.LastErrorContains != nil {
+		predicates = append(predicates, cluster.LastErrorContains(*i.LastErrorContains))
+	}
+	if i.LastErrorHasPrefix != nil {
+		predicates = append(predicates, cluster.LastErrorHasPrefix(*i.LastErrorHasPrefix))
+	}
+	if i.LastErrorHasSuffix != nil {
+		predicates = append(predicates, cluster.LastErrorHasSuffix(*i.LastErrorHasSuffix))
+	}
+	if i.LastErrorEqualFold != nil {
+		predicates = append(predicates, cluster.LastErrorEqualFold(*i.LastErrorEqualFold))
+	}
+	if i.LastErrorContainsFold != nil {
+		predicates = append(predicates, cluster.LastErrorContainsFold(*i.LastErrorContainsFold))
+	}
+	if i.ConnectedAt != nil {
+		predicates = append(predicates, cluster.ConnectedAtEQ(*i.ConnectedAt))
+	}
+	if i.ConnectedAtNEQ != nil {
+		predicates = append(predicates, cluster.ConnectedAtNEQ(*i.ConnectedAtNEQ))
+	}
+	if len(i.ConnectedAtIn) > 0 {
+		predicates = append(predicates, cluster.ConnectedAtIn(i.ConnectedAtIn...))
+	}
+	if len(i.ConnectedAtNotIn) > 0 {
+		predicates = append(predicates, cluster.ConnectedAtNotIn(i.ConnectedAtNotIn...))
+	}
+	if i.ConnectedAtGT != nil {
+		predicates = append(predicates, cluster.ConnectedAtGT(*i.ConnectedAtGT))
+	}
+	if i.ConnectedAtGTE != nil {
+		predicates = append(predicates, cluster.ConnectedAtGTE(*i.ConnectedAtGTE))
+	}
+	if i.ConnectedAtLT != nil {
+		predicates = append(predicates, cluster.ConnectedAtLT(*i.ConnectedAtLT))
+	}
+	if i.ConnectedAtLTE != nil {
+		predicates = append(predicates, cluster.ConnectedAtLTE(*i.ConnectedAtLTE))
+	}
+	if i.ConnectedAtIsNil {
+		predicates = append(predicates, cluster.ConnectedAtIsNil())
+	}
+	if i.ConnectedAtNotNil {
+		predicates = append(predicates, cluster.ConnectedAtNotNil())
+	}
 
 	if i.HasTenant != nil {
 		p := cluster.HasTenant()
@@ -1014,6 +2189,42 @@ func (i *ClusterWhereInput) P() (predicate.Cluster, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, cluster.HasLabelsWith(with...))
+	}
+	if i.HasContainerManager != nil {
+		p := cluster.HasContainerManager()
+		if !*i.HasContainerManager {
+			p = cluster.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasContainerManagerWith) > 0 {
+		with := make([]predicate.ContainerManager, 0, len(i.HasContainerManagerWith))
+		for _, w := range i.HasContainerManagerWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasContainerManagerWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, cluster.HasContainerManagerWith(with...))
+	}
+	if i.HasDeployments != nil {
+		p := cluster.HasDeployments()
+		if !*i.HasDeployments {
+			p = cluster.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDeploymentsWith) > 0 {
+		with := make([]predicate.Deployment, 0, len(i.HasDeploymentsWith))
+		for _, w := range i.HasDeploymentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDeploymentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, cluster.HasDeploymentsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -1348,6 +2559,1888 @@ func (i *ClusterLabelWhereInput) P() (predicate.ClusterLabel, error) {
 		return predicates[0], nil
 	default:
 		return clusterlabel.And(predicates...), nil
+	}
+}
+
+// ContainerManagerWhereInput represents a where input for filtering ContainerManager queries.
+type ContainerManagerWhereInput struct {
+	Predicates []predicate.ContainerManager  `json:"-"`
+	Not        *ContainerManagerWhereInput   `json:"not,omitempty"`
+	Or         []*ContainerManagerWhereInput `json:"or,omitempty"`
+	And        []*ContainerManagerWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "tenant_id" field predicates.
+	TenantID      *int  `json:"tenantID,omitempty"`
+	TenantIDNEQ   *int  `json:"tenantIDNEQ,omitempty"`
+	TenantIDIn    []int `json:"tenantIDIn,omitempty"`
+	TenantIDNotIn []int `json:"tenantIDNotIn,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *containermanager.Kind  `json:"kind,omitempty"`
+	KindNEQ   *containermanager.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []containermanager.Kind `json:"kindIn,omitempty"`
+	KindNotIn []containermanager.Kind `json:"kindNotIn,omitempty"`
+
+	// "api_server" field predicates.
+	APIServer             *string  `json:"apiServer,omitempty"`
+	APIServerNEQ          *string  `json:"apiServerNEQ,omitempty"`
+	APIServerIn           []string `json:"apiServerIn,omitempty"`
+	APIServerNotIn        []string `json:"apiServerNotIn,omitempty"`
+	APIServerGT           *string  `json:"apiServerGT,omitempty"`
+	APIServerGTE          *string  `json:"apiServerGTE,omitempty"`
+	APIServerLT           *string  `json:"apiServerLT,omitempty"`
+	APIServerLTE          *string  `json:"apiServerLTE,omitempty"`
+	APIServerContains     *string  `json:"apiServerContains,omitempty"`
+	APIServerHasPrefix    *string  `json:"apiServerHasPrefix,omitempty"`
+	APIServerHasSuffix    *string  `json:"apiServerHasSuffix,omitempty"`
+	APIServerEqualFold    *string  `json:"apiServerEqualFold,omitempty"`
+	APIServerContainsFold *string  `json:"apiServerContainsFold,omitempty"`
+
+	// "ca_cert" field predicates.
+	CaCert             *string  `json:"caCert,omitempty"`
+	CaCertNEQ          *string  `json:"caCertNEQ,omitempty"`
+	CaCertIn           []string `json:"caCertIn,omitempty"`
+	CaCertNotIn        []string `json:"caCertNotIn,omitempty"`
+	CaCertGT           *string  `json:"caCertGT,omitempty"`
+	CaCertGTE          *string  `json:"caCertGTE,omitempty"`
+	CaCertLT           *string  `json:"caCertLT,omitempty"`
+	CaCertLTE          *string  `json:"caCertLTE,omitempty"`
+	CaCertContains     *string  `json:"caCertContains,omitempty"`
+	CaCertHasPrefix    *string  `json:"caCertHasPrefix,omitempty"`
+	CaCertHasSuffix    *string  `json:"caCertHasSuffix,omitempty"`
+	CaCertEqualFold    *string  `json:"caCertEqualFold,omitempty"`
+	CaCertContainsFold *string  `json:"caCertContainsFold,omitempty"`
+
+	// "insecure_skip_tls_verify" field predicates.
+	InsecureSkipTLSVerify    *bool `json:"insecureSkipTLSVerify,omitempty"`
+	InsecureSkipTLSVerifyNEQ *bool `json:"insecureSkipTLSVerifyNEQ,omitempty"`
+
+	// "tenant" edge predicates.
+	HasTenant     *bool               `json:"hasTenant,omitempty"`
+	HasTenantWith []*TenantWhereInput `json:"hasTenantWith,omitempty"`
+
+	// "clusters" edge predicates.
+	HasClusters     *bool                `json:"hasClusters,omitempty"`
+	HasClustersWith []*ClusterWhereInput `json:"hasClustersWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ContainerManagerWhereInput) AddPredicates(predicates ...predicate.ContainerManager) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ContainerManagerWhereInput filter on the ContainerManagerQuery builder.
+func (i *ContainerManagerWhereInput) Filter(q *ContainerManagerQuery) (*ContainerManagerQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyContainerManagerWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyContainerManagerWhereInput is returned in case the ContainerManagerWhereInput is empty.
+var ErrEmptyContainerManagerWhereInput = errors.New("ent: empty predicate ContainerManagerWhereInput")
+
+// P returns a predicate for filtering containermanagers.
+// An error is returned if the input is empty or invalid.
+func (i *ContainerManagerWhereInput) P() (predicate.ContainerManager, error) {
+	var predicates []predicate.ContainerManager
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, containermanager.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.ContainerManager, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, containermanager.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.ContainerManager, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, containermanager.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, containermanager.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, containermanager.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, containermanager.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, containermanager.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, containermanager.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, containermanager.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, containermanager.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, containermanager.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, containermanager.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, containermanager.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, containermanager.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, containermanager.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, containermanager.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, containermanager.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, containermanager.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, containermanager.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, containermanager.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, containermanager.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, containermanager.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, containermanager.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, containermanager.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, containermanager.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, containermanager.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, containermanager.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.TenantID != nil {
+		predicates = append(predicates, containermanager.TenantIDEQ(*i.TenantID))
+	}
+	if i.TenantIDNEQ != nil {
+		predicates = append(predicates, containermanager.TenantIDNEQ(*i.TenantIDNEQ))
+	}
+	if len(i.TenantIDIn) > 0 {
+		predicates = append(predicates, containermanager.TenantIDIn(i.TenantIDIn...))
+	}
+	if len(i.TenantIDNotIn) > 0 {
+		predicates = append(predicates, containermanager.TenantIDNotIn(i.TenantIDNotIn...))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, containermanager.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, containermanager.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, containermanager.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, containermanager.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, containermanager.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, containermanager.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, containermanager.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, containermanager.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, containermanager.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, containermanager.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, containermanager.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, containermanager.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, containermanager.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, containermanager.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, containermanager.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, containermanager.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, containermanager.KindNotIn(i.KindNotIn...))
+	}
+	if i.APIServer != nil {
+		predicates = append(predicates, containermanager.APIServerEQ(*i.APIServer))
+	}
+	if i.APIServerNEQ != nil {
+		predicates = append(predicates, containermanager.APIServerNEQ(*i.APIServerNEQ))
+	}
+	if len(i.APIServerIn) > 0 {
+		predicates = append(predicates, containermanager.APIServerIn(i.APIServerIn...))
+	}
+	if len(i.APIServerNotIn) > 0 {
+		predicates = append(predicates, containermanager.APIServerNotIn(i.APIServerNotIn...))
+	}
+	if i.APIServerGT != nil {
+		predicates = append(predicates, containermanager.APIServerGT(*i.APIServerGT))
+	}
+	if i.APIServerGTE != nil {
+		predicates = append(predicates, containermanager.APIServerGTE(*i.APIServerGTE))
+	}
+	if i.APIServerLT != nil {
+		predicates = append(predicates, containermanager.APIServerLT(*i.APIServerLT))
+	}
+	if i.APIServerLTE != nil {
+		predicates = append(predicates, containermanager.APIServerLTE(*i.APIServerLTE))
+	}
+	if i.APIServerContains != nil {
+		predicates = append(predicates, containermanager.APIServerContains(*i.APIServerContains))
+	}
+	if i.APIServerHasPrefix != nil {
+		predicates = append(predicates, containermanager.APIServerHasPrefix(*i.APIServerHasPrefix))
+	}
+	if i.APIServerHasSuffix != nil {
+		predicates = append(predicates, containermanager.APIServerHasSuffix(*i.APIServerHasSuffix))
+	}
+	if i.APIServerEqualFold != nil {
+		predicates = append(predicates, containermanager.APIServerEqualFold(*i.APIServerEqualFold))
+	}
+	if i.APIServerContainsFold != nil {
+		predicates = append(predicates, containermanager.APIServerContainsFold(*i.APIServerContainsFold))
+	}
+	if i.CaCert != nil {
+		predicates = append(predicates, containermanager.CaCertEQ(*i.CaCert))
+	}
+	if i.CaCertNEQ != nil {
+		predicates = append(predicates, containermanager.CaCertNEQ(*i.CaCertNEQ))
+	}
+	if len(i.CaCertIn) > 0 {
+		predicates = append(predicates, containermanager.CaCertIn(i.CaCertIn...))
+	}
+	if len(i.CaCertNotIn) > 0 {
+		predicates = append(predicates, containermanager.CaCertNotIn(i.CaCertNotIn...))
+	}
+	if i.CaCertGT != nil {
+		predicates = append(predicates, containermanager.CaCertGT(*i.CaCertGT))
+	}
+	if i.CaCertGTE != nil {
+		predicates = append(predicates, containermanager.CaCertGTE(*i.CaCertGTE))
+	}
+	if i.CaCertLT != nil {
+		predicates = append(predicates, containermanager.CaCertLT(*i.CaCertLT))
+	}
+	if i.CaCertLTE != nil {
+		predicates = append(predicates, containermanager.CaCertLTE(*i.CaCertLTE))
+	}
+	if i.CaCertContains != nil {
+		predicates = append(predicates, containermanager.CaCertContains(*i.CaCertContains))
+	}
+	if i.CaCertHasPrefix != nil {
+		predicates = append(predicates, containermanager.CaCertHasPrefix(*i.CaCertHasPrefix))
+	}
+	if i.CaCertHasSuffix != nil {
+		predicates = append(predicates, containermanager.CaCertHasSuffix(*i.CaCertHasSuffix))
+	}
+	if i.CaCertEqualFold != nil {
+		predicates = append(predicates, containermanager.CaCertEqualFold(*i.CaCertEqualFold))
+	}
+	if i.CaCertContainsFold != nil {
+		predicates = append(predicates, containermanager.CaCertContainsFold(*i.CaCertContainsFold))
+	}
+	if i.InsecureSkipTLSVerify != nil {
+		predicates = append(predicates, containermanager.InsecureSkipTLSVerifyEQ(*i.InsecureSkipTLSVerify))
+	}
+	if i.InsecureSkipTLSVerifyNEQ != nil {
+		predicates = append(predicates, containermanager.InsecureSkipTLSVerifyNEQ(*i.InsecureSkipTLSVerifyNEQ))
+	}
+
+	if i.HasTenant != nil {
+		p := containermanager.HasTenant()
+		if !*i.HasTenant {
+			p = containermanager.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTenantWith) > 0 {
+		with := make([]predicate.Tenant, 0, len(i.HasTenantWith))
+		for _, w := range i.HasTenantWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTenantWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, containermanager.HasTenantWith(with...))
+	}
+	if i.HasClusters != nil {
+		p := containermanager.HasClusters()
+		if !*i.HasClusters {
+			p = containermanager.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasClustersWith) > 0 {
+		with := make([]predicate.Cluster, 0, len(i.HasClustersWith))
+		for _, w := range i.HasClustersWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasClustersWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, containermanager.HasClustersWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyContainerManagerWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return containermanager.And(predicates...), nil
+	}
+}
+
+// DeploymentWhereInput represents a where input for filtering Deployment queries.
+type DeploymentWhereInput struct {
+	Predicates []predicate.Deployment  `json:"-"`
+	Not        *DeploymentWhereInput   `json:"not,omitempty"`
+	Or         []*DeploymentWhereInput `json:"or,omitempty"`
+	And        []*DeploymentWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "tenant_id" field predicates.
+	TenantID      *int  `json:"tenantID,omitempty"`
+	TenantIDNEQ   *int  `json:"tenantIDNEQ,omitempty"`
+	TenantIDIn    []int `json:"tenantIDIn,omitempty"`
+	TenantIDNotIn []int `json:"tenantIDNotIn,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "application_id" field predicates.
+	ApplicationID      *int  `json:"applicationID,omitempty"`
+	ApplicationIDNEQ   *int  `json:"applicationIDNEQ,omitempty"`
+	ApplicationIDIn    []int `json:"applicationIDIn,omitempty"`
+	ApplicationIDNotIn []int `json:"applicationIDNotIn,omitempty"`
+
+	// "version_id" field predicates.
+	VersionID      *int  `json:"versionID,omitempty"`
+	VersionIDNEQ   *int  `json:"versionIDNEQ,omitempty"`
+	VersionIDIn    []int `json:"versionIDIn,omitempty"`
+	VersionIDNotIn []int `json:"versionIDNotIn,omitempty"`
+
+	// "cluster_id" field predicates.
+	ClusterID      *int  `json:"clusterID,omitempty"`
+	ClusterIDNEQ   *int  `json:"clusterIDNEQ,omitempty"`
+	ClusterIDIn    []int `json:"clusterIDIn,omitempty"`
+	ClusterIDNotIn []int `json:"clusterIDNotIn,omitempty"`
+
+	// "namespace" field predicates.
+	Namespace             *string  `json:"namespace,omitempty"`
+	NamespaceNEQ          *string  `json:"namespaceNEQ,omitempty"`
+	NamespaceIn           []string `json:"namespaceIn,omitempty"`
+	NamespaceNotIn        []string `json:"namespaceNotIn,omitempty"`
+	NamespaceGT           *string  `json:"namespaceGT,omitempty"`
+	NamespaceGTE          *string  `json:"namespaceGTE,omitempty"`
+	NamespaceLT           *string  `json:"namespaceLT,omitempty"`
+	NamespaceLTE          *string  `json:"namespaceLTE,omitempty"`
+	NamespaceContains     *string  `json:"namespaceContains,omitempty"`
+	NamespaceHasPrefix    *string  `json:"namespaceHasPrefix,omitempty"`
+	NamespaceHasSuffix    *string  `json:"namespaceHasSuffix,omitempty"`
+	NamespaceEqualFold    *string  `json:"namespaceEqualFold,omitempty"`
+	NamespaceContainsFold *string  `json:"namespaceContainsFold,omitempty"`
+
+	// "node_label" field predicates.
+	NodeLabel             *string  `json:"nodeLabel,omitempty"`
+	NodeLabelNEQ          *string  `json:"nodeLabelNEQ,omitempty"`
+	NodeLabelIn           []string `json:"nodeLabelIn,omitempty"`
+	NodeLabelNotIn        []string `json:"nodeLabelNotIn,omitempty"`
+	NodeLabelGT           *string  `json:"nodeLabelGT,omitempty"`
+	NodeLabelGTE          *string  `json:"nodeLabelGTE,omitempty"`
+	NodeLabelLT           *string  `json:"nodeLabelLT,omitempty"`
+	NodeLabelLTE          *string  `json:"nodeLabelLTE,omitempty"`
+	NodeLabelContains     *string  `json:"nodeLabelContains,omitempty"`
+	NodeLabelHasPrefix    *string  `json:"nodeLabelHasPrefix,omitempty"`
+	NodeLabelHasSuffix    *string  `json:"nodeLabelHasSuffix,omitempty"`
+	NodeLabelEqualFold    *string  `json:"nodeLabelEqualFold,omitempty"`
+	NodeLabelContainsFold *string  `json:"nodeLabelContainsFold,omitempty"`
+
+	// "node_id" field predicates.
+	NodeID       *int  `json:"nodeID,omitempty"`
+	NodeIDNEQ    *int  `json:"nodeIDNEQ,omitempty"`
+	NodeIDIn     []int `json:"nodeIDIn,omitempty"`
+	NodeIDNotIn  []int `json:"nodeIDNotIn,omitempty"`
+	NodeIDIsNil  bool  `json:"nodeIDIsNil,omitempty"`
+	NodeIDNotNil bool  `json:"nodeIDNotNil,omitempty"`
+
+	// "status" field predicates.
+	Status      *deployment.Status  `json:"status,omitempty"`
+	StatusNEQ   *deployment.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []deployment.Status `json:"statusIn,omitempty"`
+	StatusNotIn []deployment.Status `json:"statusNotIn,omitempty"`
+
+	// "message" field predicates.
+	Message             *string  `json:"message,omitempty"`
+	MessageNEQ          *string  `json:"messageNEQ,omitempty"`
+	MessageIn           []string `json:"messageIn,omitempty"`
+	MessageNotIn        []string `json:"messageNotIn,omitempty"`
+	MessageGT           *string  `json:"messageGT,omitempty"`
+	MessageGTE          *string  `json:"messageGTE,omitempty"`
+	MessageLT           *string  `json:"messageLT,omitempty"`
+	MessageLTE          *string  `json:"messageLTE,omitempty"`
+	MessageContains     *string  `json:"messageContains,omitempty"`
+	MessageHasPrefix    *string  `json:"messageHasPrefix,omitempty"`
+	MessageHasSuffix    *string  `json:"messageHasSuffix,omitempty"`
+	MessageEqualFold    *string  `json:"messageEqualFold,omitempty"`
+	MessageContainsFold *string  `json:"messageContainsFold,omitempty"`
+
+	// "running_pods" field predicates.
+	RunningPods      *int  `json:"runningPods,omitempty"`
+	RunningPodsNEQ   *int  `json:"runningPodsNEQ,omitempty"`
+	RunningPodsIn    []int `json:"runningPodsIn,omitempty"`
+	RunningPodsNotIn []int `json:"runningPodsNotIn,omitempty"`
+	RunningPodsGT    *int  `json:"runningPodsGT,omitempty"`
+	RunningPodsGTE   *int  `json:"runningPodsGTE,omitempty"`
+	RunningPodsLT    *int  `json:"runningPodsLT,omitempty"`
+	RunningPodsLTE   *int  `json:"runningPodsLTE,omitempty"`
+
+	// "error_pods" field predicates.
+	ErrorPods      *int  `json:"errorPods,omitempty"`
+	ErrorPodsNEQ   *int  `json:"errorPodsNEQ,omitempty"`
+	ErrorPodsIn    []int `json:"errorPodsIn,omitempty"`
+	ErrorPodsNotIn []int `json:"errorPodsNotIn,omitempty"`
+	ErrorPodsGT    *int  `json:"errorPodsGT,omitempty"`
+	ErrorPodsGTE   *int  `json:"errorPodsGTE,omitempty"`
+	ErrorPodsLT    *int  `json:"errorPodsLT,omitempty"`
+	ErrorPodsLTE   *int  `json:"errorPodsLTE,omitempty"`
+
+	// "total_pods" field predicates.
+	TotalPods      *int  `json:"totalPods,omitempty"`
+	TotalPodsNEQ   *int  `json:"totalPodsNEQ,omitempty"`
+	TotalPodsIn    []int `json:"totalPodsIn,omitempty"`
+	TotalPodsNotIn []int `json:"totalPodsNotIn,omitempty"`
+	TotalPodsGT    *int  `json:"totalPodsGT,omitempty"`
+	TotalPodsGTE   *int  `json:"totalPodsGTE,omitempty"`
+	TotalPodsLT    *int  `json:"totalPodsLT,omitempty"`
+	TotalPodsLTE   *int  `json:"totalPodsLTE,omitempty"`
+
+	// "comment" field predicates.
+	Comment             *string  `json:"comment,omitempty"`
+	CommentNEQ          *string  `json:"commentNEQ,omitempty"`
+	CommentIn           []string `json:"commentIn,omitempty"`
+	CommentNotIn        []string `json:"commentNotIn,omitempty"`
+	CommentGT           *string  `json:"commentGT,omitempty"`
+	CommentGTE          *string  `json:"commentGTE,omitempty"`
+	CommentLT           *string  `json:"commentLT,omitempty"`
+	CommentLTE          *string  `json:"commentLTE,omitempty"`
+	CommentContains     *string  `json:"commentContains,omitempty"`
+	CommentHasPrefix    *string  `json:"commentHasPrefix,omitempty"`
+	CommentHasSuffix    *string  `json:"commentHasSuffix,omitempty"`
+	CommentEqualFold    *string  `json:"commentEqualFold,omitempty"`
+	CommentContainsFold *string  `json:"commentContainsFold,omitempty"`
+
+	// "tenant" edge predicates.
+	HasTenant     *bool               `json:"hasTenant,omitempty"`
+	HasTenantWith []*TenantWhereInput `json:"hasTenantWith,omitempty"`
+
+	// "application" edge predicates.
+	HasApplication     *bool                    `json:"hasApplication,omitempty"`
+	HasApplicationWith []*ApplicationWhereInput `json:"hasApplicationWith,omitempty"`
+
+	// "version" edge predicates.
+	HasVersion     *bool                           `json:"hasVersion,omitempty"`
+	HasVersionWith []*ApplicationVersionWhereInput `json:"hasVersionWith,omitempty"`
+
+	// "cluster" edge predicates.
+	HasCluster     *bool                `json:"hasCluster,omitempty"`
+	HasClusterWith []*ClusterWhereInput `json:"hasClusterWith,omitempty"`
+
+	// "node" edge predicates.
+	HasNode     *bool                    `json:"hasNode,omitempty"`
+	HasNodeWith []*ClusterNodeWhereInput `json:"hasNodeWith,omitempty"`
+
+	// "revisions" edge predicates.
+	HasRevisions     *bool                           `json:"hasRevisions,omitempty"`
+	HasRevisionsWith []*DeploymentRevisionWhereInput `json:"hasRevisionsWith,omitempty"`
+
+	// "workloads" edge predicates.
+	HasWorkloads     *bool                 `json:"hasWorkloads,omitempty"`
+	HasWorkloadsWith []*WorkloadWhereInput `json:"hasWorkloadsWith,omitempty"`
+
+	// "operations" edge predicates.
+	HasOperations     *bool                  `json:"hasOperations,omitempty"`
+	HasOperationsWith []*OperationWhereInput `json:"hasOperationsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *DeploymentWhereInput) AddPredicates(predicates ...predicate.Deployment) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the DeploymentWhereInput filter on the DeploymentQuery builder.
+func (i *DeploymentWhereInput) Filter(q *DeploymentQuery) (*DeploymentQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyDeploymentWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyDeploymentWhereInput is returned in case the DeploymentWhereInput is empty.
+var ErrEmptyDeploymentWhereInput = errors.New("ent: empty predicate DeploymentWhereInput")
+
+// P returns a predicate for filtering deployments.
+// An error is returned if the input is empty or invalid.
+func (i *DeploymentWhereInput) P() (predicate.Deployment, error) {
+	var predicates []predicate.Deployment
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, deployment.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Deployment, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, deployment.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Deployment, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, deployment.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, deployment.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, deployment.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, deployment.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, deployment.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, deployment.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, deployment.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, deployment.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, deployment.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, deployment.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, deployment.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, deployment.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, deployment.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, deployment.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, deployment.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, deployment.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, deployment.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, deployment.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, deployment.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, deployment.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, deployment.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, deployment.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, deployment.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, deployment.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, deployment.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.TenantID != nil {
+		predicates = append(predicates, deployment.TenantIDEQ(*i.TenantID))
+	}
+	if i.TenantIDNEQ != nil {
+		predicates = append(predicates, deployment.TenantIDNEQ(*i.TenantIDNEQ))
+	}
+	if len(i.TenantIDIn) > 0 {
+		predicates = append(predicates, deployment.TenantIDIn(i.TenantIDIn...))
+	}
+	if len(i.TenantIDNotIn) > 0 {
+		predicates = append(predicates, deployment.TenantIDNotIn(i.TenantIDNotIn...))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, deployment.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, deployment.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, deployment.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, deployment.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, deployment.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, deployment.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, deployment.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, deployment.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, deployment.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, deployment.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, deployment.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, deployment.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, deployment.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.ApplicationID != nil {
+		predicates = append(predicates, deployment.ApplicationIDEQ(*i.ApplicationID))
+	}
+	if i.ApplicationIDNEQ != nil {
+		predicates = append(predicates, deployment.ApplicationIDNEQ(*i.ApplicationIDNEQ))
+	}
+	if len(i.ApplicationIDIn) > 0 {
+		predicates = append(predicates, deployment.ApplicationIDIn(i.ApplicationIDIn...))
+	}
+	if len(i.ApplicationIDNotIn) > 0 {
+		predicates = append(predicates, deployment.ApplicationIDNotIn(i.ApplicationIDNotIn...))
+	}
+	if i.VersionID != nil {
+		predicates = append(predicates, deployment.VersionIDEQ(*i.VersionID))
+	}
+	if i.VersionIDNEQ != nil {
+		predicates = append(predicates, deployment.VersionIDNEQ(*i.VersionIDNEQ))
+	}
+	if len(i.VersionIDIn) > 0 {
+		predicates = append(predicates, deployment.VersionIDIn(i.VersionIDIn...))
+	}
+	if len(i.VersionIDNotIn) > 0 {
+		predicates = append(predicates, deployment.VersionIDNotIn(i.VersionIDNotIn...))
+	}
+	if i.ClusterID != nil {
+		predicates = append(predicates, deployment.ClusterIDEQ(*i.ClusterID))
+	}
+	if i.ClusterIDNEQ != nil {
+		predicates = append(predicates, deployment.ClusterIDNEQ(*i.ClusterIDNEQ))
+	}
+	if len(i.ClusterIDIn) > 0 {
+		predicates = append(predicates, deployment.ClusterIDIn(i.ClusterIDIn...))
+	}
+	if len(i.ClusterIDNotIn) > 0 {
+		predicates = append(predicates, deployment.ClusterIDNotIn(i.ClusterIDNotIn...))
+	}
+	if i.Namespace != nil {
+		predicates = append(predicates, deployment.NamespaceEQ(*i.Namespace))
+	}
+	if i.NamespaceNEQ != nil {
+		predicates = append(predicates, deployment.NamespaceNEQ(*i.NamespaceNEQ))
+	}
+	if len(i.NamespaceIn) > 0 {
+		predicates = append(predicates, deployment.NamespaceIn(i.NamespaceIn...))
+	}
+	if len(i.NamespaceNotIn) > 0 {
+		predicates = append(predicates, deployment.NamespaceNotIn(i.NamespaceNotIn...))
+	}
+	if i.NamespaceGT != nil {
+		predicates = append(predicates, deployment.NamespaceGT(*i.NamespaceGT))
+	}
+	if i.NamespaceGTE != nil {
+		predicates = append(predicates, deployment.NamespaceGTE(*i.NamespaceGTE))
+	}
+	if i.NamespaceLT != nil {
+		predicates = append(predicates, deployment.NamespaceLT(*i.NamespaceLT))
+	}
+	if i.NamespaceLTE != nil {
+		predicates = append(predicates, deployment.NamespaceLTE(*i.NamespaceLTE))
+	}
+	if i.NamespaceContains != nil {
+		predicates = append(predicates, deployment.NamespaceContains(*i.NamespaceContains))
+	}
+	if i.NamespaceHasPrefix != nil {
+		predicates = append(predicates, deployment.NamespaceHasPrefix(*i.NamespaceHasPrefix))
+	}
+	if i.NamespaceHasSuffix != nil {
+		predicates = append(predicates, deployment.NamespaceHasSuffix(*i.NamespaceHasSuffix))
+	}
+	if i.NamespaceEqualFold != nil {
+		predicates = append(predicates, deployment.NamespaceEqualFold(*i.NamespaceEqualFold))
+	}
+	if i.NamespaceContainsFold != nil {
+		predicates = append(predicates, deployment.NamespaceContainsFold(*i.NamespaceContainsFold))
+	}
+	if i.NodeLabel != nil {
+		predicates = append(predicates, deployment.NodeLabelEQ(*i.NodeLabel))
+	}
+	if i.NodeLabelNEQ != nil {
+		predicates = append(predicates, deployment.NodeLabelNEQ(*i.NodeLabelNEQ))
+	}
+	if len(i.NodeLabelIn) > 0 {
+		predicates = append(predicates, deployment.NodeLabelIn(i.NodeLabelIn...))
+	}
+	if len(i.NodeLabelNotIn) > 0 {
+		predicates = append(predicates, deployment.NodeLabelNotIn(i.NodeLabelNotIn...))
+	}
+	if i.NodeLabelGT != nil {
+		predicates = append(predicates, deployment.NodeLabelGT(*i.NodeLabelGT))
+	}
+	if i.NodeLabelGTE != nil {
+		predicates = append(predicates, deployment.NodeLabelGTE(*i.NodeLabelGTE))
+	}
+	if i.NodeLabelLT != nil {
+		predicates = append(predicates, deployment.NodeLabelLT(*i.NodeLabelLT))
+	}
+	if i.NodeLabelLTE != nil {
+		predicates = append(predicates, deployment.NodeLabelLTE(*i.NodeLabelLTE))
+	}
+	if i.NodeLabelContains != nil {
+		predicates = append(predicates, deployment.NodeLabelContains(*i.NodeLabelContains))
+	}
+	if i.NodeLabelHasPrefix != nil {
+		predicates = append(predicates, deployment.NodeLabelHasPrefix(*i.NodeLabelHasPrefix))
+	}
+	if i.NodeLabelHasSuffix != nil {
+		predicates = append(predicates, deployment.NodeLabelHasSuffix(*i.NodeLabelHasSuffix))
+	}
+	if i.NodeLabelEqualFold != nil {
+		predicates = append(predicates, deployment.NodeLabelEqualFold(*i.NodeLabelEqualFold))
+	}
+	if i.NodeLabelContainsFold != nil {
+		predicates = append(predicates, deployment.NodeLabelContainsFold(*i.NodeLabelContainsFold))
+	}
+	if i.NodeID != nil {
+		predicates = append(predicates, deployment.NodeIDEQ(*i.NodeID))
+	}
+	if i.NodeIDNEQ != nil {
+		predicates = append(predicates, deployment.NodeIDNEQ(*i.NodeIDNEQ))
+	}
+	if len(i.NodeIDIn) > 0 {
+		predicates = append(predicates, deployment.NodeIDIn(i.NodeIDIn...))
+	}
+	if len(i.NodeIDNotIn) > 0 {
+		predicates = append(predicates, deployment.NodeIDNotIn(i.NodeIDNotIn...))
+	}
+	if i.NodeIDIsNil {
+		predicates = append(predicates, deployment.NodeIDIsNil())
+	}
+	if i.NodeIDNotNil {
+		predicates = append(predicates, deployment.NodeIDNotNil())
+	}
+	if i.Status != nil {
+		predicates = append(predicates, deployment.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, deployment.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, deployment.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, deployment.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Message != nil {
+		predicates = append(predicates, deployment.MessageEQ(*i.Message))
+	}
+	if i.MessageNEQ != nil {
+		predicates = append(predicates, deployment.MessageNEQ(*i.MessageNEQ))
+	}
+	if len(i.MessageIn) > 0 {
+		predicates = append(predicates, deployment.MessageIn(i.MessageIn...))
+	}
+	if len(i.MessageNotIn) > 0 {
+		predicates = append(predicates, deployment.MessageNotIn(i.MessageNotIn...))
+	}
+	if i.MessageGT != nil {
+		predicates = append(predicates, deployment.MessageGT(*i.MessageGT))
+	}
+	if i.MessageGTE != nil {
+		predicates = append(predicates, deployment.MessageGTE(*i.MessageGTE))
+	}
+	if i.MessageLT != nil {
+		predicates = append(predicates, deployment.MessageLT(*i.MessageLT))
+	}
+	if i.MessageLTE != nil {
+		predicates = append(predicates, deployment.MessageLTE(*i.MessageLTE))
+	}
+	if i.MessageContains != nil {
+		predicates = append(predicates, deployment.MessageContains(*i.MessageContains))
+	}
+	if i.MessageHasPrefix != nil {
+		predicates = append(predicates, deployment.MessageHasPrefix(*i.MessageHasPrefix))
+	}
+	if i.MessageHasSuffix != nil {
+		predicates = append(predicates, deployment.MessageHasSuffix(*i.MessageHasSuffix))
+	}
+	if i.MessageEqualFold != nil {
+		predicates = append(predicates, deployment.MessageEqualFold(*i.MessageEqualFold))
+	}
+	if i.MessageContainsFold != nil {
+		predicates = append(predicates, deployment.MessageContainsFold(*i.MessageContainsFold))
+	}
+	if i.RunningPods != nil {
+		predicates = append(predicates, deployment.RunningPodsEQ(*i.RunningPods))
+	}
+	if i.RunningPodsNEQ != nil {
+		predicates = append(predicates, deployment.RunningPodsNEQ(*i.RunningPodsNEQ))
+	}
+	if len(i.RunningPodsIn) > 0 {
+		predicates = append(predicates, deployment.RunningPodsIn(i.RunningPodsIn...))
+	}
+	if len(i.RunningPodsNotIn) > 0 {
+		predicates = append(predicates, deployment.RunningPodsNotIn(i.RunningPodsNotIn...))
+	}
+	if i.RunningPodsGT != nil {
+		predicates = append(predicates, deployment.RunningPodsGT(*i.RunningPodsGT))
+	}
+	if i.RunningPodsGTE != nil {
+		predicates = append(predicates, deployment.RunningPodsGTE(*i.RunningPodsGTE))
+	}
+	if i.RunningPodsLT != nil {
+		predicates = append(predicates, deployment.RunningPodsLT(*i.RunningPodsLT))
+	}
+	if i.RunningPodsLTE != nil {
+		predicates = append(predicates, deployment.RunningPodsLTE(*i.RunningPodsLTE))
+	}
+	if i.ErrorPods != nil {
+		predicates = append(predicates, deployment.ErrorPodsEQ(*i.ErrorPods))
+	}
+	if i.ErrorPodsNEQ != nil {
+		predicates = append(predicates, deployment.ErrorPodsNEQ(*i.ErrorPodsNEQ))
+	}
+	if len(i.ErrorPodsIn) > 0 {
+		predicates = append(predicates, deployment.ErrorPodsIn(i.ErrorPodsIn...))
+	}
+	if len(i.ErrorPodsNotIn) > 0 {
+		predicates = append(predicates, deployment.ErrorPodsNotIn(i.ErrorPodsNotIn...))
+	}
+	if i.ErrorPodsGT != nil {
+		predicates = append(predicates, deployment.ErrorPodsGT(*i.ErrorPodsGT))
+	}
+	if i.ErrorPodsGTE != nil {
+		predicates = append(predicates, deployment.ErrorPodsGTE(*i.ErrorPodsGTE))
+	}
+	if i.ErrorPodsLT != nil {
+		predicates = append(predicates, deployment.ErrorPodsLT(*i.ErrorPodsLT))
+	}
+	if i.ErrorPodsLTE != nil {
+		predicates = append(predicates, deployment.ErrorPodsLTE(*i.ErrorPodsLTE))
+	}
+	if i.TotalPods != nil {
+		predicates = append(predicates, deployment.TotalPodsEQ(*i.TotalPods))
+	}
+	if i.TotalPodsNEQ != nil {
+		predicates = append(predicates, deployment.TotalPodsNEQ(*i.TotalPodsNEQ))
+	}
+	if len(i.TotalPodsIn) > 0 {
+		predicates = append(predicates, deployment.TotalPodsIn(i.TotalPodsIn...))
+	}
+	if len(i.TotalPodsNotIn) > 0 {
+		predicates = append(predicates, deployment.TotalPodsNotIn(i.TotalPodsNotIn...))
+	}
+	if i.TotalPodsGT != nil {
+		predicates = append(predicates, deployment.TotalPodsGT(*i.TotalPodsGT))
+	}
+	if i.TotalPodsGTE != nil {
+		predicates = append(predicates, deployment.TotalPodsGTE(*i.TotalPodsGTE))
+	}
+	if i.TotalPodsLT != nil {
+		predicates = append(predicates, deployment.TotalPodsLT(*i.TotalPodsLT))
+	}
+	if i.TotalPodsLTE != nil {
+		predicates = append(predicates, deployment.TotalPodsLTE(*i.TotalPodsLTE))
+	}
+	if i.Comment != nil {
+		predicates = append(predicates, deployment.CommentEQ(*i.Comment))
+	}
+	if i.CommentNEQ != nil {
+		predicates = append(predicates, deployment.CommentNEQ(*i.CommentNEQ))
+	}
+	if len(i.CommentIn) > 0 {
+		predicates = append(predicates, deployment.CommentIn(i.CommentIn...))
+	}
+	if len(i.CommentNotIn) > 0 {
+		predicates = append(predicates, deployment.CommentNotIn(i.CommentNotIn...))
+	}
+	if i.CommentGT != nil {
+		predicates = append(predicates, deployment.CommentGT(*i.CommentGT))
+	}
+	if i.CommentGTE != nil {
+		predicates = append(predicates, deployment.CommentGTE(*i.CommentGTE))
+	}
+	if i.CommentLT != nil {
+		predicates = append(predicates, deployment.CommentLT(*i.CommentLT))
+	}
+	if i.CommentLTE != nil {
+		predicates = append(predicates, deployment.CommentLTE(*i.CommentLTE))
+	}
+	if i.CommentContains != nil {
+		predicates = append(predicates, deployment.CommentContains(*i.CommentContains))
+	}
+	if i.CommentHasPrefix != nil {
+		predicates = append(predicates, deployment.CommentHasPrefix(*i.CommentHasPrefix))
+	}
+	if i.CommentHasSuffix != nil {
+		predicates = append(predicates, deployment.CommentHasSuffix(*i.CommentHasSuffix))
+	}
+	if i.CommentEqualFold != nil {
+		predicates = append(predicates, deployment.CommentEqualFold(*i.CommentEqualFold))
+	}
+	if i.CommentContainsFold != nil {
+		predicates = append(predicates, deployment.CommentContainsFold(*i.CommentContainsFold))
+	}
+
+	if i.HasTenant != nil {
+		p := deployment.HasTenant()
+		if !*i.HasTenant {
+			p = deployment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTenantWith) > 0 {
+		with := make([]predicate.Tenant, 0, len(i.HasTenantWith))
+		for _, w := range i.HasTenantWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTenantWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deployment.HasTenantWith(with...))
+	}
+	if i.HasApplication != nil {
+		p := deployment.HasApplication()
+		if !*i.HasApplication {
+			p = deployment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasApplicationWith) > 0 {
+		with := make([]predicate.Application, 0, len(i.HasApplicationWith))
+		for _, w := range i.HasApplicationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasApplicationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deployment.HasApplicationWith(with...))
+	}
+	if i.HasVersion != nil {
+		p := deployment.HasVersion()
+		if !*i.HasVersion {
+			p = deployment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasVersionWith) > 0 {
+		with := make([]predicate.ApplicationVersion, 0, len(i.HasVersionWith))
+		for _, w := range i.HasVersionWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasVersionWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deployment.HasVersionWith(with...))
+	}
+	if i.HasCluster != nil {
+		p := deployment.HasCluster()
+		if !*i.HasCluster {
+			p = deployment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasClusterWith) > 0 {
+		with := make([]predicate.Cluster, 0, len(i.HasClusterWith))
+		for _, w := range i.HasClusterWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasClusterWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deployment.HasClusterWith(with...))
+	}
+	if i.HasNode != nil {
+		p := deployment.HasNode()
+		if !*i.HasNode {
+			p = deployment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasNodeWith) > 0 {
+		with := make([]predicate.Node, 0, len(i.HasNodeWith))
+		for _, w := range i.HasNodeWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasNodeWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deployment.HasNodeWith(with...))
+	}
+	if i.HasRevisions != nil {
+		p := deployment.HasRevisions()
+		if !*i.HasRevisions {
+			p = deployment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRevisionsWith) > 0 {
+		with := make([]predicate.DeploymentRevision, 0, len(i.HasRevisionsWith))
+		for _, w := range i.HasRevisionsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRevisionsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deployment.HasRevisionsWith(with...))
+	}
+	if i.HasWorkloads != nil {
+		p := deployment.HasWorkloads()
+		if !*i.HasWorkloads {
+			p = deployment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasWorkloadsWith) > 0 {
+		with := make([]predicate.Workload, 0, len(i.HasWorkloadsWith))
+		for _, w := range i.HasWorkloadsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasWorkloadsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deployment.HasWorkloadsWith(with...))
+	}
+	if i.HasOperations != nil {
+		p := deployment.HasOperations()
+		if !*i.HasOperations {
+			p = deployment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasOperationsWith) > 0 {
+		with := make([]predicate.Operation, 0, len(i.HasOperationsWith))
+		for _, w := range i.HasOperationsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasOperationsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deployment.HasOperationsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyDeploymentWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return deployment.And(predicates...), nil
+	}
+}
+
+// DeploymentRevisionWhereInput represents a where input for filtering DeploymentRevision queries.
+type DeploymentRevisionWhereInput struct {
+	Predicates []predicate.DeploymentRevision  `json:"-"`
+	Not        *DeploymentRevisionWhereInput   `json:"not,omitempty"`
+	Or         []*DeploymentRevisionWhereInput `json:"or,omitempty"`
+	And        []*DeploymentRevisionWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "tenant_id" field predicates.
+	TenantID      *int  `json:"tenantID,omitempty"`
+	TenantIDNEQ   *int  `json:"tenantIDNEQ,omitempty"`
+	TenantIDIn    []int `json:"tenantIDIn,omitempty"`
+	TenantIDNotIn []int `json:"tenantIDNotIn,omitempty"`
+
+	// "deployment_id" field predicates.
+	DeploymentID      *int  `json:"deploymentID,omitempty"`
+	DeploymentIDNEQ   *int  `json:"deploymentIDNEQ,omitempty"`
+	DeploymentIDIn    []int `json:"deploymentIDIn,omitempty"`
+	DeploymentIDNotIn []int `json:"deploymentIDNotIn,omitempty"`
+
+	// "revision" field predicates.
+	Revision      *int  `json:"revision,omitempty"`
+	RevisionNEQ   *int  `json:"revisionNEQ,omitempty"`
+	RevisionIn    []int `json:"revisionIn,omitempty"`
+	RevisionNotIn []int `json:"revisionNotIn,omitempty"`
+	RevisionGT    *int  `json:"revisionGT,omitempty"`
+	RevisionGTE   *int  `json:"revisionGTE,omitempty"`
+	RevisionLT    *int  `json:"revisionLT,omitempty"`
+	RevisionLTE   *int  `json:"revisionLTE,omitempty"`
+
+	// "action" field predicates.
+	Action      *deploymentrevision.Action  `json:"action,omitempty"`
+	ActionNEQ   *deploymentrevision.Action  `json:"actionNEQ,omitempty"`
+	ActionIn    []deploymentrevision.Action `json:"actionIn,omitempty"`
+	ActionNotIn []deploymentrevision.Action `json:"actionNotIn,omitempty"`
+
+	// "from_version_id" field predicates.
+	FromVersionID       *int  `json:"fromVersionID,omitempty"`
+	FromVersionIDNEQ    *int  `json:"fromVersionIDNEQ,omitempty"`
+	FromVersionIDIn     []int `json:"fromVersionIDIn,omitempty"`
+	FromVersionIDNotIn  []int `json:"fromVersionIDNotIn,omitempty"`
+	FromVersionIDIsNil  bool  `json:"fromVersionIDIsNil,omitempty"`
+	FromVersionIDNotNil bool  `json:"fromVersionIDNotNil,omitempty"`
+
+	// "to_version_id" field predicates.
+	ToVersionID       *int  `json:"toVersionID,omitempty"`
+	ToVersionIDNEQ    *int  `json:"toVersionIDNEQ,omitempty"`
+	ToVersionIDIn     []int `json:"toVersionIDIn,omitempty"`
+	ToVersionIDNotIn  []int `json:"toVersionIDNotIn,omitempty"`
+	ToVersionIDIsNil  bool  `json:"toVersionIDIsNil,omitempty"`
+	ToVersionIDNotNil bool  `json:"toVersionIDNotNil,omitempty"`
+
+	// "user_id" field predicates.
+	UserID       *int  `json:"userID,omitempty"`
+	UserIDNEQ    *int  `json:"userIDNEQ,omitempty"`
+	UserIDIn     []int `json:"userIDIn,omitempty"`
+	UserIDNotIn  []int `json:"userIDNotIn,omitempty"`
+	UserIDIsNil  bool  `json:"userIDIsNil,omitempty"`
+	UserIDNotNil bool  `json:"userIDNotNil,omitempty"`
+
+	// "result" field predicates.
+	Result      *deploymentrevision.Result  `json:"result,omitempty"`
+	ResultNEQ   *deploymentrevision.Result  `json:"resultNEQ,omitempty"`
+	ResultIn    []deploymentrevision.Result `json:"resultIn,omitempty"`
+	ResultNotIn []deploymentrevision.Result `json:"resultNotIn,omitempty"`
+
+	// "message" field predicates.
+	Message             *string  `json:"message,omitempty"`
+	MessageNEQ          *string  `json:"messageNEQ,omitempty"`
+	MessageIn           []string `json:"messageIn,omitempty"`
+	MessageNotIn        []string `json:"messageNotIn,omitempty"`
+	MessageGT           *string  `json:"messageGT,omitempty"`
+	MessageGTE          *string  `json:"messageGTE,omitempty"`
+	MessageLT           *string  `json:"messageLT,omitempty"`
+	MessageLTE          *string  `json:"messageLTE,omitempty"`
+	MessageContains     *string  `json:"messageContains,omitempty"`
+	MessageHasPrefix    *string  `json:"messageHasPrefix,omitempty"`
+	MessageHasSuffix    *string  `json:"messageHasSuffix,omitempty"`
+	MessageEqualFold    *string  `json:"messageEqualFold,omitempty"`
+	MessageContainsFold *string  `json:"messageContainsFold,omitempty"`
+
+	// "finished_at" field predicates.
+	FinishedAt       *time.Time  `json:"finishedAt,omitempty"`
+	FinishedAtNEQ    *time.Time  `json:"finishedAtNEQ,omitempty"`
+	FinishedAtIn     []time.Time `json:"finishedAtIn,omitempty"`
+	FinishedAtNotIn  []time.Time `json:"finishedAtNotIn,omitempty"`
+	FinishedAtGT     *time.Time  `json:"finishedAtGT,omitempty"`
+	FinishedAtGTE    *time.Time  `json:"finishedAtGTE,omitempty"`
+	FinishedAtLT     *time.Time  `json:"finishedAtLT,omitempty"`
+	FinishedAtLTE    *time.Time  `json:"finishedAtLTE,omitempty"`
+	FinishedAtIsNil  bool        `json:"finishedAtIsNil,omitempty"`
+	FinishedAtNotNil bool        `json:"finishedAtNotNil,omitempty"`
+
+	// "tenant" edge predicates.
+	HasTenant     *bool               `json:"hasTenant,omitempty"`
+	HasTenantWith []*TenantWhereInput `json:"hasTenantWith,omitempty"`
+
+	// "deployment" edge predicates.
+	HasDeployment     *bool                   `json:"hasDeployment,omitempty"`
+	HasDeploymentWith []*DeploymentWhereInput `json:"hasDeploymentWith,omitempty"`
+
+	// "from_version" edge predicates.
+	HasFromVersion     *bool                           `json:"hasFromVersion,omitempty"`
+	HasFromVersionWith []*ApplicationVersionWhereInput `json:"hasFromVersionWith,omitempty"`
+
+	// "to_version" edge predicates.
+	HasToVersion     *bool                           `json:"hasToVersion,omitempty"`
+	HasToVersionWith []*ApplicationVersionWhereInput `json:"hasToVersionWith,omitempty"`
+
+	// "user" edge predicates.
+	HasUser     *bool             `json:"hasUser,omitempty"`
+	HasUserWith []*UserWhereInput `json:"hasUserWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *DeploymentRevisionWhereInput) AddPredicates(predicates ...predicate.DeploymentRevision) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the DeploymentRevisionWhereInput filter on the DeploymentRevisionQuery builder.
+func (i *DeploymentRevisionWhereInput) Filter(q *DeploymentRevisionQuery) (*DeploymentRevisionQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyDeploymentRevisionWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyDeploymentRevisionWhereInput is returned in case the DeploymentRevisionWhereInput is empty.
+var ErrEmptyDeploymentRevisionWhereInput = errors.New("ent: empty predicate DeploymentRevisionWhereInput")
+
+// P returns a predicate for filtering deploymentrevisions.
+// An error is returned if the input is empty or invalid.
+func (i *DeploymentRevisionWhereInput) P() (predicate.DeploymentRevision, error) {
+	var predicates []predicate.DeploymentRevision
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, deploymentrevision.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.DeploymentRevision, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, deploymentrevision.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.DeploymentRevision, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, deploymentrevision.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, deploymentrevision.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, deploymentrevision.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, deploymentrevision.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, deploymentrevision.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, deploymentrevision.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, deploymentrevision.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, deploymentrevision.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, deploymentrevision.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, deploymentrevision.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, deploymentrevision.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, deploymentrevision.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, deploymentrevision.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, deploymentrevision.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, deploymentrevision.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, deploymentrevision.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, deploymentrevision.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, deploymentrevision.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, deploymentrevision.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, deploymentrevision.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, deploymentrevision.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, deploymentrevision.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.TenantID != nil {
+		predicates = append(predicates, deploymentrevision.TenantIDEQ(*i.TenantID))
+	}
+	if i.TenantIDNEQ != nil {
+		predicates = append(predicates, deploymentrevision.TenantIDNEQ(*i.TenantIDNEQ))
+	}
+	if len(i.TenantIDIn) > 0 {
+		predicates = append(predicates, deploymentrevision.TenantIDIn(i.TenantIDIn...))
+	}
+	if len(i.TenantIDNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.TenantIDNotIn(i.TenantIDNotIn...))
+	}
+	if i.DeploymentID != nil {
+		predicates = append(predicates, deploymentrevision.DeploymentIDEQ(*i.DeploymentID))
+	}
+	if i.DeploymentIDNEQ != nil {
+		predicates = append(predicates, deploymentrevision.DeploymentIDNEQ(*i.DeploymentIDNEQ))
+	}
+	if len(i.DeploymentIDIn) > 0 {
+		predicates = append(predicates, deploymentrevision.DeploymentIDIn(i.DeploymentIDIn...))
+	}
+	if len(i.DeploymentIDNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.DeploymentIDNotIn(i.DeploymentIDNotIn...))
+	}
+	if i.Revision != nil {
+		predicates = append(predicates, deploymentrevision.RevisionEQ(*i.Revision))
+	}
+	if i.RevisionNEQ != nil {
+		predicates = append(predicates, deploymentrevision.RevisionNEQ(*i.RevisionNEQ))
+	}
+	if len(i.RevisionIn) > 0 {
+		predicates = append(predicates, deploymentrevision.RevisionIn(i.RevisionIn...))
+	}
+	if len(i.RevisionNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.RevisionNotIn(i.RevisionNotIn...))
+	}
+	if i.RevisionGT != nil {
+		predicates = append(predicates, deploymentrevision.RevisionGT(*i.RevisionGT))
+	}
+	if i.RevisionGTE != nil {
+		predicates = append(predicates, deploymentrevision.RevisionGTE(*i.RevisionGTE))
+	}
+	if i.RevisionLT != nil {
+		predicates = append(predicates, deploymentrevision.RevisionLT(*i.RevisionLT))
+	}
+	if i.RevisionLTE != nil {
+		predicates = append(predicates, deploymentrevision.RevisionLTE(*i.RevisionLTE))
+	}
+	if i.Action != nil {
+		predicates = append(predicates, deploymentrevision.ActionEQ(*i.Action))
+	}
+	if i.ActionNEQ != nil {
+		predicates = append(predicates, deploymentrevision.ActionNEQ(*i.ActionNEQ))
+	}
+	if len(i.ActionIn) > 0 {
+		predicates = append(predicates, deploymentrevision.ActionIn(i.ActionIn...))
+	}
+	if len(i.ActionNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.ActionNotIn(i.ActionNotIn...))
+	}
+	if i.FromVersionID != nil {
+		predicates = append(predicates, deploymentrevision.FromVersionIDEQ(*i.FromVersionID))
+	}
+	if i.FromVersionIDNEQ != nil {
+		predicates = append(predicates, deploymentrevision.FromVersionIDNEQ(*i.FromVersionIDNEQ))
+	}
+	if len(i.FromVersionIDIn) > 0 {
+		predicates = append(predicates, deploymentrevision.FromVersionIDIn(i.FromVersionIDIn...))
+	}
+	if len(i.FromVersionIDNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.FromVersionIDNotIn(i.FromVersionIDNotIn...))
+	}
+	if i.FromVersionIDIsNil {
+		predicates = append(predicates, deploymentrevision.FromVersionIDIsNil())
+	}
+	if i.FromVersionIDNotNil {
+		predicates = append(predicates, deploymentrevision.FromVersionIDNotNil())
+	}
+	if i.ToVersionID != nil {
+		predicates = append(predicates, deploymentrevision.ToVersionIDEQ(*i.ToVersionID))
+	}
+	if i.ToVersionIDNEQ != nil {
+		predicates = append(predicates, deploymentrevision.ToVersionIDNEQ(*i.ToVersionIDNEQ))
+	}
+	if len(i.ToVersionIDIn) > 0 {
+		predicates = append(predicates, deploymentrevision.ToVersionIDIn(i.ToVersionIDIn...))
+	}
+	if len(i.ToVersionIDNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.ToVersionIDNotIn(i.ToVersionIDNotIn...))
+	}
+	if i.ToVersionIDIsNil {
+		predicates = append(predicates, deploymentrevision.ToVersionIDIsNil())
+	}
+	if i.ToVersionIDNotNil {
+		predicates = append(predicates, deploymentrevision.ToVersionIDNotNil())
+	}
+	if i.UserID != nil {
+		predicates = append(predicates, deploymentrevision.UserIDEQ(*i.UserID))
+	}
+	if i.UserIDNEQ != nil {
+		predicates = append(predicates, deploymentrevision.UserIDNEQ(*i.UserIDNEQ))
+	}
+	if len(i.UserIDIn) > 0 {
+		predicates = append(predicates, deploymentrevision.UserIDIn(i.UserIDIn...))
+	}
+	if len(i.UserIDNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.UserIDNotIn(i.UserIDNotIn...))
+	}
+	if i.UserIDIsNil {
+		predicates = append(predicates, deploymentrevision.UserIDIsNil())
+	}
+	if i.UserIDNotNil {
+		predicates = append(predicates, deploymentrevision.UserIDNotNil())
+	}
+	if i.Result != nil {
+		predicates = append(predicates, deploymentrevision.ResultEQ(*i.Result))
+	}
+	if i.ResultNEQ != nil {
+		predicates = append(predicates, deploymentrevision.ResultNEQ(*i.ResultNEQ))
+	}
+	if len(i.ResultIn) > 0 {
+		predicates = append(predicates, deploymentrevision.ResultIn(i.ResultIn...))
+	}
+	if len(i.ResultNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.ResultNotIn(i.ResultNotIn...))
+	}
+	if i.Message != nil {
+		predicates = append(predicates, deploymentrevision.MessageEQ(*i.Message))
+	}
+	if i.MessageNEQ != nil {
+		predicates = append(predicates, deploymentrevision.MessageNEQ(*i.MessageNEQ))
+	}
+	if len(i.MessageIn) > 0 {
+		predicates = append(predicates, deploymentrevision.MessageIn(i.MessageIn...))
+	}
+	if len(i.MessageNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.MessageNotIn(i.MessageNotIn...))
+	}
+	if i.MessageGT != nil {
+		predicates = append(predicates, deploymentrevision.MessageGT(*i.MessageGT))
+	}
+	if i.MessageGTE != nil {
+		predicates = append(predicates, deploymentrevision.MessageGTE(*i.MessageGTE))
+	}
+	if i.MessageLT != nil {
+		predicates = append(predicates, deploymentrevision.MessageLT(*i.MessageLT))
+	}
+	if i.MessageLTE != nil {
+		predicates = append(predicates, deploymentrevision.MessageLTE(*i.MessageLTE))
+	}
+	if i.MessageContains != nil {
+		predicates = append(predicates, deploymentrevision.MessageContains(*i.MessageContains))
+	}
+	if i.MessageHasPrefix != nil {
+		predicates = append(predicates, deploymentrevision.MessageHasPrefix(*i.MessageHasPrefix))
+	}
+	if i.MessageHasSuffix != nil {
+		predicates = append(predicates, deploymentrevision.MessageHasSuffix(*i.MessageHasSuffix))
+	}
+	if i.MessageEqualFold != nil {
+		predicates = append(predicates, deploymentrevision.MessageEqualFold(*i.MessageEqualFold))
+	}
+	if i.MessageContainsFold != nil {
+		predicates = append(predicates, deploymentrevision.MessageContainsFold(*i.MessageContainsFold))
+	}
+	if i.FinishedAt != nil {
+		predicates = append(predicates, deploymentrevision.FinishedAtEQ(*i.FinishedAt))
+	}
+	if i.FinishedAtNEQ != nil {
+		predicates = append(predicates, deploymentrevision.FinishedAtNEQ(*i.FinishedAtNEQ))
+	}
+	if len(i.FinishedAtIn) > 0 {
+		predicates = append(predicates, deploymentrevision.FinishedAtIn(i.FinishedAtIn...))
+	}
+	if len(i.FinishedAtNotIn) > 0 {
+		predicates = append(predicates, deploymentrevision.FinishedAtNotIn(i.FinishedAtNotIn...))
+	}
+	if i.FinishedAtGT != nil {
+		predicates = append(predicates, deploymentrevision.FinishedAtGT(*i.FinishedAtGT))
+	}
+	if i.FinishedAtGTE != nil {
+		predicates = append(predicates, deploymentrevision.FinishedAtGTE(*i.FinishedAtGTE))
+	}
+	if i.FinishedAtLT != nil {
+		predicates = append(predicates, deploymentrevision.FinishedAtLT(*i.FinishedAtLT))
+	}
+	if i.FinishedAtLTE != nil {
+		predicates = append(predicates, deploymentrevision.FinishedAtLTE(*i.FinishedAtLTE))
+	}
+	if i.FinishedAtIsNil {
+		predicates = append(predicates, deploymentrevision.FinishedAtIsNil())
+	}
+	if i.FinishedAtNotNil {
+		predicates = append(predicates, deploymentrevision.FinishedAtNotNil())
+	}
+
+	if i.HasTenant != nil {
+		p := deploymentrevision.HasTenant()
+		if !*i.HasTenant {
+			p = deploymentrevision.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTenantWith) > 0 {
+		with := make([]predicate.Tenant, 0, len(i.HasTenantWith))
+		for _, w := range i.HasTenantWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTenantWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deploymentrevision.HasTenantWith(with...))
+	}
+	if i.HasDeployment != nil {
+		p := deploymentrevision.HasDeployment()
+		if !*i.HasDeployment {
+			p = deploymentrevision.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDeploymentWith) > 0 {
+		with := make([]predicate.Deployment, 0, len(i.HasDeploymentWith))
+		for _, w := range i.HasDeploymentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDeploymentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deploymentrevision.HasDeploymentWith(with...))
+	}
+	if i.HasFromVersion != nil {
+		p := deploymentrevision.HasFromVersion()
+		if !*i.HasFromVersion {
+			p = deploymentrevision.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasFromVersionWith) > 0 {
+		with := make([]predicate.ApplicationVersion, 0, len(i.HasFromVersionWith))
+		for _, w := range i.HasFromVersionWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasFromVersionWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deploymentrevision.HasFromVersionWith(with...))
+	}
+	if i.HasToVersion != nil {
+		p := deploymentrevision.HasToVersion()
+		if !*i.HasToVersion {
+			p = deploymentrevision.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasToVersionWith) > 0 {
+		with := make([]predicate.ApplicationVersion, 0, len(i.HasToVersionWith))
+		for _, w := range i.HasToVersionWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasToVersionWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deploymentrevision.HasToVersionWith(with...))
+	}
+	if i.HasUser != nil {
+		p := deploymentrevision.HasUser()
+		if !*i.HasUser {
+			p = deploymentrevision.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasUserWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasUserWith))
+		for _, w := range i.HasUserWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasUserWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deploymentrevision.HasUserWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyDeploymentRevisionWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return deploymentrevision.And(predicates...), nil
 	}
 }
 
@@ -2393,6 +5486,664 @@ func (i *NodeLabelWhereInput) P() (predicate.NodeLabel, error) {
 	}
 }
 
+// OperationWhereInput represents a where input for filtering Operation queries.
+type OperationWhereInput struct {
+	Predicates []predicate.Operation  `json:"-"`
+	Not        *OperationWhereInput   `json:"not,omitempty"`
+	Or         []*OperationWhereInput `json:"or,omitempty"`
+	And        []*OperationWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "tenant_id" field predicates.
+	TenantID      *int  `json:"tenantID,omitempty"`
+	TenantIDNEQ   *int  `json:"tenantIDNEQ,omitempty"`
+	TenantIDIn    []int `json:"tenantIDIn,omitempty"`
+	TenantIDNotIn []int `json:"tenantIDNotIn,omitempty"`
+
+	// "kind" field predicates.
+	Kind             *string  `json:"kind,omitempty"`
+	KindNEQ          *string  `json:"kindNEQ,omitempty"`
+	KindIn           []string `json:"kindIn,omitempty"`
+	KindNotIn        []string `json:"kindNotIn,omitempty"`
+	KindGT           *string  `json:"kindGT,omitempty"`
+	KindGTE          *string  `json:"kindGTE,omitempty"`
+	KindLT           *string  `json:"kindLT,omitempty"`
+	KindLTE          *string  `json:"kindLTE,omitempty"`
+	KindContains     *string  `json:"kindContains,omitempty"`
+	KindHasPrefix    *string  `json:"kindHasPrefix,omitempty"`
+	KindHasSuffix    *string  `json:"kindHasSuffix,omitempty"`
+	KindEqualFold    *string  `json:"kindEqualFold,omitempty"`
+	KindContainsFold *string  `json:"kindContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *operation.Status  `json:"status,omitempty"`
+	StatusNEQ   *operation.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []operation.Status `json:"statusIn,omitempty"`
+	StatusNotIn []operation.Status `json:"statusNotIn,omitempty"`
+
+	// "attempts" field predicates.
+	Attempts      *int  `json:"attempts,omitempty"`
+	AttemptsNEQ   *int  `json:"attemptsNEQ,omitempty"`
+	AttemptsIn    []int `json:"attemptsIn,omitempty"`
+	AttemptsNotIn []int `json:"attemptsNotIn,omitempty"`
+	AttemptsGT    *int  `json:"attemptsGT,omitempty"`
+	AttemptsGTE   *int  `json:"attemptsGTE,omitempty"`
+	AttemptsLT    *int  `json:"attemptsLT,omitempty"`
+	AttemptsLTE   *int  `json:"attemptsLTE,omitempty"`
+
+	// "max_attempts" field predicates.
+	MaxAttempts      *int  `json:"maxAttempts,omitempty"`
+	MaxAttemptsNEQ   *int  `json:"maxAttemptsNEQ,omitempty"`
+	MaxAttemptsIn    []int `json:"maxAttemptsIn,omitempty"`
+	MaxAttemptsNotIn []int `json:"maxAttemptsNotIn,omitempty"`
+	MaxAttemptsGT    *int  `json:"maxAttemptsGT,omitempty"`
+	MaxAttemptsGTE   *int  `json:"maxAttemptsGTE,omitempty"`
+	MaxAttemptsLT    *int  `json:"maxAttemptsLT,omitempty"`
+	MaxAttemptsLTE   *int  `json:"maxAttemptsLTE,omitempty"`
+
+	// "last_error" field predicates.
+	LastError             *string  `json:"lastError,omitempty"`
+	LastErrorNEQ          *string  `json:"lastErrorNEQ,omitempty"`
+	LastErrorIn           []string `json:"lastErrorIn,omitempty"`
+	LastErrorNotIn        []string `json:"lastErrorNotIn,omitempty"`
+	LastErrorGT           *string  `json:"lastErrorGT,omitempty"`
+	LastErrorGTE          *string  `json:"lastErrorGTE,omitempty"`
+	LastErrorLT           *string  `json:"lastErrorLT,omitempty"`
+	LastErrorLTE          *string  `json:"lastErrorLTE,omitempty"`
+	LastErrorContains     *string  `json:"lastErrorContains,omitempty"`
+	LastErrorHasPrefix    *string  `json:"lastErrorHasPrefix,omitempty"`
+	LastErrorHasSuffix    *string  `json:"lastErrorHasSuffix,omitempty"`
+	LastErrorEqualFold    *string  `json:"lastErrorEqualFold,omitempty"`
+	LastErrorContainsFold *string  `json:"lastErrorContainsFold,omitempty"`
+
+	// "deployment_id" field predicates.
+	DeploymentID       *int  `json:"deploymentID,omitempty"`
+	DeploymentIDNEQ    *int  `json:"deploymentIDNEQ,omitempty"`
+	DeploymentIDIn     []int `json:"deploymentIDIn,omitempty"`
+	DeploymentIDNotIn  []int `json:"deploymentIDNotIn,omitempty"`
+	DeploymentIDIsNil  bool  `json:"deploymentIDIsNil,omitempty"`
+	DeploymentIDNotNil bool  `json:"deploymentIDNotNil,omitempty"`
+
+	// "cluster_id" field predicates.
+	ClusterID       *int  `json:"clusterID,omitempty"`
+	ClusterIDNEQ    *int  `json:"clusterIDNEQ,omitempty"`
+	ClusterIDIn     []int `json:"clusterIDIn,omitempty"`
+	ClusterIDNotIn  []int `json:"clusterIDNotIn,omitempty"`
+	ClusterIDIsNil  bool  `json:"clusterIDIsNil,omitempty"`
+	ClusterIDNotNil bool  `json:"clusterIDNotNil,omitempty"`
+
+	// "created_by" field predicates.
+	CreatedBy       *int  `json:"createdBy,omitempty"`
+	CreatedByNEQ    *int  `json:"createdByNEQ,omitempty"`
+	CreatedByIn     []int `json:"createdByIn,omitempty"`
+	CreatedByNotIn  []int `json:"createdByNotIn,omitempty"`
+	CreatedByGT     *int  `json:"createdByGT,omitempty"`
+	CreatedByGTE    *int  `json:"createdByGTE,omitempty"`
+	CreatedByLT     *int  `json:"createdByLT,omitempty"`
+	CreatedByLTE    *int  `json:"createdByLTE,omitempty"`
+	CreatedByIsNil  bool  `json:"createdByIsNil,omitempty"`
+	CreatedByNotNil bool  `json:"createdByNotNil,omitempty"`
+
+	// "cancel_requested" field predicates.
+	CancelRequested    *bool `json:"cancelRequested,omitempty"`
+	CancelRequestedNEQ *bool `json:"cancelRequestedNEQ,omitempty"`
+
+	// "started_at" field predicates.
+	StartedAt       *time.Time  `json:"startedAt,omitempty"`
+	StartedAtNEQ    *time.Time  `json:"startedAtNEQ,omitempty"`
+	StartedAtIn     []time.Time `json:"startedAtIn,omitempty"`
+	StartedAtNotIn  []time.Time `json:"startedAtNotIn,omitempty"`
+	StartedAtGT     *time.Time  `json:"startedAtGT,omitempty"`
+	StartedAtGTE    *time.Time  `json:"startedAtGTE,omitempty"`
+	StartedAtLT     *time.Time  `json:"startedAtLT,omitempty"`
+	StartedAtLTE    *time.Time  `json:"startedAtLTE,omitempty"`
+	StartedAtIsNil  bool        `json:"startedAtIsNil,omitempty"`
+	StartedAtNotNil bool        `json:"startedAtNotNil,omitempty"`
+
+	// "finished_at" field predicates.
+	FinishedAt       *time.Time  `json:"finishedAt,omitempty"`
+	FinishedAtNEQ    *time.Time  `json:"finishedAtNEQ,omitempty"`
+	FinishedAtIn     []time.Time `json:"finishedAtIn,omitempty"`
+	FinishedAtNotIn  []time.Time `json:"finishedAtNotIn,omitempty"`
+	FinishedAtGT     *time.Time  `json:"finishedAtGT,omitempty"`
+	FinishedAtGTE    *time.Time  `json:"finishedAtGTE,omitempty"`
+	FinishedAtLT     *time.Time  `json:"finishedAtLT,omitempty"`
+	FinishedAtLTE    *time.Time  `json:"finishedAtLTE,omitempty"`
+	FinishedAtIsNil  bool        `json:"finishedAtIsNil,omitempty"`
+	FinishedAtNotNil bool        `json:"finishedAtNotNil,omitempty"`
+
+	// "tenant" edge predicates.
+	HasTenant     *bool               `json:"hasTenant,omitempty"`
+	HasTenantWith []*TenantWhereInput `json:"hasTenantWith,omitempty"`
+
+	// "deployment" edge predicates.
+	HasDeployment     *bool                   `json:"hasDeployment,omitempty"`
+	HasDeploymentWith []*DeploymentWhereInput `json:"hasDeploymentWith,omitempty"`
+
+	// "cluster" edge predicates.
+	HasCluster     *bool                `json:"hasCluster,omitempty"`
+	HasClusterWith []*ClusterWhereInput `json:"hasClusterWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *OperationWhereInput) AddPredicates(predicates ...predicate.Operation) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the OperationWhereInput filter on the OperationQuery builder.
+func (i *OperationWhereInput) Filter(q *OperationQuery) (*OperationQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyOperationWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyOperationWhereInput is returned in case the OperationWhereInput is empty.
+var ErrEmptyOperationWhereInput = errors.New("ent: empty predicate OperationWhereInput")
+
+// P returns a predicate for filtering operations.
+// An error is returned if the input is empty or invalid.
+func (i *OperationWhereInput) P() (predicate.Operation, error) {
+	var predicates []predicate.Operation
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, operation.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Operation, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, operation.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Operation, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, operation.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, operation.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, operation.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, operation.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, operation.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, operation.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, operation.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, operation.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, operation.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, operation.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, operation.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, operation.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, operation.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, operation.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, operation.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, operation.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, operation.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, operation.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, operation.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, operation.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, operation.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, operation.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, operation.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, operation.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, operation.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.TenantID != nil {
+		predicates = append(predicates, operation.TenantIDEQ(*i.TenantID))
+	}
+	if i.TenantIDNEQ != nil {
+		predicates = append(predicates, operation.TenantIDNEQ(*i.TenantIDNEQ))
+	}
+	if len(i.TenantIDIn) > 0 {
+		predicates = append(predicates, operation.TenantIDIn(i.TenantIDIn...))
+	}
+	if len(i.TenantIDNotIn) > 0 {
+		predicates = append(predicates, operation.TenantIDNotIn(i.TenantIDNotIn...))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, operation.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, operation.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, operation.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, operation.KindNotIn(i.KindNotIn...))
+	}
+	if i.KindGT != nil {
+		predicates = append(predicates, operation.KindGT(*i.KindGT))
+	}
+	if i.KindGTE != nil {
+		predicates = append(predicates, operation.KindGTE(*i.KindGTE))
+	}
+	if i.KindLT != nil {
+		predicates = append(predicates, operation.KindLT(*i.KindLT))
+	}
+	if i.KindLTE != nil {
+		predicates = append(predicates, operation.KindLTE(*i.KindLTE))
+	}
+	if i.KindContains != nil {
+		predicates = append(predicates, operation.KindContains(*i.KindContains))
+	}
+	if i.KindHasPrefix != nil {
+		predicates = append(predicates, operation.KindHasPrefix(*i.KindHasPrefix))
+	}
+	if i.KindHasSuffix != nil {
+		predicates = append(predicates, operation.KindHasSuffix(*i.KindHasSuffix))
+	}
+	if i.KindEqualFold != nil {
+		predicates = append(predicates, operation.KindEqualFold(*i.KindEqualFold))
+	}
+	if i.KindContainsFold != nil {
+		predicates = append(predicates, operation.KindContainsFold(*i.KindContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, operation.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, operation.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, operation.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, operation.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Attempts != nil {
+		predicates = append(predicates, operation.AttemptsEQ(*i.Attempts))
+	}
+	if i.AttemptsNEQ != nil {
+		predicates = append(predicates, operation.AttemptsNEQ(*i.AttemptsNEQ))
+	}
+	if len(i.AttemptsIn) > 0 {
+		predicates = append(predicates, operation.AttemptsIn(i.AttemptsIn...))
+	}
+	if len(i.AttemptsNotIn) > 0 {
+		predicates = append(predicates, operation.AttemptsNotIn(i.AttemptsNotIn...))
+	}
+	if i.AttemptsGT != nil {
+		predicates = append(predicates, operation.AttemptsGT(*i.AttemptsGT))
+	}
+	if i.AttemptsGTE != nil {
+		predicates = append(predicates, operation.AttemptsGTE(*i.AttemptsGTE))
+	}
+	if i.AttemptsLT != nil {
+		predicates = append(predicates, operation.AttemptsLT(*i.AttemptsLT))
+	}
+	if i.AttemptsLTE != nil {
+		predicates = append(predicates, operation.AttemptsLTE(*i.AttemptsLTE))
+	}
+	if i.MaxAttempts != nil {
+		predicates = append(predicates, operation.MaxAttemptsEQ(*i.MaxAttempts))
+	}
+	if i.MaxAttemptsNEQ != nil {
+		predicates = append(predicates, operation.MaxAttemptsNEQ(*i.MaxAttemptsNEQ))
+	}
+	if len(i.MaxAttemptsIn) > 0 {
+		predicates = append(predicates, operation.MaxAttemptsIn(i.MaxAttemptsIn...))
+	}
+	if len(i.MaxAttemptsNotIn) > 0 {
+		predicates = append(predicates, operation.MaxAttemptsNotIn(i.MaxAttemptsNotIn...))
+	}
+	if i.MaxAttemptsGT != nil {
+		predicates = append(predicates, operation.MaxAttemptsGT(*i.MaxAttemptsGT))
+	}
+	if i.MaxAttemptsGTE != nil {
+		predicates = append(predicates, operation.MaxAttemptsGTE(*i.MaxAttemptsGTE))
+	}
+	if i.MaxAttemptsLT != nil {
+		predicates = append(predicates, operation.MaxAttemptsLT(*i.MaxAttemptsLT))
+	}
+	if i.MaxAttemptsLTE != nil {
+		predicates = append(predicates, operation.MaxAttemptsLTE(*i.MaxAttemptsLTE))
+	}
+	if i.LastError != nil {
+		predicates = append(predicates, operation.LastErrorEQ(*i.LastError))
+	}
+	if i.LastErrorNEQ != nil {
+		predicates = append(predicates, operation.LastErrorNEQ(*i.LastErrorNEQ))
+	}
+	if len(i.LastErrorIn) > 0 {
+		predicates = append(predicates, operation.LastErrorIn(i.LastErrorIn...))
+	}
+	if len(i.LastErrorNotIn) > 0 {
+		predicates = append(predicates, operation.LastErrorNotIn(i.LastErrorNotIn...))
+	}
+	if i.LastErrorGT != nil {
+		predicates = append(predicates, operation.LastErrorGT(*i.LastErrorGT))
+	}
+	if i.LastErrorGTE != nil {
+		predicates = append(predicates, operation.LastErrorGTE(*i.LastErrorGTE))
+	}
+	if i.LastErrorLT != nil {
+		predicates = append(predicates, operation.LastErrorLT(*i.LastErrorLT))
+	}
+	if i.LastErrorLTE != nil {
+		predicates = append(predicates, operation.LastErrorLTE(*i.LastErrorLTE))
+	}
+	if i.LastErrorContains != nil {
+		predicates = append(predicates, operation.LastErrorContains(*i.LastErrorContains))
+	}
+	if i.LastErrorHasPrefix != nil {
+		predicates = append(predicates, operation.LastErrorHasPrefix(*i.LastErrorHasPrefix))
+	}
+	if i.LastErrorHasSuffix != nil {
+		predicates = append(predicates, operation.LastErrorHasSuffix(*i.LastErrorHasSuffix))
+	}
+	if i.LastErrorEqualFold != nil {
+		predicates = append(predicates, operation.LastErrorEqualFold(*i.LastErrorEqualFold))
+	}
+	if i.LastErrorContainsFold != nil {
+		predicates = append(predicates, operation.LastErrorContainsFold(*i.LastErrorContainsFold))
+	}
+	if i.DeploymentID != nil {
+		predicates = append(predicates, operation.DeploymentIDEQ(*i.DeploymentID))
+	}
+	if i.DeploymentIDNEQ != nil {
+		predicates = append(predicates, operation.DeploymentIDNEQ(*i.DeploymentIDNEQ))
+	}
+	if len(i.DeploymentIDIn) > 0 {
+		predicates = append(predicates, operation.DeploymentIDIn(i.DeploymentIDIn...))
+	}
+	if len(i.DeploymentIDNotIn) > 0 {
+		predicates = append(predicates, operation.DeploymentIDNotIn(i.DeploymentIDNotIn...))
+	}
+	if i.DeploymentIDIsNil {
+		predicates = append(predicates, operation.DeploymentIDIsNil())
+	}
+	if i.DeploymentIDNotNil {
+		predicates = append(predicates, operation.DeploymentIDNotNil())
+	}
+	if i.ClusterID != nil {
+		predicates = append(predicates, operation.ClusterIDEQ(*i.ClusterID))
+	}
+	if i.ClusterIDNEQ != nil {
+		predicates = append(predicates, operation.ClusterIDNEQ(*i.ClusterIDNEQ))
+	}
+	if len(i.ClusterIDIn) > 0 {
+		predicates = append(predicates, operation.ClusterIDIn(i.ClusterIDIn...))
+	}
+	if len(i.ClusterIDNotIn) > 0 {
+		predicates = append(predicates, operation.ClusterIDNotIn(i.ClusterIDNotIn...))
+	}
+	if i.ClusterIDIsNil {
+		predicates = append(predicates, operation.ClusterIDIsNil())
+	}
+	if i.ClusterIDNotNil {
+		predicates = append(predicates, operation.ClusterIDNotNil())
+	}
+	if i.CreatedBy != nil {
+		predicates = append(predicates, operation.CreatedByEQ(*i.CreatedBy))
+	}
+	if i.CreatedByNEQ != nil {
+		predicates = append(predicates, operation.CreatedByNEQ(*i.CreatedByNEQ))
+	}
+	if len(i.CreatedByIn) > 0 {
+		predicates = append(predicates, operation.CreatedByIn(i.CreatedByIn...))
+	}
+	if len(i.CreatedByNotIn) > 0 {
+		predicates = append(predicates, operation.CreatedByNotIn(i.CreatedByNotIn...))
+	}
+	if i.CreatedByGT != nil {
+		predicates = append(predicates, operation.CreatedByGT(*i.CreatedByGT))
+	}
+	if i.CreatedByGTE != nil {
+		predicates = append(predicates, operation.CreatedByGTE(*i.CreatedByGTE))
+	}
+	if i.CreatedByLT != nil {
+		predicates = append(predicates, operation.CreatedByLT(*i.CreatedByLT))
+	}
+	if i.CreatedByLTE != nil {
+		predicates = append(predicates, operation.CreatedByLTE(*i.CreatedByLTE))
+	}
+	if i.CreatedByIsNil {
+		predicates = append(predicates, operation.CreatedByIsNil())
+	}
+	if i.CreatedByNotNil {
+		predicates = append(predicates, operation.CreatedByNotNil())
+	}
+	if i.CancelRequested != nil {
+		predicates = append(predicates, operation.CancelRequestedEQ(*i.CancelRequested))
+	}
+	if i.CancelRequestedNEQ != nil {
+		predicates = append(predicates, operation.CancelRequestedNEQ(*i.CancelRequestedNEQ))
+	}
+	if i.StartedAt != nil {
+		predicates = append(predicates, operation.StartedAtEQ(*i.StartedAt))
+	}
+	if i.StartedAtNEQ != nil {
+		predicates = append(predicates, operation.StartedAtNEQ(*i.StartedAtNEQ))
+	}
+	if len(i.StartedAtIn) > 0 {
+		predicates = append(predicates, operation.StartedAtIn(i.StartedAtIn...))
+	}
+	if len(i.StartedAtNotIn) > 0 {
+		predicates = append(predicates, operation.StartedAtNotIn(i.StartedAtNotIn...))
+	}
+	if i.StartedAtGT != nil {
+		predicates = append(predicates, operation.StartedAtGT(*i.StartedAtGT))
+	}
+	if i.StartedAtGTE != nil {
+		predicates = append(predicates, operation.StartedAtGTE(*i.StartedAtGTE))
+	}
+	if i.StartedAtLT != nil {
+		predicates = append(predicates, operation.StartedAtLT(*i.StartedAtLT))
+	}
+	if i.StartedAtLTE != nil {
+		predicates = append(predicates, operation.StartedAtLTE(*i.StartedAtLTE))
+	}
+	if i.StartedAtIsNil {
+		predicates = append(predicates, operation.StartedAtIsNil())
+	}
+	if i.StartedAtNotNil {
+		predicates = append(predicates, operation.StartedAtNotNil())
+	}
+	if i.FinishedAt != nil {
+		predicates = append(predicates, operation.FinishedAtEQ(*i.FinishedAt))
+	}
+	if i.FinishedAtNEQ != nil {
+		predicates = append(predicates, operation.FinishedAtNEQ(*i.FinishedAtNEQ))
+	}
+	if len(i.FinishedAtIn) > 0 {
+		predicates = append(predicates, operation.FinishedAtIn(i.FinishedAtIn...))
+	}
+	if len(i.FinishedAtNotIn) > 0 {
+		predicates = append(predicates, operation.FinishedAtNotIn(i.FinishedAtNotIn...))
+	}
+	if i.FinishedAtGT != nil {
+		predicates = append(predicates, operation.FinishedAtGT(*i.FinishedAtGT))
+	}
+	if i.FinishedAtGTE != nil {
+		predicates = append(predicates, operation.FinishedAtGTE(*i.FinishedAtGTE))
+	}
+	if i.FinishedAtLT != nil {
+		predicates = append(predicates, operation.FinishedAtLT(*i.FinishedAtLT))
+	}
+	if i.FinishedAtLTE != nil {
+		predicates = append(predicates, operation.FinishedAtLTE(*i.FinishedAtLTE))
+	}
+	if i.FinishedAtIsNil {
+		predicates = append(predicates, operation.FinishedAtIsNil())
+	}
+	if i.FinishedAtNotNil {
+		predicates = append(predicates, operation.FinishedAtNotNil())
+	}
+
+	if i.HasTenant != nil {
+		p := operation.HasTenant()
+		if !*i.HasTenant {
+			p = operation.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTenantWith) > 0 {
+		with := make([]predicate.Tenant, 0, len(i.HasTenantWith))
+		for _, w := range i.HasTenantWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTenantWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, operation.HasTenantWith(with...))
+	}
+	if i.HasDeployment != nil {
+		p := operation.HasDeployment()
+		if !*i.HasDeployment {
+			p = operation.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDeploymentWith) > 0 {
+		with := make([]predicate.Deployment, 0, len(i.HasDeploymentWith))
+		for _, w := range i.HasDeploymentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDeploymentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, operation.HasDeploymentWith(with...))
+	}
+	if i.HasCluster != nil {
+		p := operation.HasCluster()
+		if !*i.HasCluster {
+			p = operation.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasClusterWith) > 0 {
+		with := make([]predicate.Cluster, 0, len(i.HasClusterWith))
+		for _, w := range i.HasClusterWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasClusterWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, operation.HasClusterWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyOperationWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return operation.And(predicates...), nil
+	}
+}
+
 // TenantWhereInput represents a where input for filtering Tenant queries.
 type TenantWhereInput struct {
 	Predicates []predicate.Tenant  `json:"-"`
@@ -3128,5 +6879,553 @@ func (i *UserWhereInput) P() (predicate.User, error) {
 		return predicates[0], nil
 	default:
 		return user.And(predicates...), nil
+	}
+}
+
+// WorkloadWhereInput represents a where input for filtering Workload queries.
+type WorkloadWhereInput struct {
+	Predicates []predicate.Workload  `json:"-"`
+	Not        *WorkloadWhereInput   `json:"not,omitempty"`
+	Or         []*WorkloadWhereInput `json:"or,omitempty"`
+	And        []*WorkloadWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "tenant_id" field predicates.
+	TenantID      *int  `json:"tenantID,omitempty"`
+	TenantIDNEQ   *int  `json:"tenantIDNEQ,omitempty"`
+	TenantIDIn    []int `json:"tenantIDIn,omitempty"`
+	TenantIDNotIn []int `json:"tenantIDNotIn,omitempty"`
+
+	// "deployment_id" field predicates.
+	DeploymentID      *int  `json:"deploymentID,omitempty"`
+	DeploymentIDNEQ   *int  `json:"deploymentIDNEQ,omitempty"`
+	DeploymentIDIn    []int `json:"deploymentIDIn,omitempty"`
+	DeploymentIDNotIn []int `json:"deploymentIDNotIn,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *workload.Kind  `json:"kind,omitempty"`
+	KindNEQ   *workload.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []workload.Kind `json:"kindIn,omitempty"`
+	KindNotIn []workload.Kind `json:"kindNotIn,omitempty"`
+
+	// "replicas" field predicates.
+	Replicas      *int  `json:"replicas,omitempty"`
+	ReplicasNEQ   *int  `json:"replicasNEQ,omitempty"`
+	ReplicasIn    []int `json:"replicasIn,omitempty"`
+	ReplicasNotIn []int `json:"replicasNotIn,omitempty"`
+	ReplicasGT    *int  `json:"replicasGT,omitempty"`
+	ReplicasGTE   *int  `json:"replicasGTE,omitempty"`
+	ReplicasLT    *int  `json:"replicasLT,omitempty"`
+	ReplicasLTE   *int  `json:"replicasLTE,omitempty"`
+
+	// "cpu" field predicates.
+	CPU      *int  `json:"cpu,omitempty"`
+	CPUNEQ   *int  `json:"cpuNEQ,omitempty"`
+	CPUIn    []int `json:"cpuIn,omitempty"`
+	CPUNotIn []int `json:"cpuNotIn,omitempty"`
+	CPUGT    *int  `json:"cpuGT,omitempty"`
+	CPUGTE   *int  `json:"cpuGTE,omitempty"`
+	CPULT    *int  `json:"cpuLT,omitempty"`
+	CPULTE   *int  `json:"cpuLTE,omitempty"`
+
+	// "memory" field predicates.
+	Memory      *int  `json:"memory,omitempty"`
+	MemoryNEQ   *int  `json:"memoryNEQ,omitempty"`
+	MemoryIn    []int `json:"memoryIn,omitempty"`
+	MemoryNotIn []int `json:"memoryNotIn,omitempty"`
+	MemoryGT    *int  `json:"memoryGT,omitempty"`
+	MemoryGTE   *int  `json:"memoryGTE,omitempty"`
+	MemoryLT    *int  `json:"memoryLT,omitempty"`
+	MemoryLTE   *int  `json:"memoryLTE,omitempty"`
+
+	// "running_pods" field predicates.
+	RunningPods      *int  `json:"runningPods,omitempty"`
+	RunningPodsNEQ   *int  `json:"runningPodsNEQ,omitempty"`
+	RunningPodsIn    []int `json:"runningPodsIn,omitempty"`
+	RunningPodsNotIn []int `json:"runningPodsNotIn,omitempty"`
+	RunningPodsGT    *int  `json:"runningPodsGT,omitempty"`
+	RunningPodsGTE   *int  `json:"runningPodsGTE,omitempty"`
+	RunningPodsLT    *int  `json:"runningPodsLT,omitempty"`
+	RunningPodsLTE   *int  `json:"runningPodsLTE,omitempty"`
+
+	// "error_pods" field predicates.
+	ErrorPods      *int  `json:"errorPods,omitempty"`
+	ErrorPodsNEQ   *int  `json:"errorPodsNEQ,omitempty"`
+	ErrorPodsIn    []int `json:"errorPodsIn,omitempty"`
+	ErrorPodsNotIn []int `json:"errorPodsNotIn,omitempty"`
+	ErrorPodsGT    *int  `json:"errorPodsGT,omitempty"`
+	ErrorPodsGTE   *int  `json:"errorPodsGTE,omitempty"`
+	ErrorPodsLT    *int  `json:"errorPodsLT,omitempty"`
+	ErrorPodsLTE   *int  `json:"errorPodsLTE,omitempty"`
+
+	// "total_pods" field predicates.
+	TotalPods      *int  `json:"totalPods,omitempty"`
+	TotalPodsNEQ   *int  `json:"totalPodsNEQ,omitempty"`
+	TotalPodsIn    []int `json:"totalPodsIn,omitempty"`
+	TotalPodsNotIn []int `json:"totalPodsNotIn,omitempty"`
+	TotalPodsGT    *int  `json:"totalPodsGT,omitempty"`
+	TotalPodsGTE   *int  `json:"totalPodsGTE,omitempty"`
+	TotalPodsLT    *int  `json:"totalPodsLT,omitempty"`
+	TotalPodsLTE   *int  `json:"totalPodsLTE,omitempty"`
+
+	// "tenant" edge predicates.
+	HasTenant     *bool               `json:"hasTenant,omitempty"`
+	HasTenantWith []*TenantWhereInput `json:"hasTenantWith,omitempty"`
+
+	// "deployment" edge predicates.
+	HasDeployment     *bool                   `json:"hasDeployment,omitempty"`
+	HasDeploymentWith []*DeploymentWhereInput `json:"hasDeploymentWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *WorkloadWhereInput) AddPredicates(predicates ...predicate.Workload) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the WorkloadWhereInput filter on the WorkloadQuery builder.
+func (i *WorkloadWhereInput) Filter(q *WorkloadQuery) (*WorkloadQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyWorkloadWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyWorkloadWhereInput is returned in case the WorkloadWhereInput is empty.
+var ErrEmptyWorkloadWhereInput = errors.New("ent: empty predicate WorkloadWhereInput")
+
+// P returns a predicate for filtering workloads.
+// An error is returned if the input is empty or invalid.
+func (i *WorkloadWhereInput) P() (predicate.Workload, error) {
+	var predicates []predicate.Workload
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, workload.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Workload, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, workload.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Workload, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, workload.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, workload.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, workload.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, workload.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, workload.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, workload.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, workload.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, workload.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, workload.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, workload.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, workload.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, workload.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, workload.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, workload.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, workload.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, workload.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, workload.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, workload.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, workload.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, workload.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, workload.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, workload.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, workload.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, workload.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, workload.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.TenantID != nil {
+		predicates = append(predicates, workload.TenantIDEQ(*i.TenantID))
+	}
+	if i.TenantIDNEQ != nil {
+		predicates = append(predicates, workload.TenantIDNEQ(*i.TenantIDNEQ))
+	}
+	if len(i.TenantIDIn) > 0 {
+		predicates = append(predicates, workload.TenantIDIn(i.TenantIDIn...))
+	}
+	if len(i.TenantIDNotIn) > 0 {
+		predicates = append(predicates, workload.TenantIDNotIn(i.TenantIDNotIn...))
+	}
+	if i.DeploymentID != nil {
+		predicates = append(predicates, workload.DeploymentIDEQ(*i.DeploymentID))
+	}
+	if i.DeploymentIDNEQ != nil {
+		predicates = append(predicates, workload.DeploymentIDNEQ(*i.DeploymentIDNEQ))
+	}
+	if len(i.DeploymentIDIn) > 0 {
+		predicates = append(predicates, workload.DeploymentIDIn(i.DeploymentIDIn...))
+	}
+	if len(i.DeploymentIDNotIn) > 0 {
+		predicates = append(predicates, workload.DeploymentIDNotIn(i.DeploymentIDNotIn...))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, workload.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, workload.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, workload.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, workload.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, workload.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, workload.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, workload.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, workload.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, workload.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, workload.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, workload.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, workload.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, workload.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, workload.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, workload.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, workload.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, workload.KindNotIn(i.KindNotIn...))
+	}
+	if i.Replicas != nil {
+		predicates = append(predicates, workload.ReplicasEQ(*i.Replicas))
+	}
+	if i.ReplicasNEQ != nil {
+		predicates = append(predicates, workload.ReplicasNEQ(*i.ReplicasNEQ))
+	}
+	if len(i.ReplicasIn) > 0 {
+		predicates = append(predicates, workload.ReplicasIn(i.ReplicasIn...))
+	}
+	if len(i.ReplicasNotIn) > 0 {
+		predicates = append(predicates, workload.ReplicasNotIn(i.ReplicasNotIn...))
+	}
+	if i.ReplicasGT != nil {
+		predicates = append(predicates, workload.ReplicasGT(*i.ReplicasGT))
+	}
+	if i.ReplicasGTE != nil {
+		predicates = append(predicates, workload.ReplicasGTE(*i.ReplicasGTE))
+	}
+	if i.ReplicasLT != nil {
+		predicates = append(predicates, workload.ReplicasLT(*i.ReplicasLT))
+	}
+	if i.ReplicasLTE != nil {
+		predicates = append(predicates, workload.ReplicasLTE(*i.ReplicasLTE))
+	}
+	if i.CPU != nil {
+		predicates = append(predicates, workload.CPUEQ(*i.CPU))
+	}
+	if i.CPUNEQ != nil {
+		predicates = append(predicates, workload.CPUNEQ(*i.CPUNEQ))
+	}
+	if len(i.CPUIn) > 0 {
+		predicates = append(predicates, workload.CPUIn(i.CPUIn...))
+	}
+	if len(i.CPUNotIn) > 0 {
+		predicates = append(predicates, workload.CPUNotIn(i.CPUNotIn...))
+	}
+	if i.CPUGT != nil {
+		predicates = append(predicates, workload.CPUGT(*i.CPUGT))
+	}
+	if i.CPUGTE != nil {
+		predicates = append(predicates, workload.CPUGTE(*i.CPUGTE))
+	}
+	if i.CPULT != nil {
+		predicates = append(predicates, workload.CPULT(*i.CPULT))
+	}
+	if i.CPULTE != nil {
+		predicates = append(predicates, workload.CPULTE(*i.CPULTE))
+	}
+	if i.Memory != nil {
+		predicates = append(predicates, workload.MemoryEQ(*i.Memory))
+	}
+	if i.MemoryNEQ != nil {
+		predicates = append(predicates, workload.MemoryNEQ(*i.MemoryNEQ))
+	}
+	if len(i.MemoryIn) > 0 {
+		predicates = append(predicates, workload.MemoryIn(i.MemoryIn...))
+	}
+	if len(i.MemoryNotIn) > 0 {
+		predicates = append(predicates, workload.MemoryNotIn(i.MemoryNotIn...))
+	}
+	if i.MemoryGT != nil {
+		predicates = append(predicates, workload.MemoryGT(*i.MemoryGT))
+	}
+	if i.MemoryGTE != nil {
+		predicates = append(predicates, workload.MemoryGTE(*i.MemoryGTE))
+	}
+	if i.MemoryLT != nil {
+		predicates = append(predicates, workload.MemoryLT(*i.MemoryLT))
+	}
+	if i.MemoryLTE != nil {
+		predicates = append(predicates, workload.MemoryLTE(*i.MemoryLTE))
+	}
+	if i.RunningPods != nil {
+		predicates = append(predicates, workload.RunningPodsEQ(*i.RunningPods))
+	}
+	if i.RunningPodsNEQ != nil {
+		predicates = append(predicates, workload.RunningPodsNEQ(*i.RunningPodsNEQ))
+	}
+	if len(i.RunningPodsIn) > 0 {
+		predicates = append(predicates, workload.RunningPodsIn(i.RunningPodsIn...))
+	}
+	if len(i.RunningPodsNotIn) > 0 {
+		predicates = append(predicates, workload.RunningPodsNotIn(i.RunningPodsNotIn...))
+	}
+	if i.RunningPodsGT != nil {
+		predicates = append(predicates, workload.RunningPodsGT(*i.RunningPodsGT))
+	}
+	if i.RunningPodsGTE != nil {
+		predicates = append(predicates, workload.RunningPodsGTE(*i.RunningPodsGTE))
+	}
+	if i.RunningPodsLT != nil {
+		predicates = append(predicates, workload.RunningPodsLT(*i.RunningPodsLT))
+	}
+	if i.RunningPodsLTE != nil {
+		predicates = append(predicates, workload.RunningPodsLTE(*i.RunningPodsLTE))
+	}
+	if i.ErrorPods != nil {
+		predicates = append(predicates, workload.ErrorPodsEQ(*i.ErrorPods))
+	}
+	if i.ErrorPodsNEQ != nil {
+		predicates = append(predicates, workload.ErrorPodsNEQ(*i.ErrorPodsNEQ))
+	}
+	if len(i.ErrorPodsIn) > 0 {
+		predicates = append(predicates, workload.ErrorPodsIn(i.ErrorPodsIn...))
+	}
+	if len(i.ErrorPodsNotIn) > 0 {
+		predicates = append(predicates, workload.ErrorPodsNotIn(i.ErrorPodsNotIn...))
+	}
+	if i.ErrorPodsGT != nil {
+		predicates = append(predicates, workload.ErrorPodsGT(*i.ErrorPodsGT))
+	}
+	if i.ErrorPodsGTE != nil {
+		predicates = append(predicates, workload.ErrorPodsGTE(*i.ErrorPodsGTE))
+	}
+	if i.ErrorPodsLT != nil {
+		predicates = append(predicates, workload.ErrorPodsLT(*i.ErrorPodsLT))
+	}
+	if i.ErrorPodsLTE != nil {
+		predicates = append(predicates, workload.ErrorPodsLTE(*i.ErrorPodsLTE))
+	}
+	if i.TotalPods != nil {
+		predicates = append(predicates, workload.TotalPodsEQ(*i.TotalPods))
+	}
+	if i.TotalPodsNEQ != nil {
+		predicates = append(predicates, workload.TotalPodsNEQ(*i.TotalPodsNEQ))
+	}
+	if len(i.TotalPodsIn) > 0 {
+		predicates = append(predicates, workload.TotalPodsIn(i.TotalPodsIn...))
+	}
+	if len(i.TotalPodsNotIn) > 0 {
+		predicates = append(predicates, workload.TotalPodsNotIn(i.TotalPodsNotIn...))
+	}
+	if i.TotalPodsGT != nil {
+		predicates = append(predicates, workload.TotalPodsGT(*i.TotalPodsGT))
+	}
+	if i.TotalPodsGTE != nil {
+		predicates = append(predicates, workload.TotalPodsGTE(*i.TotalPodsGTE))
+	}
+	if i.TotalPodsLT != nil {
+		predicates = append(predicates, workload.TotalPodsLT(*i.TotalPodsLT))
+	}
+	if i.TotalPodsLTE != nil {
+		predicates = append(predicates, workload.TotalPodsLTE(*i.TotalPodsLTE))
+	}
+
+	if i.HasTenant != nil {
+		p := workload.HasTenant()
+		if !*i.HasTenant {
+			p = workload.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTenantWith) > 0 {
+		with := make([]predicate.Tenant, 0, len(i.HasTenantWith))
+		for _, w := range i.HasTenantWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTenantWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, workload.HasTenantWith(with...))
+	}
+	if i.HasDeployment != nil {
+		p := workload.HasDeployment()
+		if !*i.HasDeployment {
+			p = workload.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDeploymentWith) > 0 {
+		with := make([]predicate.Deployment, 0, len(i.HasDeploymentWith))
+		for _, w := range i.HasDeploymentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDeploymentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, workload.HasDeploymentWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyWorkloadWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return workload.And(predicates...), nil
 	}
 }

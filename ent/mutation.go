@@ -11,16 +11,24 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/meridianplane/meridian/ent/application"
+	"github.com/meridianplane/meridian/ent/applicationversion"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/deploymentrevision"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/predicate"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/setting"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
+	"github.com/meridianplane/meridian/ent/workload"
+	"github.com/meridianplane/meridian/internal/appspec"
 )
 
 const (
@@ -32,16 +40,2102 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeBusiness     = "Business"
-	TypeCluster      = "Cluster"
-	TypeClusterLabel = "ClusterLabel"
-	TypeNode         = "Node"
-	TypeNodeLabel    = "NodeLabel"
-	TypeSession      = "Session"
-	TypeSetting      = "Setting"
-	TypeTenant       = "Tenant"
-	TypeUser         = "User"
+	TypeApplication        = "Application"
+	TypeApplicationVersion = "ApplicationVersion"
+	TypeBusiness           = "Business"
+	TypeCluster            = "Cluster"
+	TypeClusterLabel       = "ClusterLabel"
+	TypeContainerManager   = "ContainerManager"
+	TypeDeployment         = "Deployment"
+	TypeDeploymentRevision = "DeploymentRevision"
+	TypeNode               = "Node"
+	TypeNodeLabel          = "NodeLabel"
+	TypeOperation          = "Operation"
+	TypeSession            = "Session"
+	TypeSetting            = "Setting"
+	TypeTenant             = "Tenant"
+	TypeUser               = "User"
+	TypeWorkload           = "Workload"
 )
+
+// ApplicationMutation represents an operation that mutates the Application nodes in the graph.
+type ApplicationMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	name               *string
+	_type              *application.Type
+	description        *string
+	clearedFields      map[string]struct{}
+	tenant             *int
+	clearedtenant      bool
+	versions           map[int]struct{}
+	removedversions    map[int]struct{}
+	clearedversions    bool
+	deployments        map[int]struct{}
+	removeddeployments map[int]struct{}
+	cleareddeployments bool
+	done               bool
+	oldValue           func(context.Context) (*Application, error)
+	predicates         []predicate.Application
+}
+
+var _ ent.Mutation = (*ApplicationMutation)(nil)
+
+// applicationOption allows management of the mutation configuration using functional options.
+type applicationOption func(*ApplicationMutation)
+
+// newApplicationMutation creates new mutation for the Application entity.
+func newApplicationMutation(c config, op Op, opts ...applicationOption) *ApplicationMutation {
+	m := &ApplicationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeApplication,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withApplicationID sets the ID field of the mutation.
+func withApplicationID(id int) applicationOption {
+	return func(m *ApplicationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Application
+		)
+		m.oldValue = func(ctx context.Context) (*Application, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Application.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withApplication sets the old Application of the mutation.
+func withApplication(node *Application) applicationOption {
+	return func(m *ApplicationMutation) {
+		m.oldValue = func(context.Context) (*Application, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ApplicationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ApplicationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ApplicationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ApplicationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Application.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ApplicationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ApplicationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ApplicationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ApplicationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ApplicationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ApplicationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *ApplicationMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *ApplicationMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *ApplicationMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetName sets the "name" field.
+func (m *ApplicationMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ApplicationMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ApplicationMutation) ResetName() {
+	m.name = nil
+}
+
+// SetType sets the "type" field.
+func (m *ApplicationMutation) SetType(a application.Type) {
+	m._type = &a
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *ApplicationMutation) GetType() (r application.Type, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldType(ctx context.Context) (v application.Type, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *ApplicationMutation) ResetType() {
+	m._type = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *ApplicationMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *ApplicationMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Application entity.
+// If the Application object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *ApplicationMutation) ResetDescription() {
+	m.description = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *ApplicationMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[application.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *ApplicationMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *ApplicationMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *ApplicationMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// AddVersionIDs adds the "versions" edge to the ApplicationVersion entity by ids.
+func (m *ApplicationMutation) AddVersionIDs(ids ...int) {
+	if m.versions == nil {
+		m.versions = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.versions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearVersions clears the "versions" edge to the ApplicationVersion entity.
+func (m *ApplicationMutation) ClearVersions() {
+	m.clearedversions = true
+}
+
+// VersionsCleared reports if the "versions" edge to the ApplicationVersion entity was cleared.
+func (m *ApplicationMutation) VersionsCleared() bool {
+	return m.clearedversions
+}
+
+// RemoveVersionIDs removes the "versions" edge to the ApplicationVersion entity by IDs.
+func (m *ApplicationMutation) RemoveVersionIDs(ids ...int) {
+	if m.removedversions == nil {
+		m.removedversions = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.versions, ids[i])
+		m.removedversions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedVersions returns the removed IDs of the "versions" edge to the ApplicationVersion entity.
+func (m *ApplicationMutation) RemovedVersionsIDs() (ids []int) {
+	for id := range m.removedversions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// VersionsIDs returns the "versions" edge IDs in the mutation.
+func (m *ApplicationMutation) VersionsIDs() (ids []int) {
+	for id := range m.versions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetVersions resets all changes to the "versions" edge.
+func (m *ApplicationMutation) ResetVersions() {
+	m.versions = nil
+	m.clearedversions = false
+	m.removedversions = nil
+}
+
+// AddDeploymentIDs adds the "deployments" edge to the Deployment entity by ids.
+func (m *ApplicationMutation) AddDeploymentIDs(ids ...int) {
+	if m.deployments == nil {
+		m.deployments = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.deployments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDeployments clears the "deployments" edge to the Deployment entity.
+func (m *ApplicationMutation) ClearDeployments() {
+	m.cleareddeployments = true
+}
+
+// DeploymentsCleared reports if the "deployments" edge to the Deployment entity was cleared.
+func (m *ApplicationMutation) DeploymentsCleared() bool {
+	return m.cleareddeployments
+}
+
+// RemoveDeploymentIDs removes the "deployments" edge to the Deployment entity by IDs.
+func (m *ApplicationMutation) RemoveDeploymentIDs(ids ...int) {
+	if m.removeddeployments == nil {
+		m.removeddeployments = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.deployments, ids[i])
+		m.removeddeployments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDeployments returns the removed IDs of the "deployments" edge to the Deployment entity.
+func (m *ApplicationMutation) RemovedDeploymentsIDs() (ids []int) {
+	for id := range m.removeddeployments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DeploymentsIDs returns the "deployments" edge IDs in the mutation.
+func (m *ApplicationMutation) DeploymentsIDs() (ids []int) {
+	for id := range m.deployments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDeployments resets all changes to the "deployments" edge.
+func (m *ApplicationMutation) ResetDeployments() {
+	m.deployments = nil
+	m.cleareddeployments = false
+	m.removeddeployments = nil
+}
+
+// Where appends a list predicates to the ApplicationMutation builder.
+func (m *ApplicationMutation) Where(ps ...predicate.Application) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ApplicationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ApplicationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Application, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ApplicationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ApplicationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Application).
+func (m *ApplicationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ApplicationMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, application.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, application.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, application.FieldTenantID)
+	}
+	if m.name != nil {
+		fields = append(fields, application.FieldName)
+	}
+	if m._type != nil {
+		fields = append(fields, application.FieldType)
+	}
+	if m.description != nil {
+		fields = append(fields, application.FieldDescription)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ApplicationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case application.FieldCreatedAt:
+		return m.CreatedAt()
+	case application.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case application.FieldTenantID:
+		return m.TenantID()
+	case application.FieldName:
+		return m.Name()
+	case application.FieldType:
+		return m.GetType()
+	case application.FieldDescription:
+		return m.Description()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ApplicationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case application.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case application.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case application.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case application.FieldName:
+		return m.OldName(ctx)
+	case application.FieldType:
+		return m.OldType(ctx)
+	case application.FieldDescription:
+		return m.OldDescription(ctx)
+	}
+	return nil, fmt.Errorf("unknown Application field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApplicationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case application.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case application.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case application.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case application.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case application.FieldType:
+		v, ok := value.(application.Type)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case application.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Application field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ApplicationMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ApplicationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApplicationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Application numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ApplicationMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ApplicationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ApplicationMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Application nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ApplicationMutation) ResetField(name string) error {
+	switch name {
+	case application.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case application.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case application.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case application.FieldName:
+		m.ResetName()
+		return nil
+	case application.FieldType:
+		m.ResetType()
+		return nil
+	case application.FieldDescription:
+		m.ResetDescription()
+		return nil
+	}
+	return fmt.Errorf("unknown Application field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ApplicationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.tenant != nil {
+		edges = append(edges, application.EdgeTenant)
+	}
+	if m.versions != nil {
+		edges = append(edges, application.EdgeVersions)
+	}
+	if m.deployments != nil {
+		edges = append(edges, application.EdgeDeployments)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ApplicationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case application.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case application.EdgeVersions:
+		ids := make([]ent.Value, 0, len(m.versions))
+		for id := range m.versions {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeDeployments:
+		ids := make([]ent.Value, 0, len(m.deployments))
+		for id := range m.deployments {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ApplicationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedversions != nil {
+		edges = append(edges, application.EdgeVersions)
+	}
+	if m.removeddeployments != nil {
+		edges = append(edges, application.EdgeDeployments)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ApplicationMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case application.EdgeVersions:
+		ids := make([]ent.Value, 0, len(m.removedversions))
+		for id := range m.removedversions {
+			ids = append(ids, id)
+		}
+		return ids
+	case application.EdgeDeployments:
+		ids := make([]ent.Value, 0, len(m.removeddeployments))
+		for id := range m.removeddeployments {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ApplicationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedtenant {
+		edges = append(edges, application.EdgeTenant)
+	}
+	if m.clearedversions {
+		edges = append(edges, application.EdgeVersions)
+	}
+	if m.cleareddeployments {
+		edges = append(edges, application.EdgeDeployments)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ApplicationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case application.EdgeTenant:
+		return m.clearedtenant
+	case application.EdgeVersions:
+		return m.clearedversions
+	case application.EdgeDeployments:
+		return m.cleareddeployments
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ApplicationMutation) ClearEdge(name string) error {
+	switch name {
+	case application.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown Application unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ApplicationMutation) ResetEdge(name string) error {
+	switch name {
+	case application.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case application.EdgeVersions:
+		m.ResetVersions()
+		return nil
+	case application.EdgeDeployments:
+		m.ResetDeployments()
+		return nil
+	}
+	return fmt.Errorf("unknown Application edge %s", name)
+}
+
+// ApplicationVersionMutation represents an operation that mutates the ApplicationVersion nodes in the graph.
+type ApplicationVersionMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	version            *string
+	main_version       *string
+	sequence           *int
+	addsequence        *int
+	kind               *applicationversion.Kind
+	spec               **appspec.Workload
+	chart              *[]byte
+	chart_name         *string
+	chart_version      *string
+	values             *string
+	created_by         *int
+	addcreated_by      *int
+	clearedFields      map[string]struct{}
+	tenant             *int
+	clearedtenant      bool
+	application        *int
+	clearedapplication bool
+	done               bool
+	oldValue           func(context.Context) (*ApplicationVersion, error)
+	predicates         []predicate.ApplicationVersion
+}
+
+var _ ent.Mutation = (*ApplicationVersionMutation)(nil)
+
+// applicationversionOption allows management of the mutation configuration using functional options.
+type applicationversionOption func(*ApplicationVersionMutation)
+
+// newApplicationVersionMutation creates new mutation for the ApplicationVersion entity.
+func newApplicationVersionMutation(c config, op Op, opts ...applicationversionOption) *ApplicationVersionMutation {
+	m := &ApplicationVersionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeApplicationVersion,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withApplicationVersionID sets the ID field of the mutation.
+func withApplicationVersionID(id int) applicationversionOption {
+	return func(m *ApplicationVersionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ApplicationVersion
+		)
+		m.oldValue = func(ctx context.Context) (*ApplicationVersion, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ApplicationVersion.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withApplicationVersion sets the old ApplicationVersion of the mutation.
+func withApplicationVersion(node *ApplicationVersion) applicationversionOption {
+	return func(m *ApplicationVersionMutation) {
+		m.oldValue = func(context.Context) (*ApplicationVersion, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ApplicationVersionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ApplicationVersionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ApplicationVersionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ApplicationVersionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ApplicationVersion.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ApplicationVersionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ApplicationVersionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ApplicationVersionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ApplicationVersionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ApplicationVersionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ApplicationVersionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *ApplicationVersionMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *ApplicationVersionMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *ApplicationVersionMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *ApplicationVersionMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *ApplicationVersionMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *ApplicationVersionMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *ApplicationVersionMutation) SetVersion(s string) {
+	m.version = &s
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *ApplicationVersionMutation) Version() (r string, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *ApplicationVersionMutation) ResetVersion() {
+	m.version = nil
+}
+
+// SetMainVersion sets the "main_version" field.
+func (m *ApplicationVersionMutation) SetMainVersion(s string) {
+	m.main_version = &s
+}
+
+// MainVersion returns the value of the "main_version" field in the mutation.
+func (m *ApplicationVersionMutation) MainVersion() (r string, exists bool) {
+	v := m.main_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMainVersion returns the old "main_version" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldMainVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMainVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMainVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMainVersion: %w", err)
+	}
+	return oldValue.MainVersion, nil
+}
+
+// ResetMainVersion resets all changes to the "main_version" field.
+func (m *ApplicationVersionMutation) ResetMainVersion() {
+	m.main_version = nil
+}
+
+// SetSequence sets the "sequence" field.
+func (m *ApplicationVersionMutation) SetSequence(i int) {
+	m.sequence = &i
+	m.addsequence = nil
+}
+
+// Sequence returns the value of the "sequence" field in the mutation.
+func (m *ApplicationVersionMutation) Sequence() (r int, exists bool) {
+	v := m.sequence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSequence returns the old "sequence" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldSequence(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSequence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSequence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSequence: %w", err)
+	}
+	return oldValue.Sequence, nil
+}
+
+// AddSequence adds i to the "sequence" field.
+func (m *ApplicationVersionMutation) AddSequence(i int) {
+	if m.addsequence != nil {
+		*m.addsequence += i
+	} else {
+		m.addsequence = &i
+	}
+}
+
+// AddedSequence returns the value that was added to the "sequence" field in this mutation.
+func (m *ApplicationVersionMutation) AddedSequence() (r int, exists bool) {
+	v := m.addsequence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSequence resets all changes to the "sequence" field.
+func (m *ApplicationVersionMutation) ResetSequence() {
+	m.sequence = nil
+	m.addsequence = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *ApplicationVersionMutation) SetKind(a applicationversion.Kind) {
+	m.kind = &a
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *ApplicationVersionMutation) Kind() (r applicationversion.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldKind(ctx context.Context) (v applicationversion.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *ApplicationVersionMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetSpec sets the "spec" field.
+func (m *ApplicationVersionMutation) SetSpec(a *appspec.Workload) {
+	m.spec = &a
+}
+
+// Spec returns the value of the "spec" field in the mutation.
+func (m *ApplicationVersionMutation) Spec() (r *appspec.Workload, exists bool) {
+	v := m.spec
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSpec returns the old "spec" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldSpec(ctx context.Context) (v *appspec.Workload, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSpec is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSpec requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSpec: %w", err)
+	}
+	return oldValue.Spec, nil
+}
+
+// ClearSpec clears the value of the "spec" field.
+func (m *ApplicationVersionMutation) ClearSpec() {
+	m.spec = nil
+	m.clearedFields[applicationversion.FieldSpec] = struct{}{}
+}
+
+// SpecCleared returns if the "spec" field was cleared in this mutation.
+func (m *ApplicationVersionMutation) SpecCleared() bool {
+	_, ok := m.clearedFields[applicationversion.FieldSpec]
+	return ok
+}
+
+// ResetSpec resets all changes to the "spec" field.
+func (m *ApplicationVersionMutation) ResetSpec() {
+	m.spec = nil
+	delete(m.clearedFields, applicationversion.FieldSpec)
+}
+
+// SetChart sets the "chart" field.
+func (m *ApplicationVersionMutation) SetChart(b []byte) {
+	m.chart = &b
+}
+
+// Chart returns the value of the "chart" field in the mutation.
+func (m *ApplicationVersionMutation) Chart() (r []byte, exists bool) {
+	v := m.chart
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChart returns the old "chart" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldChart(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChart: %w", err)
+	}
+	return oldValue.Chart, nil
+}
+
+// ClearChart clears the value of the "chart" field.
+func (m *ApplicationVersionMutation) ClearChart() {
+	m.chart = nil
+	m.clearedFields[applicationversion.FieldChart] = struct{}{}
+}
+
+// ChartCleared returns if the "chart" field was cleared in this mutation.
+func (m *ApplicationVersionMutation) ChartCleared() bool {
+	_, ok := m.clearedFields[applicationversion.FieldChart]
+	return ok
+}
+
+// ResetChart resets all changes to the "chart" field.
+func (m *ApplicationVersionMutation) ResetChart() {
+	m.chart = nil
+	delete(m.clearedFields, applicationversion.FieldChart)
+}
+
+// SetChartName sets the "chart_name" field.
+func (m *ApplicationVersionMutation) SetChartName(s string) {
+	m.chart_name = &s
+}
+
+// ChartName returns the value of the "chart_name" field in the mutation.
+func (m *ApplicationVersionMutation) ChartName() (r string, exists bool) {
+	v := m.chart_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChartName returns the old "chart_name" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldChartName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChartName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChartName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChartName: %w", err)
+	}
+	return oldValue.ChartName, nil
+}
+
+// ResetChartName resets all changes to the "chart_name" field.
+func (m *ApplicationVersionMutation) ResetChartName() {
+	m.chart_name = nil
+}
+
+// SetChartVersion sets the "chart_version" field.
+func (m *ApplicationVersionMutation) SetChartVersion(s string) {
+	m.chart_version = &s
+}
+
+// ChartVersion returns the value of the "chart_version" field in the mutation.
+func (m *ApplicationVersionMutation) ChartVersion() (r string, exists bool) {
+	v := m.chart_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChartVersion returns the old "chart_version" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldChartVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChartVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChartVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChartVersion: %w", err)
+	}
+	return oldValue.ChartVersion, nil
+}
+
+// ResetChartVersion resets all changes to the "chart_version" field.
+func (m *ApplicationVersionMutation) ResetChartVersion() {
+	m.chart_version = nil
+}
+
+// SetValues sets the "values" field.
+func (m *ApplicationVersionMutation) SetValues(s string) {
+	m.values = &s
+}
+
+// Values returns the value of the "values" field in the mutation.
+func (m *ApplicationVersionMutation) Values() (r string, exists bool) {
+	v := m.values
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValues returns the old "values" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldValues(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValues is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValues requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValues: %w", err)
+	}
+	return oldValue.Values, nil
+}
+
+// ResetValues resets all changes to the "values" field.
+func (m *ApplicationVersionMutation) ResetValues() {
+	m.values = nil
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *ApplicationVersionMutation) SetCreatedBy(i int) {
+	m.created_by = &i
+	m.addcreated_by = nil
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *ApplicationVersionMutation) CreatedBy() (r int, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldCreatedBy(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// AddCreatedBy adds i to the "created_by" field.
+func (m *ApplicationVersionMutation) AddCreatedBy(i int) {
+	if m.addcreated_by != nil {
+		*m.addcreated_by += i
+	} else {
+		m.addcreated_by = &i
+	}
+}
+
+// AddedCreatedBy returns the value that was added to the "created_by" field in this mutation.
+func (m *ApplicationVersionMutation) AddedCreatedBy() (r int, exists bool) {
+	v := m.addcreated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (m *ApplicationVersionMutation) ClearCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	m.clearedFields[applicationversion.FieldCreatedBy] = struct{}{}
+}
+
+// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
+func (m *ApplicationVersionMutation) CreatedByCleared() bool {
+	_, ok := m.clearedFields[applicationversion.FieldCreatedBy]
+	return ok
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *ApplicationVersionMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	delete(m.clearedFields, applicationversion.FieldCreatedBy)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *ApplicationVersionMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[applicationversion.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *ApplicationVersionMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *ApplicationVersionMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *ApplicationVersionMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *ApplicationVersionMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[applicationversion.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *ApplicationVersionMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *ApplicationVersionMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *ApplicationVersionMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// Where appends a list predicates to the ApplicationVersionMutation builder.
+func (m *ApplicationVersionMutation) Where(ps ...predicate.ApplicationVersion) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ApplicationVersionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ApplicationVersionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ApplicationVersion, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ApplicationVersionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ApplicationVersionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ApplicationVersion).
+func (m *ApplicationVersionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ApplicationVersionMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.created_at != nil {
+		fields = append(fields, applicationversion.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, applicationversion.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, applicationversion.FieldTenantID)
+	}
+	if m.application != nil {
+		fields = append(fields, applicationversion.FieldApplicationID)
+	}
+	if m.version != nil {
+		fields = append(fields, applicationversion.FieldVersion)
+	}
+	if m.main_version != nil {
+		fields = append(fields, applicationversion.FieldMainVersion)
+	}
+	if m.sequence != nil {
+		fields = append(fields, applicationversion.FieldSequence)
+	}
+	if m.kind != nil {
+		fields = append(fields, applicationversion.FieldKind)
+	}
+	if m.spec != nil {
+		fields = append(fields, applicationversion.FieldSpec)
+	}
+	if m.chart != nil {
+		fields = append(fields, applicationversion.FieldChart)
+	}
+	if m.chart_name != nil {
+		fields = append(fields, applicationversion.FieldChartName)
+	}
+	if m.chart_version != nil {
+		fields = append(fields, applicationversion.FieldChartVersion)
+	}
+	if m.values != nil {
+		fields = append(fields, applicationversion.FieldValues)
+	}
+	if m.created_by != nil {
+		fields = append(fields, applicationversion.FieldCreatedBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ApplicationVersionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case applicationversion.FieldCreatedAt:
+		return m.CreatedAt()
+	case applicationversion.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case applicationversion.FieldTenantID:
+		return m.TenantID()
+	case applicationversion.FieldApplicationID:
+		return m.ApplicationID()
+	case applicationversion.FieldVersion:
+		return m.Version()
+	case applicationversion.FieldMainVersion:
+		return m.MainVersion()
+	case applicationversion.FieldSequence:
+		return m.Sequence()
+	case applicationversion.FieldKind:
+		return m.Kind()
+	case applicationversion.FieldSpec:
+		return m.Spec()
+	case applicationversion.FieldChart:
+		return m.Chart()
+	case applicationversion.FieldChartName:
+		return m.ChartName()
+	case applicationversion.FieldChartVersion:
+		return m.ChartVersion()
+	case applicationversion.FieldValues:
+		return m.Values()
+	case applicationversion.FieldCreatedBy:
+		return m.CreatedBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ApplicationVersionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case applicationversion.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case applicationversion.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case applicationversion.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case applicationversion.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case applicationversion.FieldVersion:
+		return m.OldVersion(ctx)
+	case applicationversion.FieldMainVersion:
+		return m.OldMainVersion(ctx)
+	case applicationversion.FieldSequence:
+		return m.OldSequence(ctx)
+	case applicationversion.FieldKind:
+		return m.OldKind(ctx)
+	case applicationversion.FieldSpec:
+		return m.OldSpec(ctx)
+	case applicationversion.FieldChart:
+		return m.OldChart(ctx)
+	case applicationversion.FieldChartName:
+		return m.OldChartName(ctx)
+	case applicationversion.FieldChartVersion:
+		return m.OldChartVersion(ctx)
+	case applicationversion.FieldValues:
+		return m.OldValues(ctx)
+	case applicationversion.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown ApplicationVersion field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApplicationVersionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case applicationversion.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case applicationversion.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case applicationversion.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case applicationversion.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case applicationversion.FieldVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case applicationversion.FieldMainVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMainVersion(v)
+		return nil
+	case applicationversion.FieldSequence:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSequence(v)
+		return nil
+	case applicationversion.FieldKind:
+		v, ok := value.(applicationversion.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case applicationversion.FieldSpec:
+		v, ok := value.(*appspec.Workload)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSpec(v)
+		return nil
+	case applicationversion.FieldChart:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChart(v)
+		return nil
+	case applicationversion.FieldChartName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChartName(v)
+		return nil
+	case applicationversion.FieldChartVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChartVersion(v)
+		return nil
+	case applicationversion.FieldValues:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValues(v)
+		return nil
+	case applicationversion.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationVersion field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ApplicationVersionMutation) AddedFields() []string {
+	var fields []string
+	if m.addsequence != nil {
+		fields = append(fields, applicationversion.FieldSequence)
+	}
+	if m.addcreated_by != nil {
+		fields = append(fields, applicationversion.FieldCreatedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ApplicationVersionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case applicationversion.FieldSequence:
+		return m.AddedSequence()
+	case applicationversion.FieldCreatedBy:
+		return m.AddedCreatedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApplicationVersionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case applicationversion.FieldSequence:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSequence(v)
+		return nil
+	case applicationversion.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationVersion numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ApplicationVersionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(applicationversion.FieldSpec) {
+		fields = append(fields, applicationversion.FieldSpec)
+	}
+	if m.FieldCleared(applicationversion.FieldChart) {
+		fields = append(fields, applicationversion.FieldChart)
+	}
+	if m.FieldCleared(applicationversion.FieldCreatedBy) {
+		fields = append(fields, applicationversion.FieldCreatedBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ApplicationVersionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ApplicationVersionMutation) ClearField(name string) error {
+	switch name {
+	case applicationversion.FieldSpec:
+		m.ClearSpec()
+		return nil
+	case applicationversion.FieldChart:
+		m.ClearChart()
+		return nil
+	case applicationversion.FieldCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationVersion nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ApplicationVersionMutation) ResetField(name string) error {
+	switch name {
+	case applicationversion.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case applicationversion.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case applicationversion.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case applicationversion.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case applicationversion.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case applicationversion.FieldMainVersion:
+		m.ResetMainVersion()
+		return nil
+	case applicationversion.FieldSequence:
+		m.ResetSequence()
+		return nil
+	case applicationversion.FieldKind:
+		m.ResetKind()
+		return nil
+	case applicationversion.FieldSpec:
+		m.ResetSpec()
+		return nil
+	case applicationversion.FieldChart:
+		m.ResetChart()
+		return nil
+	case applicationversion.FieldChartName:
+		m.ResetChartName()
+		return nil
+	case applicationversion.FieldChartVersion:
+		m.ResetChartVersion()
+		return nil
+	case applicationversion.FieldValues:
+		m.ResetValues()
+		return nil
+	case applicationversion.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationVersion field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ApplicationVersionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.tenant != nil {
+		edges = append(edges, applicationversion.EdgeTenant)
+	}
+	if m.application != nil {
+		edges = append(edges, applicationversion.EdgeApplication)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ApplicationVersionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case applicationversion.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case applicationversion.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ApplicationVersionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ApplicationVersionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ApplicationVersionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedtenant {
+		edges = append(edges, applicationversion.EdgeTenant)
+	}
+	if m.clearedapplication {
+		edges = append(edges, applicationversion.EdgeApplication)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ApplicationVersionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case applicationversion.EdgeTenant:
+		return m.clearedtenant
+	case applicationversion.EdgeApplication:
+		return m.clearedapplication
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ApplicationVersionMutation) ClearEdge(name string) error {
+	switch name {
+	case applicationversion.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case applicationversion.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationVersion unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ApplicationVersionMutation) ResetEdge(name string) error {
+	switch name {
+	case applicationversion.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case applicationversion.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown ApplicationVersion edge %s", name)
+}
 
 // BusinessMutation represents an operation that mutates the Business nodes in the graph.
 type BusinessMutation struct {
@@ -961,27 +3055,34 @@ func (m *BusinessMutation) ResetEdge(name string) error {
 // ClusterMutation represents an operation that mutates the Cluster nodes in the graph.
 type ClusterMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int
-	created_at         *time.Time
-	updated_at         *time.Time
-	name               *string
-	description        *string
-	ready              *bool
-	kubernetes_version *string
-	clearedFields      map[string]struct{}
-	tenant             *int
-	clearedtenant      bool
-	nodes              map[int]struct{}
-	removednodes       map[int]struct{}
-	clearednodes       bool
-	labels             map[int]struct{}
-	removedlabels      map[int]struct{}
-	clearedlabels      bool
-	done               bool
-	oldValue           func(context.Context) (*Cluster, error)
-	predicates         []predicate.Cluster
+	op                       Op
+	typ                      string
+	id                       *int
+	created_at               *time.Time
+	updated_at               *time.Time
+	name                     *string
+	description              *string
+	ready                    *bool
+	kubernetes_version       *string
+	last_error               *string
+	connected_at             *time.Time
+	clearedFields            map[string]struct{}
+	tenant                   *int
+	clearedtenant            bool
+	nodes                    map[int]struct{}
+	removednodes             map[int]struct{}
+	clearednodes             bool
+	labels                   map[int]struct{}
+	removedlabels            map[int]struct{}
+	clearedlabels            bool
+	container_manager        *int
+	clearedcontainer_manager bool
+	deployments              map[int]struct{}
+	removeddeployments       map[int]struct{}
+	cleareddeployments       bool
+	done                     bool
+	oldValue                 func(context.Context) (*Cluster, error)
+	predicates               []predicate.Cluster
 }
 
 var _ ent.Mutation = (*ClusterMutation)(nil)
@@ -1334,6 +3435,140 @@ func (m *ClusterMutation) ResetKubernetesVersion() {
 	m.kubernetes_version = nil
 }
 
+// SetContainerManagerID sets the "container_manager_id" field.
+func (m *ClusterMutation) SetContainerManagerID(i int) {
+	m.container_manager = &i
+}
+
+// ContainerManagerID returns the value of the "container_manager_id" field in the mutation.
+func (m *ClusterMutation) ContainerManagerID() (r int, exists bool) {
+	v := m.container_manager
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContainerManagerID returns the old "container_manager_id" field's value of the Cluster entity.
+// If the Cluster object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClusterMutation) OldContainerManagerID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContainerManagerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContainerManagerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContainerManagerID: %w", err)
+	}
+	return oldValue.ContainerManagerID, nil
+}
+
+// ClearContainerManagerID clears the value of the "container_manager_id" field.
+func (m *ClusterMutation) ClearContainerManagerID() {
+	m.container_manager = nil
+	m.clearedFields[cluster.FieldContainerManagerID] = struct{}{}
+}
+
+// ContainerManagerIDCleared returns if the "container_manager_id" field was cleared in this mutation.
+func (m *ClusterMutation) ContainerManagerIDCleared() bool {
+	_, ok := m.clearedFields[cluster.FieldContainerManagerID]
+	return ok
+}
+
+// ResetContainerManagerID resets all changes to the "container_manager_id" field.
+func (m *ClusterMutation) ResetContainerManagerID() {
+	m.container_manager = nil
+	delete(m.clearedFields, cluster.FieldContainerManagerID)
+}
+
+// SetLastError sets the "last_error" field.
+func (m *ClusterMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *ClusterMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the Cluster entity.
+// If the Cluster object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClusterMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *ClusterMutation) ResetLastError() {
+	m.last_error = nil
+}
+
+// SetConnectedAt sets the "connected_at" field.
+func (m *ClusterMutation) SetConnectedAt(t time.Time) {
+	m.connected_at = &t
+}
+
+// ConnectedAt returns the value of the "connected_at" field in the mutation.
+func (m *ClusterMutation) ConnectedAt() (r time.Time, exists bool) {
+	v := m.connected_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConnectedAt returns the old "connected_at" field's value of the Cluster entity.
+// If the Cluster object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClusterMutation) OldConnectedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConnectedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConnectedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConnectedAt: %w", err)
+	}
+	return oldValue.ConnectedAt, nil
+}
+
+// ClearConnectedAt clears the value of the "connected_at" field.
+func (m *ClusterMutation) ClearConnectedAt() {
+	m.connected_at = nil
+	m.clearedFields[cluster.FieldConnectedAt] = struct{}{}
+}
+
+// ConnectedAtCleared returns if the "connected_at" field was cleared in this mutation.
+func (m *ClusterMutation) ConnectedAtCleared() bool {
+	_, ok := m.clearedFields[cluster.FieldConnectedAt]
+	return ok
+}
+
+// ResetConnectedAt resets all changes to the "connected_at" field.
+func (m *ClusterMutation) ResetConnectedAt() {
+	m.connected_at = nil
+	delete(m.clearedFields, cluster.FieldConnectedAt)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *ClusterMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -1469,6 +3704,87 @@ func (m *ClusterMutation) ResetLabels() {
 	m.removedlabels = nil
 }
 
+// ClearContainerManager clears the "container_manager" edge to the ContainerManager entity.
+func (m *ClusterMutation) ClearContainerManager() {
+	m.clearedcontainer_manager = true
+	m.clearedFields[cluster.FieldContainerManagerID] = struct{}{}
+}
+
+// ContainerManagerCleared reports if the "container_manager" edge to the ContainerManager entity was cleared.
+func (m *ClusterMutation) ContainerManagerCleared() bool {
+	return m.ContainerManagerIDCleared() || m.clearedcontainer_manager
+}
+
+// ContainerManagerIDs returns the "container_manager" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ContainerManagerID instead. It exists only for internal usage by the builders.
+func (m *ClusterMutation) ContainerManagerIDs() (ids []int) {
+	if id := m.container_manager; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetContainerManager resets all changes to the "container_manager" edge.
+func (m *ClusterMutation) ResetContainerManager() {
+	m.container_manager = nil
+	m.clearedcontainer_manager = false
+}
+
+// AddDeploymentIDs adds the "deployments" edge to the Deployment entity by ids.
+func (m *ClusterMutation) AddDeploymentIDs(ids ...int) {
+	if m.deployments == nil {
+		m.deployments = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.deployments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDeployments clears the "deployments" edge to the Deployment entity.
+func (m *ClusterMutation) ClearDeployments() {
+	m.cleareddeployments = true
+}
+
+// DeploymentsCleared reports if the "deployments" edge to the Deployment entity was cleared.
+func (m *ClusterMutation) DeploymentsCleared() bool {
+	return m.cleareddeployments
+}
+
+// RemoveDeploymentIDs removes the "deployments" edge to the Deployment entity by IDs.
+func (m *ClusterMutation) RemoveDeploymentIDs(ids ...int) {
+	if m.removeddeployments == nil {
+		m.removeddeployments = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.deployments, ids[i])
+		m.removeddeployments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDeployments returns the removed IDs of the "deployments" edge to the Deployment entity.
+func (m *ClusterMutation) RemovedDeploymentsIDs() (ids []int) {
+	for id := range m.removeddeployments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DeploymentsIDs returns the "deployments" edge IDs in the mutation.
+func (m *ClusterMutation) DeploymentsIDs() (ids []int) {
+	for id := range m.deployments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDeployments resets all changes to the "deployments" edge.
+func (m *ClusterMutation) ResetDeployments() {
+	m.deployments = nil
+	m.cleareddeployments = false
+	m.removeddeployments = nil
+}
+
 // Where appends a list predicates to the ClusterMutation builder.
 func (m *ClusterMutation) Where(ps ...predicate.Cluster) {
 	m.predicates = append(m.predicates, ps...)
@@ -1503,7 +3819,7 @@ func (m *ClusterMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ClusterMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, cluster.FieldCreatedAt)
 	}
@@ -1524,6 +3840,15 @@ func (m *ClusterMutation) Fields() []string {
 	}
 	if m.kubernetes_version != nil {
 		fields = append(fields, cluster.FieldKubernetesVersion)
+	}
+	if m.container_manager != nil {
+		fields = append(fields, cluster.FieldContainerManagerID)
+	}
+	if m.last_error != nil {
+		fields = append(fields, cluster.FieldLastError)
+	}
+	if m.connected_at != nil {
+		fields = append(fields, cluster.FieldConnectedAt)
 	}
 	return fields
 }
@@ -1547,6 +3872,12 @@ func (m *ClusterMutation) Field(name string) (ent.Value, bool) {
 		return m.Ready()
 	case cluster.FieldKubernetesVersion:
 		return m.KubernetesVersion()
+	case cluster.FieldContainerManagerID:
+		return m.ContainerManagerID()
+	case cluster.FieldLastError:
+		return m.LastError()
+	case cluster.FieldConnectedAt:
+		return m.ConnectedAt()
 	}
 	return nil, false
 }
@@ -1570,6 +3901,12 @@ func (m *ClusterMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldReady(ctx)
 	case cluster.FieldKubernetesVersion:
 		return m.OldKubernetesVersion(ctx)
+	case cluster.FieldContainerManagerID:
+		return m.OldContainerManagerID(ctx)
+	case cluster.FieldLastError:
+		return m.OldLastError(ctx)
+	case cluster.FieldConnectedAt:
+		return m.OldConnectedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Cluster field %s", name)
 }
@@ -1628,6 +3965,27 @@ func (m *ClusterMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetKubernetesVersion(v)
 		return nil
+	case cluster.FieldContainerManagerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContainerManagerID(v)
+		return nil
+	case cluster.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case cluster.FieldConnectedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConnectedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Cluster field %s", name)
 }
@@ -1660,7 +4018,14 @@ func (m *ClusterMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *ClusterMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(cluster.FieldContainerManagerID) {
+		fields = append(fields, cluster.FieldContainerManagerID)
+	}
+	if m.FieldCleared(cluster.FieldConnectedAt) {
+		fields = append(fields, cluster.FieldConnectedAt)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -1673,6 +4038,14 @@ func (m *ClusterMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *ClusterMutation) ClearField(name string) error {
+	switch name {
+	case cluster.FieldContainerManagerID:
+		m.ClearContainerManagerID()
+		return nil
+	case cluster.FieldConnectedAt:
+		m.ClearConnectedAt()
+		return nil
+	}
 	return fmt.Errorf("unknown Cluster nullable field %s", name)
 }
 
@@ -1701,13 +4074,22 @@ func (m *ClusterMutation) ResetField(name string) error {
 	case cluster.FieldKubernetesVersion:
 		m.ResetKubernetesVersion()
 		return nil
+	case cluster.FieldContainerManagerID:
+		m.ResetContainerManagerID()
+		return nil
+	case cluster.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case cluster.FieldConnectedAt:
+		m.ResetConnectedAt()
+		return nil
 	}
 	return fmt.Errorf("unknown Cluster field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ClusterMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.tenant != nil {
 		edges = append(edges, cluster.EdgeTenant)
 	}
@@ -1716,6 +4098,12 @@ func (m *ClusterMutation) AddedEdges() []string {
 	}
 	if m.labels != nil {
 		edges = append(edges, cluster.EdgeLabels)
+	}
+	if m.container_manager != nil {
+		edges = append(edges, cluster.EdgeContainerManager)
+	}
+	if m.deployments != nil {
+		edges = append(edges, cluster.EdgeDeployments)
 	}
 	return edges
 }
@@ -1740,18 +4128,31 @@ func (m *ClusterMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case cluster.EdgeContainerManager:
+		if id := m.container_manager; id != nil {
+			return []ent.Value{*id}
+		}
+	case cluster.EdgeDeployments:
+		ids := make([]ent.Value, 0, len(m.deployments))
+		for id := range m.deployments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ClusterMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.removednodes != nil {
 		edges = append(edges, cluster.EdgeNodes)
 	}
 	if m.removedlabels != nil {
 		edges = append(edges, cluster.EdgeLabels)
+	}
+	if m.removeddeployments != nil {
+		edges = append(edges, cluster.EdgeDeployments)
 	}
 	return edges
 }
@@ -1772,13 +4173,19 @@ func (m *ClusterMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case cluster.EdgeDeployments:
+		ids := make([]ent.Value, 0, len(m.removeddeployments))
+		for id := range m.removeddeployments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ClusterMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.clearedtenant {
 		edges = append(edges, cluster.EdgeTenant)
 	}
@@ -1787,6 +4194,12 @@ func (m *ClusterMutation) ClearedEdges() []string {
 	}
 	if m.clearedlabels {
 		edges = append(edges, cluster.EdgeLabels)
+	}
+	if m.clearedcontainer_manager {
+		edges = append(edges, cluster.EdgeContainerManager)
+	}
+	if m.cleareddeployments {
+		edges = append(edges, cluster.EdgeDeployments)
 	}
 	return edges
 }
@@ -1801,6 +4214,10 @@ func (m *ClusterMutation) EdgeCleared(name string) bool {
 		return m.clearednodes
 	case cluster.EdgeLabels:
 		return m.clearedlabels
+	case cluster.EdgeContainerManager:
+		return m.clearedcontainer_manager
+	case cluster.EdgeDeployments:
+		return m.cleareddeployments
 	}
 	return false
 }
@@ -1811,6 +4228,9 @@ func (m *ClusterMutation) ClearEdge(name string) error {
 	switch name {
 	case cluster.EdgeTenant:
 		m.ClearTenant()
+		return nil
+	case cluster.EdgeContainerManager:
+		m.ClearContainerManager()
 		return nil
 	}
 	return fmt.Errorf("unknown Cluster unique edge %s", name)
@@ -1828,6 +4248,12 @@ func (m *ClusterMutation) ResetEdge(name string) error {
 		return nil
 	case cluster.EdgeLabels:
 		m.ResetLabels()
+		return nil
+	case cluster.EdgeContainerManager:
+		m.ResetContainerManager()
+		return nil
+	case cluster.EdgeDeployments:
+		m.ResetDeployments()
 		return nil
 	}
 	return fmt.Errorf("unknown Cluster edge %s", name)
@@ -2476,6 +4902,4023 @@ func (m *ClusterLabelMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown ClusterLabel edge %s", name)
+}
+
+// ContainerManagerMutation represents an operation that mutates the ContainerManager nodes in the graph.
+type ContainerManagerMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *int
+	created_at               *time.Time
+	updated_at               *time.Time
+	name                     *string
+	kind                     *containermanager.Kind
+	api_server               *string
+	ca_cert                  *string
+	insecure_skip_tls_verify *bool
+	kubeconfig_sealed        *[]byte
+	token_sealed             *[]byte
+	clearedFields            map[string]struct{}
+	tenant                   *int
+	clearedtenant            bool
+	clusters                 map[int]struct{}
+	removedclusters          map[int]struct{}
+	clearedclusters          bool
+	done                     bool
+	oldValue                 func(context.Context) (*ContainerManager, error)
+	predicates               []predicate.ContainerManager
+}
+
+var _ ent.Mutation = (*ContainerManagerMutation)(nil)
+
+// containermanagerOption allows management of the mutation configuration using functional options.
+type containermanagerOption func(*ContainerManagerMutation)
+
+// newContainerManagerMutation creates new mutation for the ContainerManager entity.
+func newContainerManagerMutation(c config, op Op, opts ...containermanagerOption) *ContainerManagerMutation {
+	m := &ContainerManagerMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeContainerManager,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withContainerManagerID sets the ID field of the mutation.
+func withContainerManagerID(id int) containermanagerOption {
+	return func(m *ContainerManagerMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ContainerManager
+		)
+		m.oldValue = func(ctx context.Context) (*ContainerManager, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ContainerManager.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withContainerManager sets the old ContainerManager of the mutation.
+func withContainerManager(node *ContainerManager) containermanagerOption {
+	return func(m *ContainerManagerMutation) {
+		m.oldValue = func(context.Context) (*ContainerManager, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ContainerManagerMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ContainerManagerMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ContainerManagerMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ContainerManagerMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ContainerManager.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ContainerManagerMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ContainerManagerMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ContainerManager entity.
+// If the ContainerManager object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContainerManagerMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ContainerManagerMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ContainerManagerMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ContainerManagerMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ContainerManager entity.
+// If the ContainerManager object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContainerManagerMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ContainerManagerMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *ContainerManagerMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *ContainerManagerMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the ContainerManager entity.
+// If the ContainerManager object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContainerManagerMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *ContainerManagerMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetName sets the "name" field.
+func (m *ContainerManagerMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ContainerManagerMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the ContainerManager entity.
+// If the ContainerManager object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContainerManagerMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ContainerManagerMutation) ResetName() {
+	m.name = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *ContainerManagerMutation) SetKind(c containermanager.Kind) {
+	m.kind = &c
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *ContainerManagerMutation) Kind() (r containermanager.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the ContainerManager entity.
+// If the ContainerManager object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContainerManagerMutation) OldKind(ctx context.Context) (v containermanager.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *ContainerManagerMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetAPIServer sets the "api_server" field.
+func (m *ContainerManagerMutation) SetAPIServer(s string) {
+	m.api_server = &s
+}
+
+// APIServer returns the value of the "api_server" field in the mutation.
+func (m *ContainerManagerMutation) APIServer() (r string, exists bool) {
+	v := m.api_server
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAPIServer returns the old "api_server" field's value of the ContainerManager entity.
+// If the ContainerManager object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContainerManagerMutation) OldAPIServer(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAPIServer is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAPIServer requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAPIServer: %w", err)
+	}
+	return oldValue.APIServer, nil
+}
+
+// ResetAPIServer resets all changes to the "api_server" field.
+func (m *ContainerManagerMutation) ResetAPIServer() {
+	m.api_server = nil
+}
+
+// SetCaCert sets the "ca_cert" field.
+func (m *ContainerManagerMutation) SetCaCert(s string) {
+	m.ca_cert = &s
+}
+
+// CaCert returns the value of the "ca_cert" field in the mutation.
+func (m *ContainerManagerMutation) CaCert() (r string, exists bool) {
+	v := m.ca_cert
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCaCert returns the old "ca_cert" field's value of the ContainerManager entity.
+// If the ContainerManager object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContainerManagerMutation) OldCaCert(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCaCert is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCaCert requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCaCert: %w", err)
+	}
+	return oldValue.CaCert, nil
+}
+
+// ResetCaCert resets all changes to the "ca_cert" field.
+func (m *ContainerManagerMutation) ResetCaCert() {
+	m.ca_cert = nil
+}
+
+// SetInsecureSkipTLSVerify sets the "insecure_skip_tls_verify" field.
+func (m *ContainerManagerMutation) SetInsecureSkipTLSVerify(b bool) {
+	m.insecure_skip_tls_verify = &b
+}
+
+// InsecureSkipTLSVerify returns the value of the "insecure_skip_tls_verify" field in the mutation.
+func (m *ContainerManagerMutation) InsecureSkipTLSVerify() (r bool, exists bool) {
+	v := m.insecure_skip_tls_verify
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInsecureSkipTLSVerify returns the old "insecure_skip_tls_verify" field's value of the ContainerManager entity.
+// If the ContainerManager object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContainerManagerMutation) OldInsecureSkipTLSVerify(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInsecureSkipTLSVerify is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInsecureSkipTLSVerify requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInsecureSkipTLSVerify: %w", err)
+	}
+	return oldValue.InsecureSkipTLSVerify, nil
+}
+
+// ResetInsecureSkipTLSVerify resets all changes to the "insecure_skip_tls_verify" field.
+func (m *ContainerManagerMutation) ResetInsecureSkipTLSVerify() {
+	m.insecure_skip_tls_verify = nil
+}
+
+// SetKubeconfigSealed sets the "kubeconfig_sealed" field.
+func (m *ContainerManagerMutation) SetKubeconfigSealed(b []byte) {
+	m.kubeconfig_sealed = &b
+}
+
+// KubeconfigSealed returns the value of the "kubeconfig_sealed" field in the mutation.
+func (m *ContainerManagerMutation) KubeconfigSealed() (r []byte, exists bool) {
+	v := m.kubeconfig_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKubeconfigSealed returns the old "kubeconfig_sealed" field's value of the ContainerManager entity.
+// If the ContainerManager object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContainerManagerMutation) OldKubeconfigSealed(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKubeconfigSealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKubeconfigSealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKubeconfigSealed: %w", err)
+	}
+	return oldValue.KubeconfigSealed, nil
+}
+
+// ClearKubeconfigSealed clears the value of the "kubeconfig_sealed" field.
+func (m *ContainerManagerMutation) ClearKubeconfigSealed() {
+	m.kubeconfig_sealed = nil
+	m.clearedFields[containermanager.FieldKubeconfigSealed] = struct{}{}
+}
+
+// KubeconfigSealedCleared returns if the "kubeconfig_sealed" field was cleared in this mutation.
+func (m *ContainerManagerMutation) KubeconfigSealedCleared() bool {
+	_, ok := m.clearedFields[containermanager.FieldKubeconfigSealed]
+	return ok
+}
+
+// ResetKubeconfigSealed resets all changes to the "kubeconfig_sealed" field.
+func (m *ContainerManagerMutation) ResetKubeconfigSealed() {
+	m.kubeconfig_sealed = nil
+	delete(m.clearedFields, containermanager.FieldKubeconfigSealed)
+}
+
+// SetTokenSealed sets the "token_sealed" field.
+func (m *ContainerManagerMutation) SetTokenSealed(b []byte) {
+	m.token_sealed = &b
+}
+
+// TokenSealed returns the value of the "token_sealed" field in the mutation.
+func (m *ContainerManagerMutation) TokenSealed() (r []byte, exists bool) {
+	v := m.token_sealed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenSealed returns the old "token_sealed" field's value of the ContainerManager entity.
+// If the ContainerManager object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContainerManagerMutation) OldTokenSealed(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenSealed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenSealed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenSealed: %w", err)
+	}
+	return oldValue.TokenSealed, nil
+}
+
+// ClearTokenSealed clears the value of the "token_sealed" field.
+func (m *ContainerManagerMutation) ClearTokenSealed() {
+	m.token_sealed = nil
+	m.clearedFields[containermanager.FieldTokenSealed] = struct{}{}
+}
+
+// TokenSealedCleared returns if the "token_sealed" field was cleared in this mutation.
+func (m *ContainerManagerMutation) TokenSealedCleared() bool {
+	_, ok := m.clearedFields[containermanager.FieldTokenSealed]
+	return ok
+}
+
+// ResetTokenSealed resets all changes to the "token_sealed" field.
+func (m *ContainerManagerMutation) ResetTokenSealed() {
+	m.token_sealed = nil
+	delete(m.clearedFields, containermanager.FieldTokenSealed)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *ContainerManagerMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[containermanager.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *ContainerManagerMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *ContainerManagerMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *ContainerManagerMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// AddClusterIDs adds the "clusters" edge to the Cluster entity by ids.
+func (m *ContainerManagerMutation) AddClusterIDs(ids ...int) {
+	if m.clusters == nil {
+		m.clusters = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.clusters[ids[i]] = struct{}{}
+	}
+}
+
+// ClearClusters clears the "clusters" edge to the Cluster entity.
+func (m *ContainerManagerMutation) ClearClusters() {
+	m.clearedclusters = true
+}
+
+// ClustersCleared reports if the "clusters" edge to the Cluster entity was cleared.
+func (m *ContainerManagerMutation) ClustersCleared() bool {
+	return m.clearedclusters
+}
+
+// RemoveClusterIDs removes the "clusters" edge to the Cluster entity by IDs.
+func (m *ContainerManagerMutation) RemoveClusterIDs(ids ...int) {
+	if m.removedclusters == nil {
+		m.removedclusters = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.clusters, ids[i])
+		m.removedclusters[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedClusters returns the removed IDs of the "clusters" edge to the Cluster entity.
+func (m *ContainerManagerMutation) RemovedClustersIDs() (ids []int) {
+	for id := range m.removedclusters {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ClustersIDs returns the "clusters" edge IDs in the mutation.
+func (m *ContainerManagerMutation) ClustersIDs() (ids []int) {
+	for id := range m.clusters {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetClusters resets all changes to the "clusters" edge.
+func (m *ContainerManagerMutation) ResetClusters() {
+	m.clusters = nil
+	m.clearedclusters = false
+	m.removedclusters = nil
+}
+
+// Where appends a list predicates to the ContainerManagerMutation builder.
+func (m *ContainerManagerMutation) Where(ps ...predicate.ContainerManager) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ContainerManagerMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ContainerManagerMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ContainerManager, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ContainerManagerMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ContainerManagerMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ContainerManager).
+func (m *ContainerManagerMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ContainerManagerMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.created_at != nil {
+		fields = append(fields, containermanager.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, containermanager.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, containermanager.FieldTenantID)
+	}
+	if m.name != nil {
+		fields = append(fields, containermanager.FieldName)
+	}
+	if m.kind != nil {
+		fields = append(fields, containermanager.FieldKind)
+	}
+	if m.api_server != nil {
+		fields = append(fields, containermanager.FieldAPIServer)
+	}
+	if m.ca_cert != nil {
+		fields = append(fields, containermanager.FieldCaCert)
+	}
+	if m.insecure_skip_tls_verify != nil {
+		fields = append(fields, containermanager.FieldInsecureSkipTLSVerify)
+	}
+	if m.kubeconfig_sealed != nil {
+		fields = append(fields, containermanager.FieldKubeconfigSealed)
+	}
+	if m.token_sealed != nil {
+		fields = append(fields, containermanager.FieldTokenSealed)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ContainerManagerMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case containermanager.FieldCreatedAt:
+		return m.CreatedAt()
+	case containermanager.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case containermanager.FieldTenantID:
+		return m.TenantID()
+	case containermanager.FieldName:
+		return m.Name()
+	case containermanager.FieldKind:
+		return m.Kind()
+	case containermanager.FieldAPIServer:
+		return m.APIServer()
+	case containermanager.FieldCaCert:
+		return m.CaCert()
+	case containermanager.FieldInsecureSkipTLSVerify:
+		return m.InsecureSkipTLSVerify()
+	case containermanager.FieldKubeconfigSealed:
+		return m.KubeconfigSealed()
+	case containermanager.FieldTokenSealed:
+		return m.TokenSealed()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ContainerManagerMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case containermanager.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case containermanager.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case containermanager.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case containermanager.FieldName:
+		return m.OldName(ctx)
+	case containermanager.FieldKind:
+		return m.OldKind(ctx)
+	case containermanager.FieldAPIServer:
+		return m.OldAPIServer(ctx)
+	case containermanager.FieldCaCert:
+		return m.OldCaCert(ctx)
+	case containermanager.FieldInsecureSkipTLSVerify:
+		return m.OldInsecureSkipTLSVerify(ctx)
+	case containermanager.FieldKubeconfigSealed:
+		return m.OldKubeconfigSealed(ctx)
+	case containermanager.FieldTokenSealed:
+		return m.OldTokenSealed(ctx)
+	}
+	return nil, fmt.Errorf("unknown ContainerManager field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ContainerManagerMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case containermanager.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case containermanager.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case containermanager.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case containermanager.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case containermanager.FieldKind:
+		v, ok := value.(containermanager.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case containermanager.FieldAPIServer:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAPIServer(v)
+		return nil
+	case containermanager.FieldCaCert:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCaCert(v)
+		return nil
+	case containermanager.FieldInsecureSkipTLSVerify:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInsecureSkipTLSVerify(v)
+		return nil
+	case containermanager.FieldKubeconfigSealed:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKubeconfigSealed(v)
+		return nil
+	case containermanager.FieldTokenSealed:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenSealed(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ContainerManager field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ContainerManagerMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ContainerManagerMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ContainerManagerMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ContainerManager numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ContainerManagerMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(containermanager.FieldKubeconfigSealed) {
+		fields = append(fields, containermanager.FieldKubeconfigSealed)
+	}
+	if m.FieldCleared(containermanager.FieldTokenSealed) {
+		fields = append(fields, containermanager.FieldTokenSealed)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ContainerManagerMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ContainerManagerMutation) ClearField(name string) error {
+	switch name {
+	case containermanager.FieldKubeconfigSealed:
+		m.ClearKubeconfigSealed()
+		return nil
+	case containermanager.FieldTokenSealed:
+		m.ClearTokenSealed()
+		return nil
+	}
+	return fmt.Errorf("unknown ContainerManager nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ContainerManagerMutation) ResetField(name string) error {
+	switch name {
+	case containermanager.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case containermanager.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case containermanager.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case containermanager.FieldName:
+		m.ResetName()
+		return nil
+	case containermanager.FieldKind:
+		m.ResetKind()
+		return nil
+	case containermanager.FieldAPIServer:
+		m.ResetAPIServer()
+		return nil
+	case containermanager.FieldCaCert:
+		m.ResetCaCert()
+		return nil
+	case containermanager.FieldInsecureSkipTLSVerify:
+		m.ResetInsecureSkipTLSVerify()
+		return nil
+	case containermanager.FieldKubeconfigSealed:
+		m.ResetKubeconfigSealed()
+		return nil
+	case containermanager.FieldTokenSealed:
+		m.ResetTokenSealed()
+		return nil
+	}
+	return fmt.Errorf("unknown ContainerManager field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ContainerManagerMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.tenant != nil {
+		edges = append(edges, containermanager.EdgeTenant)
+	}
+	if m.clusters != nil {
+		edges = append(edges, containermanager.EdgeClusters)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ContainerManagerMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case containermanager.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case containermanager.EdgeClusters:
+		ids := make([]ent.Value, 0, len(m.clusters))
+		for id := range m.clusters {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ContainerManagerMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedclusters != nil {
+		edges = append(edges, containermanager.EdgeClusters)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ContainerManagerMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case containermanager.EdgeClusters:
+		ids := make([]ent.Value, 0, len(m.removedclusters))
+		for id := range m.removedclusters {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ContainerManagerMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedtenant {
+		edges = append(edges, containermanager.EdgeTenant)
+	}
+	if m.clearedclusters {
+		edges = append(edges, containermanager.EdgeClusters)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ContainerManagerMutation) EdgeCleared(name string) bool {
+	switch name {
+	case containermanager.EdgeTenant:
+		return m.clearedtenant
+	case containermanager.EdgeClusters:
+		return m.clearedclusters
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ContainerManagerMutation) ClearEdge(name string) error {
+	switch name {
+	case containermanager.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown ContainerManager unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ContainerManagerMutation) ResetEdge(name string) error {
+	switch name {
+	case containermanager.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case containermanager.EdgeClusters:
+		m.ResetClusters()
+		return nil
+	}
+	return fmt.Errorf("unknown ContainerManager edge %s", name)
+}
+
+// DeploymentMutation represents an operation that mutates the Deployment nodes in the graph.
+type DeploymentMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	name               *string
+	namespace          *string
+	node_label         *string
+	status             *deployment.Status
+	message            *string
+	running_pods       *int
+	addrunning_pods    *int
+	error_pods         *int
+	adderror_pods      *int
+	total_pods         *int
+	addtotal_pods      *int
+	comment            *string
+	clearedFields      map[string]struct{}
+	tenant             *int
+	clearedtenant      bool
+	application        *int
+	clearedapplication bool
+	version            *int
+	clearedversion     bool
+	cluster            *int
+	clearedcluster     bool
+	node               *int
+	clearednode        bool
+	revisions          map[int]struct{}
+	removedrevisions   map[int]struct{}
+	clearedrevisions   bool
+	workloads          map[int]struct{}
+	removedworkloads   map[int]struct{}
+	clearedworkloads   bool
+	operations         map[int]struct{}
+	removedoperations  map[int]struct{}
+	clearedoperations  bool
+	done               bool
+	oldValue           func(context.Context) (*Deployment, error)
+	predicates         []predicate.Deployment
+}
+
+var _ ent.Mutation = (*DeploymentMutation)(nil)
+
+// deploymentOption allows management of the mutation configuration using functional options.
+type deploymentOption func(*DeploymentMutation)
+
+// newDeploymentMutation creates new mutation for the Deployment entity.
+func newDeploymentMutation(c config, op Op, opts ...deploymentOption) *DeploymentMutation {
+	m := &DeploymentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDeployment,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDeploymentID sets the ID field of the mutation.
+func withDeploymentID(id int) deploymentOption {
+	return func(m *DeploymentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Deployment
+		)
+		m.oldValue = func(ctx context.Context) (*Deployment, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Deployment.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDeployment sets the old Deployment of the mutation.
+func withDeployment(node *Deployment) deploymentOption {
+	return func(m *DeploymentMutation) {
+		m.oldValue = func(context.Context) (*Deployment, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DeploymentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DeploymentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DeploymentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DeploymentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Deployment.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DeploymentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DeploymentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DeploymentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *DeploymentMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *DeploymentMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *DeploymentMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *DeploymentMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *DeploymentMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *DeploymentMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetName sets the "name" field.
+func (m *DeploymentMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *DeploymentMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *DeploymentMutation) ResetName() {
+	m.name = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *DeploymentMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *DeploymentMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *DeploymentMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// SetVersionID sets the "version_id" field.
+func (m *DeploymentMutation) SetVersionID(i int) {
+	m.version = &i
+}
+
+// VersionID returns the value of the "version_id" field in the mutation.
+func (m *DeploymentMutation) VersionID() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersionID returns the old "version_id" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldVersionID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersionID: %w", err)
+	}
+	return oldValue.VersionID, nil
+}
+
+// ResetVersionID resets all changes to the "version_id" field.
+func (m *DeploymentMutation) ResetVersionID() {
+	m.version = nil
+}
+
+// SetClusterID sets the "cluster_id" field.
+func (m *DeploymentMutation) SetClusterID(i int) {
+	m.cluster = &i
+}
+
+// ClusterID returns the value of the "cluster_id" field in the mutation.
+func (m *DeploymentMutation) ClusterID() (r int, exists bool) {
+	v := m.cluster
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClusterID returns the old "cluster_id" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldClusterID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClusterID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClusterID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClusterID: %w", err)
+	}
+	return oldValue.ClusterID, nil
+}
+
+// ResetClusterID resets all changes to the "cluster_id" field.
+func (m *DeploymentMutation) ResetClusterID() {
+	m.cluster = nil
+}
+
+// SetNamespace sets the "namespace" field.
+func (m *DeploymentMutation) SetNamespace(s string) {
+	m.namespace = &s
+}
+
+// Namespace returns the value of the "namespace" field in the mutation.
+func (m *DeploymentMutation) Namespace() (r string, exists bool) {
+	v := m.namespace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNamespace returns the old "namespace" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldNamespace(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNamespace is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNamespace requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNamespace: %w", err)
+	}
+	return oldValue.Namespace, nil
+}
+
+// ResetNamespace resets all changes to the "namespace" field.
+func (m *DeploymentMutation) ResetNamespace() {
+	m.namespace = nil
+}
+
+// SetNodeLabel sets the "node_label" field.
+func (m *DeploymentMutation) SetNodeLabel(s string) {
+	m.node_label = &s
+}
+
+// NodeLabel returns the value of the "node_label" field in the mutation.
+func (m *DeploymentMutation) NodeLabel() (r string, exists bool) {
+	v := m.node_label
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNodeLabel returns the old "node_label" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldNodeLabel(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNodeLabel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNodeLabel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNodeLabel: %w", err)
+	}
+	return oldValue.NodeLabel, nil
+}
+
+// ResetNodeLabel resets all changes to the "node_label" field.
+func (m *DeploymentMutation) ResetNodeLabel() {
+	m.node_label = nil
+}
+
+// SetNodeID sets the "node_id" field.
+func (m *DeploymentMutation) SetNodeID(i int) {
+	m.node = &i
+}
+
+// NodeID returns the value of the "node_id" field in the mutation.
+func (m *DeploymentMutation) NodeID() (r int, exists bool) {
+	v := m.node
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNodeID returns the old "node_id" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldNodeID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNodeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNodeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNodeID: %w", err)
+	}
+	return oldValue.NodeID, nil
+}
+
+// ClearNodeID clears the value of the "node_id" field.
+func (m *DeploymentMutation) ClearNodeID() {
+	m.node = nil
+	m.clearedFields[deployment.FieldNodeID] = struct{}{}
+}
+
+// NodeIDCleared returns if the "node_id" field was cleared in this mutation.
+func (m *DeploymentMutation) NodeIDCleared() bool {
+	_, ok := m.clearedFields[deployment.FieldNodeID]
+	return ok
+}
+
+// ResetNodeID resets all changes to the "node_id" field.
+func (m *DeploymentMutation) ResetNodeID() {
+	m.node = nil
+	delete(m.clearedFields, deployment.FieldNodeID)
+}
+
+// SetStatus sets the "status" field.
+func (m *DeploymentMutation) SetStatus(d deployment.Status) {
+	m.status = &d
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *DeploymentMutation) Status() (r deployment.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldStatus(ctx context.Context) (v deployment.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *DeploymentMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetMessage sets the "message" field.
+func (m *DeploymentMutation) SetMessage(s string) {
+	m.message = &s
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *DeploymentMutation) Message() (r string, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *DeploymentMutation) ResetMessage() {
+	m.message = nil
+}
+
+// SetRunningPods sets the "running_pods" field.
+func (m *DeploymentMutation) SetRunningPods(i int) {
+	m.running_pods = &i
+	m.addrunning_pods = nil
+}
+
+// RunningPods returns the value of the "running_pods" field in the mutation.
+func (m *DeploymentMutation) RunningPods() (r int, exists bool) {
+	v := m.running_pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunningPods returns the old "running_pods" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldRunningPods(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunningPods is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunningPods requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunningPods: %w", err)
+	}
+	return oldValue.RunningPods, nil
+}
+
+// AddRunningPods adds i to the "running_pods" field.
+func (m *DeploymentMutation) AddRunningPods(i int) {
+	if m.addrunning_pods != nil {
+		*m.addrunning_pods += i
+	} else {
+		m.addrunning_pods = &i
+	}
+}
+
+// AddedRunningPods returns the value that was added to the "running_pods" field in this mutation.
+func (m *DeploymentMutation) AddedRunningPods() (r int, exists bool) {
+	v := m.addrunning_pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRunningPods resets all changes to the "running_pods" field.
+func (m *DeploymentMutation) ResetRunningPods() {
+	m.running_pods = nil
+	m.addrunning_pods = nil
+}
+
+// SetErrorPods sets the "error_pods" field.
+func (m *DeploymentMutation) SetErrorPods(i int) {
+	m.error_pods = &i
+	m.adderror_pods = nil
+}
+
+// ErrorPods returns the value of the "error_pods" field in the mutation.
+func (m *DeploymentMutation) ErrorPods() (r int, exists bool) {
+	v := m.error_pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorPods returns the old "error_pods" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldErrorPods(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorPods is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorPods requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorPods: %w", err)
+	}
+	return oldValue.ErrorPods, nil
+}
+
+// AddErrorPods adds i to the "error_pods" field.
+func (m *DeploymentMutation) AddErrorPods(i int) {
+	if m.adderror_pods != nil {
+		*m.adderror_pods += i
+	} else {
+		m.adderror_pods = &i
+	}
+}
+
+// AddedErrorPods returns the value that was added to the "error_pods" field in this mutation.
+func (m *DeploymentMutation) AddedErrorPods() (r int, exists bool) {
+	v := m.adderror_pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetErrorPods resets all changes to the "error_pods" field.
+func (m *DeploymentMutation) ResetErrorPods() {
+	m.error_pods = nil
+	m.adderror_pods = nil
+}
+
+// SetTotalPods sets the "total_pods" field.
+func (m *DeploymentMutation) SetTotalPods(i int) {
+	m.total_pods = &i
+	m.addtotal_pods = nil
+}
+
+// TotalPods returns the value of the "total_pods" field in the mutation.
+func (m *DeploymentMutation) TotalPods() (r int, exists bool) {
+	v := m.total_pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotalPods returns the old "total_pods" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldTotalPods(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotalPods is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotalPods requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotalPods: %w", err)
+	}
+	return oldValue.TotalPods, nil
+}
+
+// AddTotalPods adds i to the "total_pods" field.
+func (m *DeploymentMutation) AddTotalPods(i int) {
+	if m.addtotal_pods != nil {
+		*m.addtotal_pods += i
+	} else {
+		m.addtotal_pods = &i
+	}
+}
+
+// AddedTotalPods returns the value that was added to the "total_pods" field in this mutation.
+func (m *DeploymentMutation) AddedTotalPods() (r int, exists bool) {
+	v := m.addtotal_pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTotalPods resets all changes to the "total_pods" field.
+func (m *DeploymentMutation) ResetTotalPods() {
+	m.total_pods = nil
+	m.addtotal_pods = nil
+}
+
+// SetComment sets the "comment" field.
+func (m *DeploymentMutation) SetComment(s string) {
+	m.comment = &s
+}
+
+// Comment returns the value of the "comment" field in the mutation.
+func (m *DeploymentMutation) Comment() (r string, exists bool) {
+	v := m.comment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldComment returns the old "comment" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldComment(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldComment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldComment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldComment: %w", err)
+	}
+	return oldValue.Comment, nil
+}
+
+// ResetComment resets all changes to the "comment" field.
+func (m *DeploymentMutation) ResetComment() {
+	m.comment = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *DeploymentMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[deployment.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *DeploymentMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *DeploymentMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *DeploymentMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearApplication clears the "application" edge to the Application entity.
+func (m *DeploymentMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[deployment.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the Application entity was cleared.
+func (m *DeploymentMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *DeploymentMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *DeploymentMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// ClearVersion clears the "version" edge to the ApplicationVersion entity.
+func (m *DeploymentMutation) ClearVersion() {
+	m.clearedversion = true
+	m.clearedFields[deployment.FieldVersionID] = struct{}{}
+}
+
+// VersionCleared reports if the "version" edge to the ApplicationVersion entity was cleared.
+func (m *DeploymentMutation) VersionCleared() bool {
+	return m.clearedversion
+}
+
+// VersionIDs returns the "version" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// VersionID instead. It exists only for internal usage by the builders.
+func (m *DeploymentMutation) VersionIDs() (ids []int) {
+	if id := m.version; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetVersion resets all changes to the "version" edge.
+func (m *DeploymentMutation) ResetVersion() {
+	m.version = nil
+	m.clearedversion = false
+}
+
+// ClearCluster clears the "cluster" edge to the Cluster entity.
+func (m *DeploymentMutation) ClearCluster() {
+	m.clearedcluster = true
+	m.clearedFields[deployment.FieldClusterID] = struct{}{}
+}
+
+// ClusterCleared reports if the "cluster" edge to the Cluster entity was cleared.
+func (m *DeploymentMutation) ClusterCleared() bool {
+	return m.clearedcluster
+}
+
+// ClusterIDs returns the "cluster" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClusterID instead. It exists only for internal usage by the builders.
+func (m *DeploymentMutation) ClusterIDs() (ids []int) {
+	if id := m.cluster; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCluster resets all changes to the "cluster" edge.
+func (m *DeploymentMutation) ResetCluster() {
+	m.cluster = nil
+	m.clearedcluster = false
+}
+
+// ClearNode clears the "node" edge to the Node entity.
+func (m *DeploymentMutation) ClearNode() {
+	m.clearednode = true
+	m.clearedFields[deployment.FieldNodeID] = struct{}{}
+}
+
+// NodeCleared reports if the "node" edge to the Node entity was cleared.
+func (m *DeploymentMutation) NodeCleared() bool {
+	return m.NodeIDCleared() || m.clearednode
+}
+
+// NodeIDs returns the "node" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// NodeID instead. It exists only for internal usage by the builders.
+func (m *DeploymentMutation) NodeIDs() (ids []int) {
+	if id := m.node; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetNode resets all changes to the "node" edge.
+func (m *DeploymentMutation) ResetNode() {
+	m.node = nil
+	m.clearednode = false
+}
+
+// AddRevisionIDs adds the "revisions" edge to the DeploymentRevision entity by ids.
+func (m *DeploymentMutation) AddRevisionIDs(ids ...int) {
+	if m.revisions == nil {
+		m.revisions = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.revisions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRevisions clears the "revisions" edge to the DeploymentRevision entity.
+func (m *DeploymentMutation) ClearRevisions() {
+	m.clearedrevisions = true
+}
+
+// RevisionsCleared reports if the "revisions" edge to the DeploymentRevision entity was cleared.
+func (m *DeploymentMutation) RevisionsCleared() bool {
+	return m.clearedrevisions
+}
+
+// RemoveRevisionIDs removes the "revisions" edge to the DeploymentRevision entity by IDs.
+func (m *DeploymentMutation) RemoveRevisionIDs(ids ...int) {
+	if m.removedrevisions == nil {
+		m.removedrevisions = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.revisions, ids[i])
+		m.removedrevisions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRevisions returns the removed IDs of the "revisions" edge to the DeploymentRevision entity.
+func (m *DeploymentMutation) RemovedRevisionsIDs() (ids []int) {
+	for id := range m.removedrevisions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RevisionsIDs returns the "revisions" edge IDs in the mutation.
+func (m *DeploymentMutation) RevisionsIDs() (ids []int) {
+	for id := range m.revisions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRevisions resets all changes to the "revisions" edge.
+func (m *DeploymentMutation) ResetRevisions() {
+	m.revisions = nil
+	m.clearedrevisions = false
+	m.removedrevisions = nil
+}
+
+// AddWorkloadIDs adds the "workloads" edge to the Workload entity by ids.
+func (m *DeploymentMutation) AddWorkloadIDs(ids ...int) {
+	if m.workloads == nil {
+		m.workloads = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.workloads[ids[i]] = struct{}{}
+	}
+}
+
+// ClearWorkloads clears the "workloads" edge to the Workload entity.
+func (m *DeploymentMutation) ClearWorkloads() {
+	m.clearedworkloads = true
+}
+
+// WorkloadsCleared reports if the "workloads" edge to the Workload entity was cleared.
+func (m *DeploymentMutation) WorkloadsCleared() bool {
+	return m.clearedworkloads
+}
+
+// RemoveWorkloadIDs removes the "workloads" edge to the Workload entity by IDs.
+func (m *DeploymentMutation) RemoveWorkloadIDs(ids ...int) {
+	if m.removedworkloads == nil {
+		m.removedworkloads = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.workloads, ids[i])
+		m.removedworkloads[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedWorkloads returns the removed IDs of the "workloads" edge to the Workload entity.
+func (m *DeploymentMutation) RemovedWorkloadsIDs() (ids []int) {
+	for id := range m.removedworkloads {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// WorkloadsIDs returns the "workloads" edge IDs in the mutation.
+func (m *DeploymentMutation) WorkloadsIDs() (ids []int) {
+	for id := range m.workloads {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetWorkloads resets all changes to the "workloads" edge.
+func (m *DeploymentMutation) ResetWorkloads() {
+	m.workloads = nil
+	m.clearedworkloads = false
+	m.removedworkloads = nil
+}
+
+// AddOperationIDs adds the "operations" edge to the Operation entity by ids.
+func (m *DeploymentMutation) AddOperationIDs(ids ...int) {
+	if m.operations == nil {
+		m.operations = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.operations[ids[i]] = struct{}{}
+	}
+}
+
+// ClearOperations clears the "operations" edge to the Operation entity.
+func (m *DeploymentMutation) ClearOperations() {
+	m.clearedoperations = true
+}
+
+// OperationsCleared reports if the "operations" edge to the Operation entity was cleared.
+func (m *DeploymentMutation) OperationsCleared() bool {
+	return m.clearedoperations
+}
+
+// RemoveOperationIDs removes the "operations" edge to the Operation entity by IDs.
+func (m *DeploymentMutation) RemoveOperationIDs(ids ...int) {
+	if m.removedoperations == nil {
+		m.removedoperations = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.operations, ids[i])
+		m.removedoperations[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedOperations returns the removed IDs of the "operations" edge to the Operation entity.
+func (m *DeploymentMutation) RemovedOperationsIDs() (ids []int) {
+	for id := range m.removedoperations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// OperationsIDs returns the "operations" edge IDs in the mutation.
+func (m *DeploymentMutation) OperationsIDs() (ids []int) {
+	for id := range m.operations {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetOperations resets all changes to the "operations" edge.
+func (m *DeploymentMutation) ResetOperations() {
+	m.operations = nil
+	m.clearedoperations = false
+	m.removedoperations = nil
+}
+
+// Where appends a list predicates to the DeploymentMutation builder.
+func (m *DeploymentMutation) Where(ps ...predicate.Deployment) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DeploymentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DeploymentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Deployment, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DeploymentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DeploymentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Deployment).
+func (m *DeploymentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DeploymentMutation) Fields() []string {
+	fields := make([]string, 0, 16)
+	if m.created_at != nil {
+		fields = append(fields, deployment.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, deployment.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, deployment.FieldTenantID)
+	}
+	if m.name != nil {
+		fields = append(fields, deployment.FieldName)
+	}
+	if m.application != nil {
+		fields = append(fields, deployment.FieldApplicationID)
+	}
+	if m.version != nil {
+		fields = append(fields, deployment.FieldVersionID)
+	}
+	if m.cluster != nil {
+		fields = append(fields, deployment.FieldClusterID)
+	}
+	if m.namespace != nil {
+		fields = append(fields, deployment.FieldNamespace)
+	}
+	if m.node_label != nil {
+		fields = append(fields, deployment.FieldNodeLabel)
+	}
+	if m.node != nil {
+		fields = append(fields, deployment.FieldNodeID)
+	}
+	if m.status != nil {
+		fields = append(fields, deployment.FieldStatus)
+	}
+	if m.message != nil {
+		fields = append(fields, deployment.FieldMessage)
+	}
+	if m.running_pods != nil {
+		fields = append(fields, deployment.FieldRunningPods)
+	}
+	if m.error_pods != nil {
+		fields = append(fields, deployment.FieldErrorPods)
+	}
+	if m.total_pods != nil {
+		fields = append(fields, deployment.FieldTotalPods)
+	}
+	if m.comment != nil {
+		fields = append(fields, deployment.FieldComment)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DeploymentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case deployment.FieldCreatedAt:
+		return m.CreatedAt()
+	case deployment.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case deployment.FieldTenantID:
+		return m.TenantID()
+	case deployment.FieldName:
+		return m.Name()
+	case deployment.FieldApplicationID:
+		return m.ApplicationID()
+	case deployment.FieldVersionID:
+		return m.VersionID()
+	case deployment.FieldClusterID:
+		return m.ClusterID()
+	case deployment.FieldNamespace:
+		return m.Namespace()
+	case deployment.FieldNodeLabel:
+		return m.NodeLabel()
+	case deployment.FieldNodeID:
+		return m.NodeID()
+	case deployment.FieldStatus:
+		return m.Status()
+	case deployment.FieldMessage:
+		return m.Message()
+	case deployment.FieldRunningPods:
+		return m.RunningPods()
+	case deployment.FieldErrorPods:
+		return m.ErrorPods()
+	case deployment.FieldTotalPods:
+		return m.TotalPods()
+	case deployment.FieldComment:
+		return m.Comment()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DeploymentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case deployment.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case deployment.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case deployment.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case deployment.FieldName:
+		return m.OldName(ctx)
+	case deployment.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	case deployment.FieldVersionID:
+		return m.OldVersionID(ctx)
+	case deployment.FieldClusterID:
+		return m.OldClusterID(ctx)
+	case deployment.FieldNamespace:
+		return m.OldNamespace(ctx)
+	case deployment.FieldNodeLabel:
+		return m.OldNodeLabel(ctx)
+	case deployment.FieldNodeID:
+		return m.OldNodeID(ctx)
+	case deployment.FieldStatus:
+		return m.OldStatus(ctx)
+	case deployment.FieldMessage:
+		return m.OldMessage(ctx)
+	case deployment.FieldRunningPods:
+		return m.OldRunningPods(ctx)
+	case deployment.FieldErrorPods:
+		return m.OldErrorPods(ctx)
+	case deployment.FieldTotalPods:
+		return m.OldTotalPods(ctx)
+	case deployment.FieldComment:
+		return m.OldComment(ctx)
+	}
+	return nil, fmt.Errorf("unknown Deployment field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeploymentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case deployment.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case deployment.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case deployment.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case deployment.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case deployment.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	case deployment.FieldVersionID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersionID(v)
+		return nil
+	case deployment.FieldClusterID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClusterID(v)
+		return nil
+	case deployment.FieldNamespace:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNamespace(v)
+		return nil
+	case deployment.FieldNodeLabel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNodeLabel(v)
+		return nil
+	case deployment.FieldNodeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNodeID(v)
+		return nil
+	case deployment.FieldStatus:
+		v, ok := value.(deployment.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case deployment.FieldMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
+		return nil
+	case deployment.FieldRunningPods:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunningPods(v)
+		return nil
+	case deployment.FieldErrorPods:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorPods(v)
+		return nil
+	case deployment.FieldTotalPods:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotalPods(v)
+		return nil
+	case deployment.FieldComment:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetComment(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Deployment field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DeploymentMutation) AddedFields() []string {
+	var fields []string
+	if m.addrunning_pods != nil {
+		fields = append(fields, deployment.FieldRunningPods)
+	}
+	if m.adderror_pods != nil {
+		fields = append(fields, deployment.FieldErrorPods)
+	}
+	if m.addtotal_pods != nil {
+		fields = append(fields, deployment.FieldTotalPods)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DeploymentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case deployment.FieldRunningPods:
+		return m.AddedRunningPods()
+	case deployment.FieldErrorPods:
+		return m.AddedErrorPods()
+	case deployment.FieldTotalPods:
+		return m.AddedTotalPods()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeploymentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case deployment.FieldRunningPods:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRunningPods(v)
+		return nil
+	case deployment.FieldErrorPods:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddErrorPods(v)
+		return nil
+	case deployment.FieldTotalPods:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotalPods(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Deployment numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DeploymentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(deployment.FieldNodeID) {
+		fields = append(fields, deployment.FieldNodeID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DeploymentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DeploymentMutation) ClearField(name string) error {
+	switch name {
+	case deployment.FieldNodeID:
+		m.ClearNodeID()
+		return nil
+	}
+	return fmt.Errorf("unknown Deployment nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DeploymentMutation) ResetField(name string) error {
+	switch name {
+	case deployment.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case deployment.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case deployment.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case deployment.FieldName:
+		m.ResetName()
+		return nil
+	case deployment.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	case deployment.FieldVersionID:
+		m.ResetVersionID()
+		return nil
+	case deployment.FieldClusterID:
+		m.ResetClusterID()
+		return nil
+	case deployment.FieldNamespace:
+		m.ResetNamespace()
+		return nil
+	case deployment.FieldNodeLabel:
+		m.ResetNodeLabel()
+		return nil
+	case deployment.FieldNodeID:
+		m.ResetNodeID()
+		return nil
+	case deployment.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case deployment.FieldMessage:
+		m.ResetMessage()
+		return nil
+	case deployment.FieldRunningPods:
+		m.ResetRunningPods()
+		return nil
+	case deployment.FieldErrorPods:
+		m.ResetErrorPods()
+		return nil
+	case deployment.FieldTotalPods:
+		m.ResetTotalPods()
+		return nil
+	case deployment.FieldComment:
+		m.ResetComment()
+		return nil
+	}
+	return fmt.Errorf("unknown Deployment field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DeploymentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 8)
+	if m.tenant != nil {
+		edges = append(edges, deployment.EdgeTenant)
+	}
+	if m.application != nil {
+		edges = append(edges, deployment.EdgeApplication)
+	}
+	if m.version != nil {
+		edges = append(edges, deployment.EdgeVersion)
+	}
+	if m.cluster != nil {
+		edges = append(edges, deployment.EdgeCluster)
+	}
+	if m.node != nil {
+		edges = append(edges, deployment.EdgeNode)
+	}
+	if m.revisions != nil {
+		edges = append(edges, deployment.EdgeRevisions)
+	}
+	if m.workloads != nil {
+		edges = append(edges, deployment.EdgeWorkloads)
+	}
+	if m.operations != nil {
+		edges = append(edges, deployment.EdgeOperations)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DeploymentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case deployment.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case deployment.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	case deployment.EdgeVersion:
+		if id := m.version; id != nil {
+			return []ent.Value{*id}
+		}
+	case deployment.EdgeCluster:
+		if id := m.cluster; id != nil {
+			return []ent.Value{*id}
+		}
+	case deployment.EdgeNode:
+		if id := m.node; id != nil {
+			return []ent.Value{*id}
+		}
+	case deployment.EdgeRevisions:
+		ids := make([]ent.Value, 0, len(m.revisions))
+		for id := range m.revisions {
+			ids = append(ids, id)
+		}
+		return ids
+	case deployment.EdgeWorkloads:
+		ids := make([]ent.Value, 0, len(m.workloads))
+		for id := range m.workloads {
+			ids = append(ids, id)
+		}
+		return ids
+	case deployment.EdgeOperations:
+		ids := make([]ent.Value, 0, len(m.operations))
+		for id := range m.operations {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DeploymentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 8)
+	if m.removedrevisions != nil {
+		edges = append(edges, deployment.EdgeRevisions)
+	}
+	if m.removedworkloads != nil {
+		edges = append(edges, deployment.EdgeWorkloads)
+	}
+	if m.removedoperations != nil {
+		edges = append(edges, deployment.EdgeOperations)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DeploymentMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case deployment.EdgeRevisions:
+		ids := make([]ent.Value, 0, len(m.removedrevisions))
+		for id := range m.removedrevisions {
+			ids = append(ids, id)
+		}
+		return ids
+	case deployment.EdgeWorkloads:
+		ids := make([]ent.Value, 0, len(m.removedworkloads))
+		for id := range m.removedworkloads {
+			ids = append(ids, id)
+		}
+		return ids
+	case deployment.EdgeOperations:
+		ids := make([]ent.Value, 0, len(m.removedoperations))
+		for id := range m.removedoperations {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DeploymentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 8)
+	if m.clearedtenant {
+		edges = append(edges, deployment.EdgeTenant)
+	}
+	if m.clearedapplication {
+		edges = append(edges, deployment.EdgeApplication)
+	}
+	if m.clearedversion {
+		edges = append(edges, deployment.EdgeVersion)
+	}
+	if m.clearedcluster {
+		edges = append(edges, deployment.EdgeCluster)
+	}
+	if m.clearednode {
+		edges = append(edges, deployment.EdgeNode)
+	}
+	if m.clearedrevisions {
+		edges = append(edges, deployment.EdgeRevisions)
+	}
+	if m.clearedworkloads {
+		edges = append(edges, deployment.EdgeWorkloads)
+	}
+	if m.clearedoperations {
+		edges = append(edges, deployment.EdgeOperations)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DeploymentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case deployment.EdgeTenant:
+		return m.clearedtenant
+	case deployment.EdgeApplication:
+		return m.clearedapplication
+	case deployment.EdgeVersion:
+		return m.clearedversion
+	case deployment.EdgeCluster:
+		return m.clearedcluster
+	case deployment.EdgeNode:
+		return m.clearednode
+	case deployment.EdgeRevisions:
+		return m.clearedrevisions
+	case deployment.EdgeWorkloads:
+		return m.clearedworkloads
+	case deployment.EdgeOperations:
+		return m.clearedoperations
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DeploymentMutation) ClearEdge(name string) error {
+	switch name {
+	case deployment.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case deployment.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	case deployment.EdgeVersion:
+		m.ClearVersion()
+		return nil
+	case deployment.EdgeCluster:
+		m.ClearCluster()
+		return nil
+	case deployment.EdgeNode:
+		m.ClearNode()
+		return nil
+	}
+	return fmt.Errorf("unknown Deployment unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DeploymentMutation) ResetEdge(name string) error {
+	switch name {
+	case deployment.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case deployment.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	case deployment.EdgeVersion:
+		m.ResetVersion()
+		return nil
+	case deployment.EdgeCluster:
+		m.ResetCluster()
+		return nil
+	case deployment.EdgeNode:
+		m.ResetNode()
+		return nil
+	case deployment.EdgeRevisions:
+		m.ResetRevisions()
+		return nil
+	case deployment.EdgeWorkloads:
+		m.ResetWorkloads()
+		return nil
+	case deployment.EdgeOperations:
+		m.ResetOperations()
+		return nil
+	}
+	return fmt.Errorf("unknown Deployment edge %s", name)
+}
+
+// DeploymentRevisionMutation represents an operation that mutates the DeploymentRevision nodes in the graph.
+type DeploymentRevisionMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	created_at          *time.Time
+	updated_at          *time.Time
+	revision            *int
+	addrevision         *int
+	action              *deploymentrevision.Action
+	result              *deploymentrevision.Result
+	message             *string
+	finished_at         *time.Time
+	clearedFields       map[string]struct{}
+	tenant              *int
+	clearedtenant       bool
+	deployment          *int
+	cleareddeployment   bool
+	from_version        *int
+	clearedfrom_version bool
+	to_version          *int
+	clearedto_version   bool
+	user                *int
+	cleareduser         bool
+	done                bool
+	oldValue            func(context.Context) (*DeploymentRevision, error)
+	predicates          []predicate.DeploymentRevision
+}
+
+var _ ent.Mutation = (*DeploymentRevisionMutation)(nil)
+
+// deploymentrevisionOption allows management of the mutation configuration using functional options.
+type deploymentrevisionOption func(*DeploymentRevisionMutation)
+
+// newDeploymentRevisionMutation creates new mutation for the DeploymentRevision entity.
+func newDeploymentRevisionMutation(c config, op Op, opts ...deploymentrevisionOption) *DeploymentRevisionMutation {
+	m := &DeploymentRevisionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDeploymentRevision,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDeploymentRevisionID sets the ID field of the mutation.
+func withDeploymentRevisionID(id int) deploymentrevisionOption {
+	return func(m *DeploymentRevisionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DeploymentRevision
+		)
+		m.oldValue = func(ctx context.Context) (*DeploymentRevision, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DeploymentRevision.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDeploymentRevision sets the old DeploymentRevision of the mutation.
+func withDeploymentRevision(node *DeploymentRevision) deploymentrevisionOption {
+	return func(m *DeploymentRevisionMutation) {
+		m.oldValue = func(context.Context) (*DeploymentRevision, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DeploymentRevisionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DeploymentRevisionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DeploymentRevisionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DeploymentRevisionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DeploymentRevision.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DeploymentRevisionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DeploymentRevisionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the DeploymentRevision entity.
+// If the DeploymentRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentRevisionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DeploymentRevisionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *DeploymentRevisionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *DeploymentRevisionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the DeploymentRevision entity.
+// If the DeploymentRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentRevisionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *DeploymentRevisionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *DeploymentRevisionMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *DeploymentRevisionMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the DeploymentRevision entity.
+// If the DeploymentRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentRevisionMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *DeploymentRevisionMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetDeploymentID sets the "deployment_id" field.
+func (m *DeploymentRevisionMutation) SetDeploymentID(i int) {
+	m.deployment = &i
+}
+
+// DeploymentID returns the value of the "deployment_id" field in the mutation.
+func (m *DeploymentRevisionMutation) DeploymentID() (r int, exists bool) {
+	v := m.deployment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeploymentID returns the old "deployment_id" field's value of the DeploymentRevision entity.
+// If the DeploymentRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentRevisionMutation) OldDeploymentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeploymentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeploymentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeploymentID: %w", err)
+	}
+	return oldValue.DeploymentID, nil
+}
+
+// ResetDeploymentID resets all changes to the "deployment_id" field.
+func (m *DeploymentRevisionMutation) ResetDeploymentID() {
+	m.deployment = nil
+}
+
+// SetRevision sets the "revision" field.
+func (m *DeploymentRevisionMutation) SetRevision(i int) {
+	m.revision = &i
+	m.addrevision = nil
+}
+
+// Revision returns the value of the "revision" field in the mutation.
+func (m *DeploymentRevisionMutation) Revision() (r int, exists bool) {
+	v := m.revision
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevision returns the old "revision" field's value of the DeploymentRevision entity.
+// If the DeploymentRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentRevisionMutation) OldRevision(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevision is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevision requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevision: %w", err)
+	}
+	return oldValue.Revision, nil
+}
+
+// AddRevision adds i to the "revision" field.
+func (m *DeploymentRevisionMutation) AddRevision(i int) {
+	if m.addrevision != nil {
+		*m.addrevision += i
+	} else {
+		m.addrevision = &i
+	}
+}
+
+// AddedRevision returns the value that was added to the "revision" field in this mutation.
+func (m *DeploymentRevisionMutation) AddedRevision() (r int, exists bool) {
+	v := m.addrevision
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRevision resets all changes to the "revision" field.
+func (m *DeploymentRevisionMutation) ResetRevision() {
+	m.revision = nil
+	m.addrevision = nil
+}
+
+// SetAction sets the "action" field.
+func (m *DeploymentRevisionMutation) SetAction(d deploymentrevision.Action) {
+	m.action = &d
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *DeploymentRevisionMutation) Action() (r deploymentrevision.Action, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the DeploymentRevision entity.
+// If the DeploymentRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentRevisionMutation) OldAction(ctx context.Context) (v deploymentrevision.Action, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *DeploymentRevisionMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetFromVersionID sets the "from_version_id" field.
+func (m *DeploymentRevisionMutation) SetFromVersionID(i int) {
+	m.from_version = &i
+}
+
+// FromVersionID returns the value of the "from_version_id" field in the mutation.
+func (m *DeploymentRevisionMutation) FromVersionID() (r int, exists bool) {
+	v := m.from_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromVersionID returns the old "from_version_id" field's value of the DeploymentRevision entity.
+// If the DeploymentRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentRevisionMutation) OldFromVersionID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromVersionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromVersionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromVersionID: %w", err)
+	}
+	return oldValue.FromVersionID, nil
+}
+
+// ClearFromVersionID clears the value of the "from_version_id" field.
+func (m *DeploymentRevisionMutation) ClearFromVersionID() {
+	m.from_version = nil
+	m.clearedFields[deploymentrevision.FieldFromVersionID] = struct{}{}
+}
+
+// FromVersionIDCleared returns if the "from_version_id" field was cleared in this mutation.
+func (m *DeploymentRevisionMutation) FromVersionIDCleared() bool {
+	_, ok := m.clearedFields[deploymentrevision.FieldFromVersionID]
+	return ok
+}
+
+// ResetFromVersionID resets all changes to the "from_version_id" field.
+func (m *DeploymentRevisionMutation) ResetFromVersionID() {
+	m.from_version = nil
+	delete(m.clearedFields, deploymentrevision.FieldFromVersionID)
+}
+
+// SetToVersionID sets the "to_version_id" field.
+func (m *DeploymentRevisionMutation) SetToVersionID(i int) {
+	m.to_version = &i
+}
+
+// ToVersionID returns the value of the "to_version_id" field in the mutation.
+func (m *DeploymentRevisionMutation) ToVersionID() (r int, exists bool) {
+	v := m.to_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToVersionID returns the old "to_version_id" field's value of the DeploymentRevision entity.
+// If the DeploymentRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentRevisionMutation) OldToVersionID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToVersionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToVersionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToVersionID: %w", err)
+	}
+	return oldValue.ToVersionID, nil
+}
+
+// ClearToVersionID clears the value of the "to_version_id" field.
+func (m *DeploymentRevisionMutation) ClearToVersionID() {
+	m.to_version = nil
+	m.clearedFields[deploymentrevision.FieldToVersionID] = struct{}{}
+}
+
+// ToVersionIDCleared returns if the "to_version_id" field was cleared in this mutation.
+func (m *DeploymentRevisionMutation) ToVersionIDCleared() bool {
+	_, ok := m.clearedFields[deploymentrevision.FieldToVersionID]
+	return ok
+}
+
+// ResetToVersionID resets all changes to the "to_version_id" field.
+func (m *DeploymentRevisionMutation) ResetToVersionID() {
+	m.to_version = nil
+	delete(m.clearedFields, deploymentrevision.FieldToVersionID)
+}
+
+// SetUserID sets the "user_id" field.
+func (m *DeploymentRevisionMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *DeploymentRevisionMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the DeploymentRevision entity.
+// If the DeploymentRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentRevisionMutation) OldUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *DeploymentRevisionMutation) ClearUserID() {
+	m.user = nil
+	m.clearedFields[deploymentrevision.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *DeploymentRevisionMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[deploymentrevision.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *DeploymentRevisionMutation) ResetUserID() {
+	m.user = nil
+	delete(m.clearedFields, deploymentrevision.FieldUserID)
+}
+
+// SetResult sets the "result" field.
+func (m *DeploymentRevisionMutation) SetResult(d deploymentrevision.Result) {
+	m.result = &d
+}
+
+// Result returns the value of the "result" field in the mutation.
+func (m *DeploymentRevisionMutation) Result() (r deploymentrevision.Result, exists bool) {
+	v := m.result
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResult returns the old "result" field's value of the DeploymentRevision entity.
+// If the DeploymentRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentRevisionMutation) OldResult(ctx context.Context) (v deploymentrevision.Result, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResult is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResult requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResult: %w", err)
+	}
+	return oldValue.Result, nil
+}
+
+// ResetResult resets all changes to the "result" field.
+func (m *DeploymentRevisionMutation) ResetResult() {
+	m.result = nil
+}
+
+// SetMessage sets the "message" field.
+func (m *DeploymentRevisionMutation) SetMessage(s string) {
+	m.message = &s
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *DeploymentRevisionMutation) Message() (r string, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the DeploymentRevision entity.
+// If the DeploymentRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentRevisionMutation) OldMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *DeploymentRevisionMutation) ResetMessage() {
+	m.message = nil
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *DeploymentRevisionMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *DeploymentRevisionMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the DeploymentRevision entity.
+// If the DeploymentRevision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentRevisionMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *DeploymentRevisionMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[deploymentrevision.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *DeploymentRevisionMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[deploymentrevision.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *DeploymentRevisionMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, deploymentrevision.FieldFinishedAt)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *DeploymentRevisionMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[deploymentrevision.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *DeploymentRevisionMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *DeploymentRevisionMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *DeploymentRevisionMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearDeployment clears the "deployment" edge to the Deployment entity.
+func (m *DeploymentRevisionMutation) ClearDeployment() {
+	m.cleareddeployment = true
+	m.clearedFields[deploymentrevision.FieldDeploymentID] = struct{}{}
+}
+
+// DeploymentCleared reports if the "deployment" edge to the Deployment entity was cleared.
+func (m *DeploymentRevisionMutation) DeploymentCleared() bool {
+	return m.cleareddeployment
+}
+
+// DeploymentIDs returns the "deployment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeploymentID instead. It exists only for internal usage by the builders.
+func (m *DeploymentRevisionMutation) DeploymentIDs() (ids []int) {
+	if id := m.deployment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeployment resets all changes to the "deployment" edge.
+func (m *DeploymentRevisionMutation) ResetDeployment() {
+	m.deployment = nil
+	m.cleareddeployment = false
+}
+
+// ClearFromVersion clears the "from_version" edge to the ApplicationVersion entity.
+func (m *DeploymentRevisionMutation) ClearFromVersion() {
+	m.clearedfrom_version = true
+	m.clearedFields[deploymentrevision.FieldFromVersionID] = struct{}{}
+}
+
+// FromVersionCleared reports if the "from_version" edge to the ApplicationVersion entity was cleared.
+func (m *DeploymentRevisionMutation) FromVersionCleared() bool {
+	return m.FromVersionIDCleared() || m.clearedfrom_version
+}
+
+// FromVersionIDs returns the "from_version" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FromVersionID instead. It exists only for internal usage by the builders.
+func (m *DeploymentRevisionMutation) FromVersionIDs() (ids []int) {
+	if id := m.from_version; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFromVersion resets all changes to the "from_version" edge.
+func (m *DeploymentRevisionMutation) ResetFromVersion() {
+	m.from_version = nil
+	m.clearedfrom_version = false
+}
+
+// ClearToVersion clears the "to_version" edge to the ApplicationVersion entity.
+func (m *DeploymentRevisionMutation) ClearToVersion() {
+	m.clearedto_version = true
+	m.clearedFields[deploymentrevision.FieldToVersionID] = struct{}{}
+}
+
+// ToVersionCleared reports if the "to_version" edge to the ApplicationVersion entity was cleared.
+func (m *DeploymentRevisionMutation) ToVersionCleared() bool {
+	return m.ToVersionIDCleared() || m.clearedto_version
+}
+
+// ToVersionIDs returns the "to_version" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ToVersionID instead. It exists only for internal usage by the builders.
+func (m *DeploymentRevisionMutation) ToVersionIDs() (ids []int) {
+	if id := m.to_version; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetToVersion resets all changes to the "to_version" edge.
+func (m *DeploymentRevisionMutation) ResetToVersion() {
+	m.to_version = nil
+	m.clearedto_version = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *DeploymentRevisionMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[deploymentrevision.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *DeploymentRevisionMutation) UserCleared() bool {
+	return m.UserIDCleared() || m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *DeploymentRevisionMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *DeploymentRevisionMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the DeploymentRevisionMutation builder.
+func (m *DeploymentRevisionMutation) Where(ps ...predicate.DeploymentRevision) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DeploymentRevisionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DeploymentRevisionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DeploymentRevision, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DeploymentRevisionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DeploymentRevisionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DeploymentRevision).
+func (m *DeploymentRevisionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DeploymentRevisionMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.created_at != nil {
+		fields = append(fields, deploymentrevision.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, deploymentrevision.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, deploymentrevision.FieldTenantID)
+	}
+	if m.deployment != nil {
+		fields = append(fields, deploymentrevision.FieldDeploymentID)
+	}
+	if m.revision != nil {
+		fields = append(fields, deploymentrevision.FieldRevision)
+	}
+	if m.action != nil {
+		fields = append(fields, deploymentrevision.FieldAction)
+	}
+	if m.from_version != nil {
+		fields = append(fields, deploymentrevision.FieldFromVersionID)
+	}
+	if m.to_version != nil {
+		fields = append(fields, deploymentrevision.FieldToVersionID)
+	}
+	if m.user != nil {
+		fields = append(fields, deploymentrevision.FieldUserID)
+	}
+	if m.result != nil {
+		fields = append(fields, deploymentrevision.FieldResult)
+	}
+	if m.message != nil {
+		fields = append(fields, deploymentrevision.FieldMessage)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, deploymentrevision.FieldFinishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DeploymentRevisionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case deploymentrevision.FieldCreatedAt:
+		return m.CreatedAt()
+	case deploymentrevision.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case deploymentrevision.FieldTenantID:
+		return m.TenantID()
+	case deploymentrevision.FieldDeploymentID:
+		return m.DeploymentID()
+	case deploymentrevision.FieldRevision:
+		return m.Revision()
+	case deploymentrevision.FieldAction:
+		return m.Action()
+	case deploymentrevision.FieldFromVersionID:
+		return m.FromVersionID()
+	case deploymentrevision.FieldToVersionID:
+		return m.ToVersionID()
+	case deploymentrevision.FieldUserID:
+		return m.UserID()
+	case deploymentrevision.FieldResult:
+		return m.Result()
+	case deploymentrevision.FieldMessage:
+		return m.Message()
+	case deploymentrevision.FieldFinishedAt:
+		return m.FinishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DeploymentRevisionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case deploymentrevision.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case deploymentrevision.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case deploymentrevision.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case deploymentrevision.FieldDeploymentID:
+		return m.OldDeploymentID(ctx)
+	case deploymentrevision.FieldRevision:
+		return m.OldRevision(ctx)
+	case deploymentrevision.FieldAction:
+		return m.OldAction(ctx)
+	case deploymentrevision.FieldFromVersionID:
+		return m.OldFromVersionID(ctx)
+	case deploymentrevision.FieldToVersionID:
+		return m.OldToVersionID(ctx)
+	case deploymentrevision.FieldUserID:
+		return m.OldUserID(ctx)
+	case deploymentrevision.FieldResult:
+		return m.OldResult(ctx)
+	case deploymentrevision.FieldMessage:
+		return m.OldMessage(ctx)
+	case deploymentrevision.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown DeploymentRevision field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeploymentRevisionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case deploymentrevision.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case deploymentrevision.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case deploymentrevision.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case deploymentrevision.FieldDeploymentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeploymentID(v)
+		return nil
+	case deploymentrevision.FieldRevision:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevision(v)
+		return nil
+	case deploymentrevision.FieldAction:
+		v, ok := value.(deploymentrevision.Action)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case deploymentrevision.FieldFromVersionID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromVersionID(v)
+		return nil
+	case deploymentrevision.FieldToVersionID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToVersionID(v)
+		return nil
+	case deploymentrevision.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case deploymentrevision.FieldResult:
+		v, ok := value.(deploymentrevision.Result)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResult(v)
+		return nil
+	case deploymentrevision.FieldMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
+		return nil
+	case deploymentrevision.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DeploymentRevision field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DeploymentRevisionMutation) AddedFields() []string {
+	var fields []string
+	if m.addrevision != nil {
+		fields = append(fields, deploymentrevision.FieldRevision)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DeploymentRevisionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case deploymentrevision.FieldRevision:
+		return m.AddedRevision()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeploymentRevisionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case deploymentrevision.FieldRevision:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRevision(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DeploymentRevision numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DeploymentRevisionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(deploymentrevision.FieldFromVersionID) {
+		fields = append(fields, deploymentrevision.FieldFromVersionID)
+	}
+	if m.FieldCleared(deploymentrevision.FieldToVersionID) {
+		fields = append(fields, deploymentrevision.FieldToVersionID)
+	}
+	if m.FieldCleared(deploymentrevision.FieldUserID) {
+		fields = append(fields, deploymentrevision.FieldUserID)
+	}
+	if m.FieldCleared(deploymentrevision.FieldFinishedAt) {
+		fields = append(fields, deploymentrevision.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DeploymentRevisionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DeploymentRevisionMutation) ClearField(name string) error {
+	switch name {
+	case deploymentrevision.FieldFromVersionID:
+		m.ClearFromVersionID()
+		return nil
+	case deploymentrevision.FieldToVersionID:
+		m.ClearToVersionID()
+		return nil
+	case deploymentrevision.FieldUserID:
+		m.ClearUserID()
+		return nil
+	case deploymentrevision.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown DeploymentRevision nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DeploymentRevisionMutation) ResetField(name string) error {
+	switch name {
+	case deploymentrevision.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case deploymentrevision.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case deploymentrevision.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case deploymentrevision.FieldDeploymentID:
+		m.ResetDeploymentID()
+		return nil
+	case deploymentrevision.FieldRevision:
+		m.ResetRevision()
+		return nil
+	case deploymentrevision.FieldAction:
+		m.ResetAction()
+		return nil
+	case deploymentrevision.FieldFromVersionID:
+		m.ResetFromVersionID()
+		return nil
+	case deploymentrevision.FieldToVersionID:
+		m.ResetToVersionID()
+		return nil
+	case deploymentrevision.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case deploymentrevision.FieldResult:
+		m.ResetResult()
+		return nil
+	case deploymentrevision.FieldMessage:
+		m.ResetMessage()
+		return nil
+	case deploymentrevision.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown DeploymentRevision field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DeploymentRevisionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.tenant != nil {
+		edges = append(edges, deploymentrevision.EdgeTenant)
+	}
+	if m.deployment != nil {
+		edges = append(edges, deploymentrevision.EdgeDeployment)
+	}
+	if m.from_version != nil {
+		edges = append(edges, deploymentrevision.EdgeFromVersion)
+	}
+	if m.to_version != nil {
+		edges = append(edges, deploymentrevision.EdgeToVersion)
+	}
+	if m.user != nil {
+		edges = append(edges, deploymentrevision.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DeploymentRevisionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case deploymentrevision.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case deploymentrevision.EdgeDeployment:
+		if id := m.deployment; id != nil {
+			return []ent.Value{*id}
+		}
+	case deploymentrevision.EdgeFromVersion:
+		if id := m.from_version; id != nil {
+			return []ent.Value{*id}
+		}
+	case deploymentrevision.EdgeToVersion:
+		if id := m.to_version; id != nil {
+			return []ent.Value{*id}
+		}
+	case deploymentrevision.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DeploymentRevisionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DeploymentRevisionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DeploymentRevisionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedtenant {
+		edges = append(edges, deploymentrevision.EdgeTenant)
+	}
+	if m.cleareddeployment {
+		edges = append(edges, deploymentrevision.EdgeDeployment)
+	}
+	if m.clearedfrom_version {
+		edges = append(edges, deploymentrevision.EdgeFromVersion)
+	}
+	if m.clearedto_version {
+		edges = append(edges, deploymentrevision.EdgeToVersion)
+	}
+	if m.cleareduser {
+		edges = append(edges, deploymentrevision.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DeploymentRevisionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case deploymentrevision.EdgeTenant:
+		return m.clearedtenant
+	case deploymentrevision.EdgeDeployment:
+		return m.cleareddeployment
+	case deploymentrevision.EdgeFromVersion:
+		return m.clearedfrom_version
+	case deploymentrevision.EdgeToVersion:
+		return m.clearedto_version
+	case deploymentrevision.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DeploymentRevisionMutation) ClearEdge(name string) error {
+	switch name {
+	case deploymentrevision.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case deploymentrevision.EdgeDeployment:
+		m.ClearDeployment()
+		return nil
+	case deploymentrevision.EdgeFromVersion:
+		m.ClearFromVersion()
+		return nil
+	case deploymentrevision.EdgeToVersion:
+		m.ClearToVersion()
+		return nil
+	case deploymentrevision.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown DeploymentRevision unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DeploymentRevisionMutation) ResetEdge(name string) error {
+	switch name {
+	case deploymentrevision.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case deploymentrevision.EdgeDeployment:
+		m.ResetDeployment()
+		return nil
+	case deploymentrevision.EdgeFromVersion:
+		m.ResetFromVersion()
+		return nil
+	case deploymentrevision.EdgeToVersion:
+		m.ResetToVersion()
+		return nil
+	case deploymentrevision.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown DeploymentRevision edge %s", name)
 }
 
 // NodeMutation represents an operation that mutates the Node nodes in the graph.
@@ -4550,6 +10993,1708 @@ func (m *NodeLabelMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown NodeLabel edge %s", name)
+}
+
+// OperationMutation represents an operation that mutates the Operation nodes in the graph.
+type OperationMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	created_at        *time.Time
+	updated_at        *time.Time
+	kind              *string
+	status            *operation.Status
+	attempts          *int
+	addattempts       *int
+	max_attempts      *int
+	addmax_attempts   *int
+	last_error        *string
+	payload           *map[string]interface{}
+	result            *map[string]interface{}
+	created_by        *int
+	addcreated_by     *int
+	cancel_requested  *bool
+	claimed_by        *string
+	lease_until       *time.Time
+	run_after         *time.Time
+	started_at        *time.Time
+	finished_at       *time.Time
+	clearedFields     map[string]struct{}
+	tenant            *int
+	clearedtenant     bool
+	deployment        *int
+	cleareddeployment bool
+	cluster           *int
+	clearedcluster    bool
+	done              bool
+	oldValue          func(context.Context) (*Operation, error)
+	predicates        []predicate.Operation
+}
+
+var _ ent.Mutation = (*OperationMutation)(nil)
+
+// operationOption allows management of the mutation configuration using functional options.
+type operationOption func(*OperationMutation)
+
+// newOperationMutation creates new mutation for the Operation entity.
+func newOperationMutation(c config, op Op, opts ...operationOption) *OperationMutation {
+	m := &OperationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOperation,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOperationID sets the ID field of the mutation.
+func withOperationID(id int) operationOption {
+	return func(m *OperationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Operation
+		)
+		m.oldValue = func(ctx context.Context) (*Operation, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Operation.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOperation sets the old Operation of the mutation.
+func withOperation(node *Operation) operationOption {
+	return func(m *OperationMutation) {
+		m.oldValue = func(context.Context) (*Operation, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OperationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OperationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OperationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OperationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Operation.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *OperationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *OperationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *OperationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *OperationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *OperationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *OperationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *OperationMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *OperationMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *OperationMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *OperationMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *OperationMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *OperationMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *OperationMutation) SetStatus(o operation.Status) {
+	m.status = &o
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *OperationMutation) Status() (r operation.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldStatus(ctx context.Context) (v operation.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *OperationMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *OperationMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *OperationMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *OperationMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *OperationMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *OperationMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetMaxAttempts sets the "max_attempts" field.
+func (m *OperationMutation) SetMaxAttempts(i int) {
+	m.max_attempts = &i
+	m.addmax_attempts = nil
+}
+
+// MaxAttempts returns the value of the "max_attempts" field in the mutation.
+func (m *OperationMutation) MaxAttempts() (r int, exists bool) {
+	v := m.max_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxAttempts returns the old "max_attempts" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldMaxAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxAttempts: %w", err)
+	}
+	return oldValue.MaxAttempts, nil
+}
+
+// AddMaxAttempts adds i to the "max_attempts" field.
+func (m *OperationMutation) AddMaxAttempts(i int) {
+	if m.addmax_attempts != nil {
+		*m.addmax_attempts += i
+	} else {
+		m.addmax_attempts = &i
+	}
+}
+
+// AddedMaxAttempts returns the value that was added to the "max_attempts" field in this mutation.
+func (m *OperationMutation) AddedMaxAttempts() (r int, exists bool) {
+	v := m.addmax_attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxAttempts resets all changes to the "max_attempts" field.
+func (m *OperationMutation) ResetMaxAttempts() {
+	m.max_attempts = nil
+	m.addmax_attempts = nil
+}
+
+// SetLastError sets the "last_error" field.
+func (m *OperationMutation) SetLastError(s string) {
+	m.last_error = &s
+}
+
+// LastError returns the value of the "last_error" field in the mutation.
+func (m *OperationMutation) LastError() (r string, exists bool) {
+	v := m.last_error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastError returns the old "last_error" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldLastError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastError: %w", err)
+	}
+	return oldValue.LastError, nil
+}
+
+// ResetLastError resets all changes to the "last_error" field.
+func (m *OperationMutation) ResetLastError() {
+	m.last_error = nil
+}
+
+// SetPayload sets the "payload" field.
+func (m *OperationMutation) SetPayload(value map[string]interface{}) {
+	m.payload = &value
+}
+
+// Payload returns the value of the "payload" field in the mutation.
+func (m *OperationMutation) Payload() (r map[string]interface{}, exists bool) {
+	v := m.payload
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPayload returns the old "payload" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldPayload(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPayload is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPayload requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPayload: %w", err)
+	}
+	return oldValue.Payload, nil
+}
+
+// ClearPayload clears the value of the "payload" field.
+func (m *OperationMutation) ClearPayload() {
+	m.payload = nil
+	m.clearedFields[operation.FieldPayload] = struct{}{}
+}
+
+// PayloadCleared returns if the "payload" field was cleared in this mutation.
+func (m *OperationMutation) PayloadCleared() bool {
+	_, ok := m.clearedFields[operation.FieldPayload]
+	return ok
+}
+
+// ResetPayload resets all changes to the "payload" field.
+func (m *OperationMutation) ResetPayload() {
+	m.payload = nil
+	delete(m.clearedFields, operation.FieldPayload)
+}
+
+// SetResult sets the "result" field.
+func (m *OperationMutation) SetResult(value map[string]interface{}) {
+	m.result = &value
+}
+
+// Result returns the value of the "result" field in the mutation.
+func (m *OperationMutation) Result() (r map[string]interface{}, exists bool) {
+	v := m.result
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResult returns the old "result" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldResult(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResult is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResult requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResult: %w", err)
+	}
+	return oldValue.Result, nil
+}
+
+// ClearResult clears the value of the "result" field.
+func (m *OperationMutation) ClearResult() {
+	m.result = nil
+	m.clearedFields[operation.FieldResult] = struct{}{}
+}
+
+// ResultCleared returns if the "result" field was cleared in this mutation.
+func (m *OperationMutation) ResultCleared() bool {
+	_, ok := m.clearedFields[operation.FieldResult]
+	return ok
+}
+
+// ResetResult resets all changes to the "result" field.
+func (m *OperationMutation) ResetResult() {
+	m.result = nil
+	delete(m.clearedFields, operation.FieldResult)
+}
+
+// SetDeploymentID sets the "deployment_id" field.
+func (m *OperationMutation) SetDeploymentID(i int) {
+	m.deployment = &i
+}
+
+// DeploymentID returns the value of the "deployment_id" field in the mutation.
+func (m *OperationMutation) DeploymentID() (r int, exists bool) {
+	v := m.deployment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeploymentID returns the old "deployment_id" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldDeploymentID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeploymentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeploymentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeploymentID: %w", err)
+	}
+	return oldValue.DeploymentID, nil
+}
+
+// ClearDeploymentID clears the value of the "deployment_id" field.
+func (m *OperationMutation) ClearDeploymentID() {
+	m.deployment = nil
+	m.clearedFields[operation.FieldDeploymentID] = struct{}{}
+}
+
+// DeploymentIDCleared returns if the "deployment_id" field was cleared in this mutation.
+func (m *OperationMutation) DeploymentIDCleared() bool {
+	_, ok := m.clearedFields[operation.FieldDeploymentID]
+	return ok
+}
+
+// ResetDeploymentID resets all changes to the "deployment_id" field.
+func (m *OperationMutation) ResetDeploymentID() {
+	m.deployment = nil
+	delete(m.clearedFields, operation.FieldDeploymentID)
+}
+
+// SetClusterID sets the "cluster_id" field.
+func (m *OperationMutation) SetClusterID(i int) {
+	m.cluster = &i
+}
+
+// ClusterID returns the value of the "cluster_id" field in the mutation.
+func (m *OperationMutation) ClusterID() (r int, exists bool) {
+	v := m.cluster
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClusterID returns the old "cluster_id" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldClusterID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClusterID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClusterID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClusterID: %w", err)
+	}
+	return oldValue.ClusterID, nil
+}
+
+// ClearClusterID clears the value of the "cluster_id" field.
+func (m *OperationMutation) ClearClusterID() {
+	m.cluster = nil
+	m.clearedFields[operation.FieldClusterID] = struct{}{}
+}
+
+// ClusterIDCleared returns if the "cluster_id" field was cleared in this mutation.
+func (m *OperationMutation) ClusterIDCleared() bool {
+	_, ok := m.clearedFields[operation.FieldClusterID]
+	return ok
+}
+
+// ResetClusterID resets all changes to the "cluster_id" field.
+func (m *OperationMutation) ResetClusterID() {
+	m.cluster = nil
+	delete(m.clearedFields, operation.FieldClusterID)
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *OperationMutation) SetCreatedBy(i int) {
+	m.created_by = &i
+	m.addcreated_by = nil
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *OperationMutation) CreatedBy() (r int, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldCreatedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// AddCreatedBy adds i to the "created_by" field.
+func (m *OperationMutation) AddCreatedBy(i int) {
+	if m.addcreated_by != nil {
+		*m.addcreated_by += i
+	} else {
+		m.addcreated_by = &i
+	}
+}
+
+// AddedCreatedBy returns the value that was added to the "created_by" field in this mutation.
+func (m *OperationMutation) AddedCreatedBy() (r int, exists bool) {
+	v := m.addcreated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (m *OperationMutation) ClearCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	m.clearedFields[operation.FieldCreatedBy] = struct{}{}
+}
+
+// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
+func (m *OperationMutation) CreatedByCleared() bool {
+	_, ok := m.clearedFields[operation.FieldCreatedBy]
+	return ok
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *OperationMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	delete(m.clearedFields, operation.FieldCreatedBy)
+}
+
+// SetCancelRequested sets the "cancel_requested" field.
+func (m *OperationMutation) SetCancelRequested(b bool) {
+	m.cancel_requested = &b
+}
+
+// CancelRequested returns the value of the "cancel_requested" field in the mutation.
+func (m *OperationMutation) CancelRequested() (r bool, exists bool) {
+	v := m.cancel_requested
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelRequested returns the old "cancel_requested" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldCancelRequested(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelRequested is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelRequested requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelRequested: %w", err)
+	}
+	return oldValue.CancelRequested, nil
+}
+
+// ResetCancelRequested resets all changes to the "cancel_requested" field.
+func (m *OperationMutation) ResetCancelRequested() {
+	m.cancel_requested = nil
+}
+
+// SetClaimedBy sets the "claimed_by" field.
+func (m *OperationMutation) SetClaimedBy(s string) {
+	m.claimed_by = &s
+}
+
+// ClaimedBy returns the value of the "claimed_by" field in the mutation.
+func (m *OperationMutation) ClaimedBy() (r string, exists bool) {
+	v := m.claimed_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClaimedBy returns the old "claimed_by" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldClaimedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClaimedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClaimedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClaimedBy: %w", err)
+	}
+	return oldValue.ClaimedBy, nil
+}
+
+// ResetClaimedBy resets all changes to the "claimed_by" field.
+func (m *OperationMutation) ResetClaimedBy() {
+	m.claimed_by = nil
+}
+
+// SetLeaseUntil sets the "lease_until" field.
+func (m *OperationMutation) SetLeaseUntil(t time.Time) {
+	m.lease_until = &t
+}
+
+// LeaseUntil returns the value of the "lease_until" field in the mutation.
+func (m *OperationMutation) LeaseUntil() (r time.Time, exists bool) {
+	v := m.lease_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeaseUntil returns the old "lease_until" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldLeaseUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeaseUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeaseUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeaseUntil: %w", err)
+	}
+	return oldValue.LeaseUntil, nil
+}
+
+// ClearLeaseUntil clears the value of the "lease_until" field.
+func (m *OperationMutation) ClearLeaseUntil() {
+	m.lease_until = nil
+	m.clearedFields[operation.FieldLeaseUntil] = struct{}{}
+}
+
+// LeaseUntilCleared returns if the "lease_until" field was cleared in this mutation.
+func (m *OperationMutation) LeaseUntilCleared() bool {
+	_, ok := m.clearedFields[operation.FieldLeaseUntil]
+	return ok
+}
+
+// ResetLeaseUntil resets all changes to the "lease_until" field.
+func (m *OperationMutation) ResetLeaseUntil() {
+	m.lease_until = nil
+	delete(m.clearedFields, operation.FieldLeaseUntil)
+}
+
+// SetRunAfter sets the "run_after" field.
+func (m *OperationMutation) SetRunAfter(t time.Time) {
+	m.run_after = &t
+}
+
+// RunAfter returns the value of the "run_after" field in the mutation.
+func (m *OperationMutation) RunAfter() (r time.Time, exists bool) {
+	v := m.run_after
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunAfter returns the old "run_after" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldRunAfter(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunAfter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunAfter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunAfter: %w", err)
+	}
+	return oldValue.RunAfter, nil
+}
+
+// ResetRunAfter resets all changes to the "run_after" field.
+func (m *OperationMutation) ResetRunAfter() {
+	m.run_after = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *OperationMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *OperationMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ClearStartedAt clears the value of the "started_at" field.
+func (m *OperationMutation) ClearStartedAt() {
+	m.started_at = nil
+	m.clearedFields[operation.FieldStartedAt] = struct{}{}
+}
+
+// StartedAtCleared returns if the "started_at" field was cleared in this mutation.
+func (m *OperationMutation) StartedAtCleared() bool {
+	_, ok := m.clearedFields[operation.FieldStartedAt]
+	return ok
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *OperationMutation) ResetStartedAt() {
+	m.started_at = nil
+	delete(m.clearedFields, operation.FieldStartedAt)
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *OperationMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *OperationMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *OperationMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[operation.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *OperationMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[operation.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *OperationMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, operation.FieldFinishedAt)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *OperationMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[operation.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *OperationMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *OperationMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *OperationMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearDeployment clears the "deployment" edge to the Deployment entity.
+func (m *OperationMutation) ClearDeployment() {
+	m.cleareddeployment = true
+	m.clearedFields[operation.FieldDeploymentID] = struct{}{}
+}
+
+// DeploymentCleared reports if the "deployment" edge to the Deployment entity was cleared.
+func (m *OperationMutation) DeploymentCleared() bool {
+	return m.DeploymentIDCleared() || m.cleareddeployment
+}
+
+// DeploymentIDs returns the "deployment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeploymentID instead. It exists only for internal usage by the builders.
+func (m *OperationMutation) DeploymentIDs() (ids []int) {
+	if id := m.deployment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeployment resets all changes to the "deployment" edge.
+func (m *OperationMutation) ResetDeployment() {
+	m.deployment = nil
+	m.cleareddeployment = false
+}
+
+// ClearCluster clears the "cluster" edge to the Cluster entity.
+func (m *OperationMutation) ClearCluster() {
+	m.clearedcluster = true
+	m.clearedFields[operation.FieldClusterID] = struct{}{}
+}
+
+// ClusterCleared reports if the "cluster" edge to the Cluster entity was cleared.
+func (m *OperationMutation) ClusterCleared() bool {
+	return m.ClusterIDCleared() || m.clearedcluster
+}
+
+// ClusterIDs returns the "cluster" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClusterID instead. It exists only for internal usage by the builders.
+func (m *OperationMutation) ClusterIDs() (ids []int) {
+	if id := m.cluster; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCluster resets all changes to the "cluster" edge.
+func (m *OperationMutation) ResetCluster() {
+	m.cluster = nil
+	m.clearedcluster = false
+}
+
+// Where appends a list predicates to the OperationMutation builder.
+func (m *OperationMutation) Where(ps ...predicate.Operation) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OperationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OperationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Operation, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OperationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OperationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Operation).
+func (m *OperationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OperationMutation) Fields() []string {
+	fields := make([]string, 0, 19)
+	if m.created_at != nil {
+		fields = append(fields, operation.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, operation.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, operation.FieldTenantID)
+	}
+	if m.kind != nil {
+		fields = append(fields, operation.FieldKind)
+	}
+	if m.status != nil {
+		fields = append(fields, operation.FieldStatus)
+	}
+	if m.attempts != nil {
+		fields = append(fields, operation.FieldAttempts)
+	}
+	if m.max_attempts != nil {
+		fields = append(fields, operation.FieldMaxAttempts)
+	}
+	if m.last_error != nil {
+		fields = append(fields, operation.FieldLastError)
+	}
+	if m.payload != nil {
+		fields = append(fields, operation.FieldPayload)
+	}
+	if m.result != nil {
+		fields = append(fields, operation.FieldResult)
+	}
+	if m.deployment != nil {
+		fields = append(fields, operation.FieldDeploymentID)
+	}
+	if m.cluster != nil {
+		fields = append(fields, operation.FieldClusterID)
+	}
+	if m.created_by != nil {
+		fields = append(fields, operation.FieldCreatedBy)
+	}
+	if m.cancel_requested != nil {
+		fields = append(fields, operation.FieldCancelRequested)
+	}
+	if m.claimed_by != nil {
+		fields = append(fields, operation.FieldClaimedBy)
+	}
+	if m.lease_until != nil {
+		fields = append(fields, operation.FieldLeaseUntil)
+	}
+	if m.run_after != nil {
+		fields = append(fields, operation.FieldRunAfter)
+	}
+	if m.started_at != nil {
+		fields = append(fields, operation.FieldStartedAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, operation.FieldFinishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OperationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case operation.FieldCreatedAt:
+		return m.CreatedAt()
+	case operation.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case operation.FieldTenantID:
+		return m.TenantID()
+	case operation.FieldKind:
+		return m.Kind()
+	case operation.FieldStatus:
+		return m.Status()
+	case operation.FieldAttempts:
+		return m.Attempts()
+	case operation.FieldMaxAttempts:
+		return m.MaxAttempts()
+	case operation.FieldLastError:
+		return m.LastError()
+	case operation.FieldPayload:
+		return m.Payload()
+	case operation.FieldResult:
+		return m.Result()
+	case operation.FieldDeploymentID:
+		return m.DeploymentID()
+	case operation.FieldClusterID:
+		return m.ClusterID()
+	case operation.FieldCreatedBy:
+		return m.CreatedBy()
+	case operation.FieldCancelRequested:
+		return m.CancelRequested()
+	case operation.FieldClaimedBy:
+		return m.ClaimedBy()
+	case operation.FieldLeaseUntil:
+		return m.LeaseUntil()
+	case operation.FieldRunAfter:
+		return m.RunAfter()
+	case operation.FieldStartedAt:
+		return m.StartedAt()
+	case operation.FieldFinishedAt:
+		return m.FinishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OperationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case operation.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case operation.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case operation.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case operation.FieldKind:
+		return m.OldKind(ctx)
+	case operation.FieldStatus:
+		return m.OldStatus(ctx)
+	case operation.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case operation.FieldMaxAttempts:
+		return m.OldMaxAttempts(ctx)
+	case operation.FieldLastError:
+		return m.OldLastError(ctx)
+	case operation.FieldPayload:
+		return m.OldPayload(ctx)
+	case operation.FieldResult:
+		return m.OldResult(ctx)
+	case operation.FieldDeploymentID:
+		return m.OldDeploymentID(ctx)
+	case operation.FieldClusterID:
+		return m.OldClusterID(ctx)
+	case operation.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	case operation.FieldCancelRequested:
+		return m.OldCancelRequested(ctx)
+	case operation.FieldClaimedBy:
+		return m.OldClaimedBy(ctx)
+	case operation.FieldLeaseUntil:
+		return m.OldLeaseUntil(ctx)
+	case operation.FieldRunAfter:
+		return m.OldRunAfter(ctx)
+	case operation.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case operation.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Operation field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OperationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case operation.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case operation.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case operation.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case operation.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case operation.FieldStatus:
+		v, ok := value.(operation.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case operation.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case operation.FieldMaxAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxAttempts(v)
+		return nil
+	case operation.FieldLastError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastError(v)
+		return nil
+	case operation.FieldPayload:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPayload(v)
+		return nil
+	case operation.FieldResult:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResult(v)
+		return nil
+	case operation.FieldDeploymentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeploymentID(v)
+		return nil
+	case operation.FieldClusterID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClusterID(v)
+		return nil
+	case operation.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	case operation.FieldCancelRequested:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelRequested(v)
+		return nil
+	case operation.FieldClaimedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClaimedBy(v)
+		return nil
+	case operation.FieldLeaseUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeaseUntil(v)
+		return nil
+	case operation.FieldRunAfter:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunAfter(v)
+		return nil
+	case operation.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case operation.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Operation field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OperationMutation) AddedFields() []string {
+	var fields []string
+	if m.addattempts != nil {
+		fields = append(fields, operation.FieldAttempts)
+	}
+	if m.addmax_attempts != nil {
+		fields = append(fields, operation.FieldMaxAttempts)
+	}
+	if m.addcreated_by != nil {
+		fields = append(fields, operation.FieldCreatedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OperationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case operation.FieldAttempts:
+		return m.AddedAttempts()
+	case operation.FieldMaxAttempts:
+		return m.AddedMaxAttempts()
+	case operation.FieldCreatedBy:
+		return m.AddedCreatedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OperationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case operation.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	case operation.FieldMaxAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxAttempts(v)
+		return nil
+	case operation.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Operation numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OperationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(operation.FieldPayload) {
+		fields = append(fields, operation.FieldPayload)
+	}
+	if m.FieldCleared(operation.FieldResult) {
+		fields = append(fields, operation.FieldResult)
+	}
+	if m.FieldCleared(operation.FieldDeploymentID) {
+		fields = append(fields, operation.FieldDeploymentID)
+	}
+	if m.FieldCleared(operation.FieldClusterID) {
+		fields = append(fields, operation.FieldClusterID)
+	}
+	if m.FieldCleared(operation.FieldCreatedBy) {
+		fields = append(fields, operation.FieldCreatedBy)
+	}
+	if m.FieldCleared(operation.FieldLeaseUntil) {
+		fields = append(fields, operation.FieldLeaseUntil)
+	}
+	if m.FieldCleared(operation.FieldStartedAt) {
+		fields = append(fields, operation.FieldStartedAt)
+	}
+	if m.FieldCleared(operation.FieldFinishedAt) {
+		fields = append(fields, operation.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OperationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OperationMutation) ClearField(name string) error {
+	switch name {
+	case operation.FieldPayload:
+		m.ClearPayload()
+		return nil
+	case operation.FieldResult:
+		m.ClearResult()
+		return nil
+	case operation.FieldDeploymentID:
+		m.ClearDeploymentID()
+		return nil
+	case operation.FieldClusterID:
+		m.ClearClusterID()
+		return nil
+	case operation.FieldCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case operation.FieldLeaseUntil:
+		m.ClearLeaseUntil()
+		return nil
+	case operation.FieldStartedAt:
+		m.ClearStartedAt()
+		return nil
+	case operation.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Operation nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OperationMutation) ResetField(name string) error {
+	switch name {
+	case operation.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case operation.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case operation.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case operation.FieldKind:
+		m.ResetKind()
+		return nil
+	case operation.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case operation.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case operation.FieldMaxAttempts:
+		m.ResetMaxAttempts()
+		return nil
+	case operation.FieldLastError:
+		m.ResetLastError()
+		return nil
+	case operation.FieldPayload:
+		m.ResetPayload()
+		return nil
+	case operation.FieldResult:
+		m.ResetResult()
+		return nil
+	case operation.FieldDeploymentID:
+		m.ResetDeploymentID()
+		return nil
+	case operation.FieldClusterID:
+		m.ResetClusterID()
+		return nil
+	case operation.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case operation.FieldCancelRequested:
+		m.ResetCancelRequested()
+		return nil
+	case operation.FieldClaimedBy:
+		m.ResetClaimedBy()
+		return nil
+	case operation.FieldLeaseUntil:
+		m.ResetLeaseUntil()
+		return nil
+	case operation.FieldRunAfter:
+		m.ResetRunAfter()
+		return nil
+	case operation.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case operation.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Operation field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OperationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.tenant != nil {
+		edges = append(edges, operation.EdgeTenant)
+	}
+	if m.deployment != nil {
+		edges = append(edges, operation.EdgeDeployment)
+	}
+	if m.cluster != nil {
+		edges = append(edges, operation.EdgeCluster)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OperationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case operation.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case operation.EdgeDeployment:
+		if id := m.deployment; id != nil {
+			return []ent.Value{*id}
+		}
+	case operation.EdgeCluster:
+		if id := m.cluster; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OperationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OperationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OperationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedtenant {
+		edges = append(edges, operation.EdgeTenant)
+	}
+	if m.cleareddeployment {
+		edges = append(edges, operation.EdgeDeployment)
+	}
+	if m.clearedcluster {
+		edges = append(edges, operation.EdgeCluster)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OperationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case operation.EdgeTenant:
+		return m.clearedtenant
+	case operation.EdgeDeployment:
+		return m.cleareddeployment
+	case operation.EdgeCluster:
+		return m.clearedcluster
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OperationMutation) ClearEdge(name string) error {
+	switch name {
+	case operation.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case operation.EdgeDeployment:
+		m.ClearDeployment()
+		return nil
+	case operation.EdgeCluster:
+		m.ClearCluster()
+		return nil
+	}
+	return fmt.Errorf("unknown Operation unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OperationMutation) ResetEdge(name string) error {
+	switch name {
+	case operation.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case operation.EdgeDeployment:
+		m.ResetDeployment()
+		return nil
+	case operation.EdgeCluster:
+		m.ResetCluster()
+		return nil
+	}
+	return fmt.Errorf("unknown Operation edge %s", name)
 }
 
 // SessionMutation represents an operation that mutates the Session nodes in the graph.
@@ -7346,4 +15491,1318 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)
+}
+
+// WorkloadMutation represents an operation that mutates the Workload nodes in the graph.
+type WorkloadMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	created_at        *time.Time
+	updated_at        *time.Time
+	name              *string
+	kind              *workload.Kind
+	replicas          *int
+	addreplicas       *int
+	cpu               *int
+	addcpu            *int
+	memory            *int
+	addmemory         *int
+	running_pods      *int
+	addrunning_pods   *int
+	error_pods        *int
+	adderror_pods     *int
+	total_pods        *int
+	addtotal_pods     *int
+	pods              *[]appspec.Pod
+	appendpods        []appspec.Pod
+	clearedFields     map[string]struct{}
+	tenant            *int
+	clearedtenant     bool
+	deployment        *int
+	cleareddeployment bool
+	done              bool
+	oldValue          func(context.Context) (*Workload, error)
+	predicates        []predicate.Workload
+}
+
+var _ ent.Mutation = (*WorkloadMutation)(nil)
+
+// workloadOption allows management of the mutation configuration using functional options.
+type workloadOption func(*WorkloadMutation)
+
+// newWorkloadMutation creates new mutation for the Workload entity.
+func newWorkloadMutation(c config, op Op, opts ...workloadOption) *WorkloadMutation {
+	m := &WorkloadMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWorkload,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWorkloadID sets the ID field of the mutation.
+func withWorkloadID(id int) workloadOption {
+	return func(m *WorkloadMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Workload
+		)
+		m.oldValue = func(ctx context.Context) (*Workload, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Workload.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWorkload sets the old Workload of the mutation.
+func withWorkload(node *Workload) workloadOption {
+	return func(m *WorkloadMutation) {
+		m.oldValue = func(context.Context) (*Workload, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WorkloadMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WorkloadMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WorkloadMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WorkloadMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Workload.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WorkloadMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WorkloadMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WorkloadMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WorkloadMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WorkloadMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WorkloadMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *WorkloadMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *WorkloadMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *WorkloadMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetDeploymentID sets the "deployment_id" field.
+func (m *WorkloadMutation) SetDeploymentID(i int) {
+	m.deployment = &i
+}
+
+// DeploymentID returns the value of the "deployment_id" field in the mutation.
+func (m *WorkloadMutation) DeploymentID() (r int, exists bool) {
+	v := m.deployment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeploymentID returns the old "deployment_id" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldDeploymentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeploymentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeploymentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeploymentID: %w", err)
+	}
+	return oldValue.DeploymentID, nil
+}
+
+// ResetDeploymentID resets all changes to the "deployment_id" field.
+func (m *WorkloadMutation) ResetDeploymentID() {
+	m.deployment = nil
+}
+
+// SetName sets the "name" field.
+func (m *WorkloadMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *WorkloadMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *WorkloadMutation) ResetName() {
+	m.name = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *WorkloadMutation) SetKind(w workload.Kind) {
+	m.kind = &w
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *WorkloadMutation) Kind() (r workload.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldKind(ctx context.Context) (v workload.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *WorkloadMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetReplicas sets the "replicas" field.
+func (m *WorkloadMutation) SetReplicas(i int) {
+	m.replicas = &i
+	m.addreplicas = nil
+}
+
+// Replicas returns the value of the "replicas" field in the mutation.
+func (m *WorkloadMutation) Replicas() (r int, exists bool) {
+	v := m.replicas
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplicas returns the old "replicas" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldReplicas(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplicas is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplicas requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplicas: %w", err)
+	}
+	return oldValue.Replicas, nil
+}
+
+// AddReplicas adds i to the "replicas" field.
+func (m *WorkloadMutation) AddReplicas(i int) {
+	if m.addreplicas != nil {
+		*m.addreplicas += i
+	} else {
+		m.addreplicas = &i
+	}
+}
+
+// AddedReplicas returns the value that was added to the "replicas" field in this mutation.
+func (m *WorkloadMutation) AddedReplicas() (r int, exists bool) {
+	v := m.addreplicas
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetReplicas resets all changes to the "replicas" field.
+func (m *WorkloadMutation) ResetReplicas() {
+	m.replicas = nil
+	m.addreplicas = nil
+}
+
+// SetCPU sets the "cpu" field.
+func (m *WorkloadMutation) SetCPU(i int) {
+	m.cpu = &i
+	m.addcpu = nil
+}
+
+// CPU returns the value of the "cpu" field in the mutation.
+func (m *WorkloadMutation) CPU() (r int, exists bool) {
+	v := m.cpu
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCPU returns the old "cpu" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldCPU(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCPU is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCPU requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCPU: %w", err)
+	}
+	return oldValue.CPU, nil
+}
+
+// AddCPU adds i to the "cpu" field.
+func (m *WorkloadMutation) AddCPU(i int) {
+	if m.addcpu != nil {
+		*m.addcpu += i
+	} else {
+		m.addcpu = &i
+	}
+}
+
+// AddedCPU returns the value that was added to the "cpu" field in this mutation.
+func (m *WorkloadMutation) AddedCPU() (r int, exists bool) {
+	v := m.addcpu
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCPU resets all changes to the "cpu" field.
+func (m *WorkloadMutation) ResetCPU() {
+	m.cpu = nil
+	m.addcpu = nil
+}
+
+// SetMemory sets the "memory" field.
+func (m *WorkloadMutation) SetMemory(i int) {
+	m.memory = &i
+	m.addmemory = nil
+}
+
+// Memory returns the value of the "memory" field in the mutation.
+func (m *WorkloadMutation) Memory() (r int, exists bool) {
+	v := m.memory
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMemory returns the old "memory" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldMemory(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMemory is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMemory requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMemory: %w", err)
+	}
+	return oldValue.Memory, nil
+}
+
+// AddMemory adds i to the "memory" field.
+func (m *WorkloadMutation) AddMemory(i int) {
+	if m.addmemory != nil {
+		*m.addmemory += i
+	} else {
+		m.addmemory = &i
+	}
+}
+
+// AddedMemory returns the value that was added to the "memory" field in this mutation.
+func (m *WorkloadMutation) AddedMemory() (r int, exists bool) {
+	v := m.addmemory
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMemory resets all changes to the "memory" field.
+func (m *WorkloadMutation) ResetMemory() {
+	m.memory = nil
+	m.addmemory = nil
+}
+
+// SetRunningPods sets the "running_pods" field.
+func (m *WorkloadMutation) SetRunningPods(i int) {
+	m.running_pods = &i
+	m.addrunning_pods = nil
+}
+
+// RunningPods returns the value of the "running_pods" field in the mutation.
+func (m *WorkloadMutation) RunningPods() (r int, exists bool) {
+	v := m.running_pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunningPods returns the old "running_pods" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldRunningPods(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunningPods is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunningPods requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunningPods: %w", err)
+	}
+	return oldValue.RunningPods, nil
+}
+
+// AddRunningPods adds i to the "running_pods" field.
+func (m *WorkloadMutation) AddRunningPods(i int) {
+	if m.addrunning_pods != nil {
+		*m.addrunning_pods += i
+	} else {
+		m.addrunning_pods = &i
+	}
+}
+
+// AddedRunningPods returns the value that was added to the "running_pods" field in this mutation.
+func (m *WorkloadMutation) AddedRunningPods() (r int, exists bool) {
+	v := m.addrunning_pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRunningPods resets all changes to the "running_pods" field.
+func (m *WorkloadMutation) ResetRunningPods() {
+	m.running_pods = nil
+	m.addrunning_pods = nil
+}
+
+// SetErrorPods sets the "error_pods" field.
+func (m *WorkloadMutation) SetErrorPods(i int) {
+	m.error_pods = &i
+	m.adderror_pods = nil
+}
+
+// ErrorPods returns the value of the "error_pods" field in the mutation.
+func (m *WorkloadMutation) ErrorPods() (r int, exists bool) {
+	v := m.error_pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorPods returns the old "error_pods" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldErrorPods(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorPods is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorPods requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorPods: %w", err)
+	}
+	return oldValue.ErrorPods, nil
+}
+
+// AddErrorPods adds i to the "error_pods" field.
+func (m *WorkloadMutation) AddErrorPods(i int) {
+	if m.adderror_pods != nil {
+		*m.adderror_pods += i
+	} else {
+		m.adderror_pods = &i
+	}
+}
+
+// AddedErrorPods returns the value that was added to the "error_pods" field in this mutation.
+func (m *WorkloadMutation) AddedErrorPods() (r int, exists bool) {
+	v := m.adderror_pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetErrorPods resets all changes to the "error_pods" field.
+func (m *WorkloadMutation) ResetErrorPods() {
+	m.error_pods = nil
+	m.adderror_pods = nil
+}
+
+// SetTotalPods sets the "total_pods" field.
+func (m *WorkloadMutation) SetTotalPods(i int) {
+	m.total_pods = &i
+	m.addtotal_pods = nil
+}
+
+// TotalPods returns the value of the "total_pods" field in the mutation.
+func (m *WorkloadMutation) TotalPods() (r int, exists bool) {
+	v := m.total_pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotalPods returns the old "total_pods" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldTotalPods(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotalPods is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotalPods requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotalPods: %w", err)
+	}
+	return oldValue.TotalPods, nil
+}
+
+// AddTotalPods adds i to the "total_pods" field.
+func (m *WorkloadMutation) AddTotalPods(i int) {
+	if m.addtotal_pods != nil {
+		*m.addtotal_pods += i
+	} else {
+		m.addtotal_pods = &i
+	}
+}
+
+// AddedTotalPods returns the value that was added to the "total_pods" field in this mutation.
+func (m *WorkloadMutation) AddedTotalPods() (r int, exists bool) {
+	v := m.addtotal_pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTotalPods resets all changes to the "total_pods" field.
+func (m *WorkloadMutation) ResetTotalPods() {
+	m.total_pods = nil
+	m.addtotal_pods = nil
+}
+
+// SetPods sets the "pods" field.
+func (m *WorkloadMutation) SetPods(a []appspec.Pod) {
+	m.pods = &a
+	m.appendpods = nil
+}
+
+// Pods returns the value of the "pods" field in the mutation.
+func (m *WorkloadMutation) Pods() (r []appspec.Pod, exists bool) {
+	v := m.pods
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPods returns the old "pods" field's value of the Workload entity.
+// If the Workload object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkloadMutation) OldPods(ctx context.Context) (v []appspec.Pod, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPods is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPods requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPods: %w", err)
+	}
+	return oldValue.Pods, nil
+}
+
+// AppendPods adds a to the "pods" field.
+func (m *WorkloadMutation) AppendPods(a []appspec.Pod) {
+	m.appendpods = append(m.appendpods, a...)
+}
+
+// AppendedPods returns the list of values that were appended to the "pods" field in this mutation.
+func (m *WorkloadMutation) AppendedPods() ([]appspec.Pod, bool) {
+	if len(m.appendpods) == 0 {
+		return nil, false
+	}
+	return m.appendpods, true
+}
+
+// ClearPods clears the value of the "pods" field.
+func (m *WorkloadMutation) ClearPods() {
+	m.pods = nil
+	m.appendpods = nil
+	m.clearedFields[workload.FieldPods] = struct{}{}
+}
+
+// PodsCleared returns if the "pods" field was cleared in this mutation.
+func (m *WorkloadMutation) PodsCleared() bool {
+	_, ok := m.clearedFields[workload.FieldPods]
+	return ok
+}
+
+// ResetPods resets all changes to the "pods" field.
+func (m *WorkloadMutation) ResetPods() {
+	m.pods = nil
+	m.appendpods = nil
+	delete(m.clearedFields, workload.FieldPods)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *WorkloadMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[workload.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *WorkloadMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *WorkloadMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *WorkloadMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearDeployment clears the "deployment" edge to the Deployment entity.
+func (m *WorkloadMutation) ClearDeployment() {
+	m.cleareddeployment = true
+	m.clearedFields[workload.FieldDeploymentID] = struct{}{}
+}
+
+// DeploymentCleared reports if the "deployment" edge to the Deployment entity was cleared.
+func (m *WorkloadMutation) DeploymentCleared() bool {
+	return m.cleareddeployment
+}
+
+// DeploymentIDs returns the "deployment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeploymentID instead. It exists only for internal usage by the builders.
+func (m *WorkloadMutation) DeploymentIDs() (ids []int) {
+	if id := m.deployment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeployment resets all changes to the "deployment" edge.
+func (m *WorkloadMutation) ResetDeployment() {
+	m.deployment = nil
+	m.cleareddeployment = false
+}
+
+// Where appends a list predicates to the WorkloadMutation builder.
+func (m *WorkloadMutation) Where(ps ...predicate.Workload) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WorkloadMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WorkloadMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Workload, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WorkloadMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WorkloadMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Workload).
+func (m *WorkloadMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WorkloadMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.created_at != nil {
+		fields = append(fields, workload.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, workload.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, workload.FieldTenantID)
+	}
+	if m.deployment != nil {
+		fields = append(fields, workload.FieldDeploymentID)
+	}
+	if m.name != nil {
+		fields = append(fields, workload.FieldName)
+	}
+	if m.kind != nil {
+		fields = append(fields, workload.FieldKind)
+	}
+	if m.replicas != nil {
+		fields = append(fields, workload.FieldReplicas)
+	}
+	if m.cpu != nil {
+		fields = append(fields, workload.FieldCPU)
+	}
+	if m.memory != nil {
+		fields = append(fields, workload.FieldMemory)
+	}
+	if m.running_pods != nil {
+		fields = append(fields, workload.FieldRunningPods)
+	}
+	if m.error_pods != nil {
+		fields = append(fields, workload.FieldErrorPods)
+	}
+	if m.total_pods != nil {
+		fields = append(fields, workload.FieldTotalPods)
+	}
+	if m.pods != nil {
+		fields = append(fields, workload.FieldPods)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WorkloadMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case workload.FieldCreatedAt:
+		return m.CreatedAt()
+	case workload.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case workload.FieldTenantID:
+		return m.TenantID()
+	case workload.FieldDeploymentID:
+		return m.DeploymentID()
+	case workload.FieldName:
+		return m.Name()
+	case workload.FieldKind:
+		return m.Kind()
+	case workload.FieldReplicas:
+		return m.Replicas()
+	case workload.FieldCPU:
+		return m.CPU()
+	case workload.FieldMemory:
+		return m.Memory()
+	case workload.FieldRunningPods:
+		return m.RunningPods()
+	case workload.FieldErrorPods:
+		return m.ErrorPods()
+	case workload.FieldTotalPods:
+		return m.TotalPods()
+	case workload.FieldPods:
+		return m.Pods()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WorkloadMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case workload.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case workload.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case workload.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case workload.FieldDeploymentID:
+		return m.OldDeploymentID(ctx)
+	case workload.FieldName:
+		return m.OldName(ctx)
+	case workload.FieldKind:
+		return m.OldKind(ctx)
+	case workload.FieldReplicas:
+		return m.OldReplicas(ctx)
+	case workload.FieldCPU:
+		return m.OldCPU(ctx)
+	case workload.FieldMemory:
+		return m.OldMemory(ctx)
+	case workload.FieldRunningPods:
+		return m.OldRunningPods(ctx)
+	case workload.FieldErrorPods:
+		return m.OldErrorPods(ctx)
+	case workload.FieldTotalPods:
+		return m.OldTotalPods(ctx)
+	case workload.FieldPods:
+		return m.OldPods(ctx)
+	}
+	return nil, fmt.Errorf("unknown Workload field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WorkloadMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case workload.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case workload.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case workload.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case workload.FieldDeploymentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeploymentID(v)
+		return nil
+	case workload.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case workload.FieldKind:
+		v, ok := value.(workload.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case workload.FieldReplicas:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplicas(v)
+		return nil
+	case workload.FieldCPU:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCPU(v)
+		return nil
+	case workload.FieldMemory:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMemory(v)
+		return nil
+	case workload.FieldRunningPods:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunningPods(v)
+		return nil
+	case workload.FieldErrorPods:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorPods(v)
+		return nil
+	case workload.FieldTotalPods:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotalPods(v)
+		return nil
+	case workload.FieldPods:
+		v, ok := value.([]appspec.Pod)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPods(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Workload field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WorkloadMutation) AddedFields() []string {
+	var fields []string
+	if m.addreplicas != nil {
+		fields = append(fields, workload.FieldReplicas)
+	}
+	if m.addcpu != nil {
+		fields = append(fields, workload.FieldCPU)
+	}
+	if m.addmemory != nil {
+		fields = append(fields, workload.FieldMemory)
+	}
+	if m.addrunning_pods != nil {
+		fields = append(fields, workload.FieldRunningPods)
+	}
+	if m.adderror_pods != nil {
+		fields = append(fields, workload.FieldErrorPods)
+	}
+	if m.addtotal_pods != nil {
+		fields = append(fields, workload.FieldTotalPods)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WorkloadMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case workload.FieldReplicas:
+		return m.AddedReplicas()
+	case workload.FieldCPU:
+		return m.AddedCPU()
+	case workload.FieldMemory:
+		return m.AddedMemory()
+	case workload.FieldRunningPods:
+		return m.AddedRunningPods()
+	case workload.FieldErrorPods:
+		return m.AddedErrorPods()
+	case workload.FieldTotalPods:
+		return m.AddedTotalPods()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WorkloadMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case workload.FieldReplicas:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReplicas(v)
+		return nil
+	case workload.FieldCPU:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCPU(v)
+		return nil
+	case workload.FieldMemory:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMemory(v)
+		return nil
+	case workload.FieldRunningPods:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRunningPods(v)
+		return nil
+	case workload.FieldErrorPods:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddErrorPods(v)
+		return nil
+	case workload.FieldTotalPods:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotalPods(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Workload numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WorkloadMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(workload.FieldPods) {
+		fields = append(fields, workload.FieldPods)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WorkloadMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WorkloadMutation) ClearField(name string) error {
+	switch name {
+	case workload.FieldPods:
+		m.ClearPods()
+		return nil
+	}
+	return fmt.Errorf("unknown Workload nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WorkloadMutation) ResetField(name string) error {
+	switch name {
+	case workload.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case workload.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case workload.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case workload.FieldDeploymentID:
+		m.ResetDeploymentID()
+		return nil
+	case workload.FieldName:
+		m.ResetName()
+		return nil
+	case workload.FieldKind:
+		m.ResetKind()
+		return nil
+	case workload.FieldReplicas:
+		m.ResetReplicas()
+		return nil
+	case workload.FieldCPU:
+		m.ResetCPU()
+		return nil
+	case workload.FieldMemory:
+		m.ResetMemory()
+		return nil
+	case workload.FieldRunningPods:
+		m.ResetRunningPods()
+		return nil
+	case workload.FieldErrorPods:
+		m.ResetErrorPods()
+		return nil
+	case workload.FieldTotalPods:
+		m.ResetTotalPods()
+		return nil
+	case workload.FieldPods:
+		m.ResetPods()
+		return nil
+	}
+	return fmt.Errorf("unknown Workload field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WorkloadMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.tenant != nil {
+		edges = append(edges, workload.EdgeTenant)
+	}
+	if m.deployment != nil {
+		edges = append(edges, workload.EdgeDeployment)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WorkloadMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case workload.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case workload.EdgeDeployment:
+		if id := m.deployment; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WorkloadMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WorkloadMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WorkloadMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedtenant {
+		edges = append(edges, workload.EdgeTenant)
+	}
+	if m.cleareddeployment {
+		edges = append(edges, workload.EdgeDeployment)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WorkloadMutation) EdgeCleared(name string) bool {
+	switch name {
+	case workload.EdgeTenant:
+		return m.clearedtenant
+	case workload.EdgeDeployment:
+		return m.cleareddeployment
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WorkloadMutation) ClearEdge(name string) error {
+	switch name {
+	case workload.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case workload.EdgeDeployment:
+		m.ClearDeployment()
+		return nil
+	}
+	return fmt.Errorf("unknown Workload unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WorkloadMutation) ResetEdge(name string) error {
+	switch name {
+	case workload.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case workload.EdgeDeployment:
+		m.ResetDeployment()
+		return nil
+	}
+	return fmt.Errorf("unknown Workload edge %s", name)
 }

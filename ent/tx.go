@@ -12,16 +12,28 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// Application is the client for interacting with the Application builders.
+	Application *ApplicationClient
+	// ApplicationVersion is the client for interacting with the ApplicationVersion builders.
+	ApplicationVersion *ApplicationVersionClient
 	// Business is the client for interacting with the Business builders.
 	Business *BusinessClient
 	// Cluster is the client for interacting with the Cluster builders.
 	Cluster *ClusterClient
 	// ClusterLabel is the client for interacting with the ClusterLabel builders.
 	ClusterLabel *ClusterLabelClient
+	// ContainerManager is the client for interacting with the ContainerManager builders.
+	ContainerManager *ContainerManagerClient
+	// Deployment is the client for interacting with the Deployment builders.
+	Deployment *DeploymentClient
+	// DeploymentRevision is the client for interacting with the DeploymentRevision builders.
+	DeploymentRevision *DeploymentRevisionClient
 	// Node is the client for interacting with the Node builders.
 	Node *NodeClient
 	// NodeLabel is the client for interacting with the NodeLabel builders.
 	NodeLabel *NodeLabelClient
+	// Operation is the client for interacting with the Operation builders.
+	Operation *OperationClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
@@ -30,6 +42,8 @@ type Tx struct {
 	Tenant *TenantClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// Workload is the client for interacting with the Workload builders.
+	Workload *WorkloadClient
 
 	// lazily loaded.
 	client     *Client
@@ -161,15 +175,22 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.Application = NewApplicationClient(tx.config)
+	tx.ApplicationVersion = NewApplicationVersionClient(tx.config)
 	tx.Business = NewBusinessClient(tx.config)
 	tx.Cluster = NewClusterClient(tx.config)
 	tx.ClusterLabel = NewClusterLabelClient(tx.config)
+	tx.ContainerManager = NewContainerManagerClient(tx.config)
+	tx.Deployment = NewDeploymentClient(tx.config)
+	tx.DeploymentRevision = NewDeploymentRevisionClient(tx.config)
 	tx.Node = NewNodeClient(tx.config)
 	tx.NodeLabel = NewNodeLabelClient(tx.config)
+	tx.Operation = NewOperationClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Setting = NewSettingClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.Workload = NewWorkloadClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.
@@ -179,7 +200,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Business.QueryXXX(), the query will be executed
+// applies a query, for example: Application.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -23,6 +23,12 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 	return r.client.Noders(ctx, ids)
 }
 
+// Applications is the resolver for the applications field.
+func (r *queryResolver) Applications(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ApplicationOrder, where *ent.ApplicationWhereInput) (*ent.ApplicationConnection, error) {
+	return r.client.Application.Query().Paginate(ctx, after, first, before, last,
+		ent.WithApplicationOrder(orderBy), ent.WithApplicationFilter(where.Filter))
+}
+
 // Businesses is the resolver for the businesses field.
 func (r *queryResolver) Businesses(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.BusinessOrder, where *ent.BusinessWhereInput) (*ent.BusinessConnection, error) {
 	return r.client.Business.Query().Paginate(ctx, after, first, before, last,
@@ -41,6 +47,18 @@ func (r *queryResolver) ClusterLabels(ctx context.Context, after *entgql.Cursor[
 		ent.WithClusterLabelOrder(orderBy), ent.WithClusterLabelFilter(where.Filter))
 }
 
+// ContainerManagers is the resolver for the containerManagers field.
+func (r *queryResolver) ContainerManagers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ContainerManagerOrder, where *ent.ContainerManagerWhereInput) (*ent.ContainerManagerConnection, error) {
+	return r.client.ContainerManager.Query().Paginate(ctx, after, first, before, last,
+		ent.WithContainerManagerOrder(orderBy), ent.WithContainerManagerFilter(where.Filter))
+}
+
+// Deployments is the resolver for the deployments field.
+func (r *queryResolver) Deployments(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DeploymentOrder, where *ent.DeploymentWhereInput) (*ent.DeploymentConnection, error) {
+	return r.client.Deployment.Query().Paginate(ctx, after, first, before, last,
+		ent.WithDeploymentOrder(orderBy), ent.WithDeploymentFilter(where.Filter))
+}
+
 // ClusterNodes is the resolver for the clusterNodes field.
 func (r *queryResolver) ClusterNodes(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClusterNodeOrder, where *ent.ClusterNodeWhereInput) (*ent.ClusterNodeConnection, error) {
 	return r.client.Node.Query().Paginate(ctx, after, first, before, last,
@@ -51,6 +69,12 @@ func (r *queryResolver) ClusterNodes(ctx context.Context, after *entgql.Cursor[i
 func (r *queryResolver) NodeLabels(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NodeLabelOrder, where *ent.NodeLabelWhereInput) (*ent.NodeLabelConnection, error) {
 	return r.client.NodeLabel.Query().Paginate(ctx, after, first, before, last,
 		ent.WithNodeLabelOrder(orderBy), ent.WithNodeLabelFilter(where.Filter))
+}
+
+// Operations is the resolver for the operations field.
+func (r *queryResolver) Operations(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperationOrder, where *ent.OperationWhereInput) (*ent.OperationConnection, error) {
+	return r.client.Operation.Query().Paginate(ctx, after, first, before, last,
+		ent.WithOperationOrder(orderBy), ent.WithOperationFilter(where.Filter))
 }
 
 // Tenants is the resolver for the tenants field.

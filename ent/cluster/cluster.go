@@ -29,12 +29,22 @@ const (
 	FieldReady = "ready"
 	// FieldKubernetesVersion holds the string denoting the kubernetes_version field in the database.
 	FieldKubernetesVersion = "kubernetes_version"
+	// FieldContainerManagerID holds the string denoting the container_manager_id field in the database.
+	FieldContainerManagerID = "container_manager_id"
+	// FieldLastError holds the string denoting the last_error field in the database.
+	FieldLastError = "last_error"
+	// FieldConnectedAt holds the string denoting the connected_at field in the database.
+	FieldConnectedAt = "connected_at"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// EdgeNodes holds the string denoting the nodes edge name in mutations.
 	EdgeNodes = "nodes"
 	// EdgeLabels holds the string denoting the labels edge name in mutations.
 	EdgeLabels = "labels"
+	// EdgeContainerManager holds the string denoting the container_manager edge name in mutations.
+	EdgeContainerManager = "container_manager"
+	// EdgeDeployments holds the string denoting the deployments edge name in mutations.
+	EdgeDeployments = "deployments"
 	// Table holds the table name of the cluster in the database.
 	Table = "clusters"
 	// TenantTable is the table that holds the tenant relation/edge.
@@ -58,6 +68,20 @@ const (
 	LabelsInverseTable = "cluster_labels"
 	// LabelsColumn is the table column denoting the labels relation/edge.
 	LabelsColumn = "cluster_id"
+	// ContainerManagerTable is the table that holds the container_manager relation/edge.
+	ContainerManagerTable = "clusters"
+	// ContainerManagerInverseTable is the table name for the ContainerManager entity.
+	// It exists in this package in order to avoid circular dependency with the "containermanager" package.
+	ContainerManagerInverseTable = "container_managers"
+	// ContainerManagerColumn is the table column denoting the container_manager relation/edge.
+	ContainerManagerColumn = "container_manager_id"
+	// DeploymentsTable is the table that holds the deployments relation/edge.
+	DeploymentsTable = "deployments"
+	// DeploymentsInverseTable is the table name for the Deployment entity.
+	// It exists in this package in order to avoid circular dependency with the "deployment" package.
+	DeploymentsInverseTable = "deployments"
+	// DeploymentsColumn is the table column denoting the deployments relation/edge.
+	DeploymentsColumn = "cluster_id"
 )
 
 // Columns holds all SQL columns for cluster fields.
@@ -70,6 +94,9 @@ var Columns = []string{
 	FieldDescription,
 	FieldReady,
 	FieldKubernetesVersion,
+	FieldContainerManagerID,
+	FieldLastError,
+	FieldConnectedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -108,6 +135,10 @@ var (
 	DefaultKubernetesVersion string
 	// KubernetesVersionValidator is a validator for the "kubernetes_version" field. It is called by the builders before save.
 	KubernetesVersionValidator func(string) error
+	// DefaultLastError holds the default value on creation for the "last_error" field.
+	DefaultLastError string
+	// LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	LastErrorValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the Cluster queries.
@@ -153,6 +184,21 @@ func ByKubernetesVersion(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldKubernetesVersion, opts...).ToFunc()
 }
 
+// ByContainerManagerID orders the results by the container_manager_id field.
+func ByContainerManagerID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldContainerManagerID, opts...).ToFunc()
+}
+
+// ByLastError orders the results by the last_error field.
+func ByLastError(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastError, opts...).ToFunc()
+}
+
+// ByConnectedAt orders the results by the connected_at field.
+func ByConnectedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldConnectedAt, opts...).ToFunc()
+}
+
 // ByTenantField orders the results by tenant field.
 func ByTenantField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -187,6 +233,27 @@ func ByLabels(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newLabelsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByContainerManagerField orders the results by container_manager field.
+func ByContainerManagerField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newContainerManagerStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByDeploymentsCount orders the results by deployments count.
+func ByDeploymentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDeploymentsStep(), opts...)
+	}
+}
+
+// ByDeployments orders the results by deployments terms.
+func ByDeployments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeploymentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newTenantStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -206,5 +273,19 @@ func newLabelsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(LabelsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, LabelsTable, LabelsColumn),
+	)
+}
+func newContainerManagerStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ContainerManagerInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, ContainerManagerTable, ContainerManagerColumn),
+	)
+}
+func newDeploymentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeploymentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DeploymentsTable, DeploymentsColumn),
 	)
 }

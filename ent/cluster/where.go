@@ -90,6 +90,21 @@ func KubernetesVersion(v string) predicate.Cluster {
 	return predicate.Cluster(sql.FieldEQ(FieldKubernetesVersion, v))
 }
 
+// ContainerManagerID applies equality check predicate on the "container_manager_id" field. It's identical to ContainerManagerIDEQ.
+func ContainerManagerID(v int) predicate.Cluster {
+	return predicate.Cluster(sql.FieldEQ(FieldContainerManagerID, v))
+}
+
+// LastError applies equality check predicate on the "last_error" field. It's identical to LastErrorEQ.
+func LastError(v string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldEQ(FieldLastError, v))
+}
+
+// ConnectedAt applies equality check predicate on the "connected_at" field. It's identical to ConnectedAtEQ.
+func ConnectedAt(v time.Time) predicate.Cluster {
+	return predicate.Cluster(sql.FieldEQ(FieldConnectedAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Cluster {
 	return predicate.Cluster(sql.FieldEQ(FieldCreatedAt, v))
@@ -395,6 +410,151 @@ func KubernetesVersionContainsFold(v string) predicate.Cluster {
 	return predicate.Cluster(sql.FieldContainsFold(FieldKubernetesVersion, v))
 }
 
+// ContainerManagerIDEQ applies the EQ predicate on the "container_manager_id" field.
+func ContainerManagerIDEQ(v int) predicate.Cluster {
+	return predicate.Cluster(sql.FieldEQ(FieldContainerManagerID, v))
+}
+
+// ContainerManagerIDNEQ applies the NEQ predicate on the "container_manager_id" field.
+func ContainerManagerIDNEQ(v int) predicate.Cluster {
+	return predicate.Cluster(sql.FieldNEQ(FieldContainerManagerID, v))
+}
+
+// ContainerManagerIDIn applies the In predicate on the "container_manager_id" field.
+func ContainerManagerIDIn(vs ...int) predicate.Cluster {
+	return predicate.Cluster(sql.FieldIn(FieldContainerManagerID, vs...))
+}
+
+// ContainerManagerIDNotIn applies the NotIn predicate on the "container_manager_id" field.
+func ContainerManagerIDNotIn(vs ...int) predicate.Cluster {
+	return predicate.Cluster(sql.FieldNotIn(FieldContainerManagerID, vs...))
+}
+
+// ContainerManagerIDIsNil applies the IsNil predicate on the "container_manager_id" field.
+func ContainerManagerIDIsNil() predicate.Cluster {
+	return predicate.Cluster(sql.FieldIsNull(FieldContainerManagerID))
+}
+
+// ContainerManagerIDNotNil applies the NotNil predicate on the "container_manager_id" field.
+func ContainerManagerIDNotNil() predicate.Cluster {
+	return predicate.Cluster(sql.FieldNotNull(FieldContainerManagerID))
+}
+
+// LastErrorEQ applies the EQ predicate on the "last_error" field.
+func LastErrorEQ(v string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldEQ(FieldLastError, v))
+}
+
+// LastErrorNEQ applies the NEQ predicate on the "last_error" field.
+func LastErrorNEQ(v string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldNEQ(FieldLastError, v))
+}
+
+// LastErrorIn applies the In predicate on the "last_error" field.
+func LastErrorIn(vs ...string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldIn(FieldLastError, vs...))
+}
+
+// LastErrorNotIn applies the NotIn predicate on the "last_error" field.
+func LastErrorNotIn(vs ...string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldNotIn(FieldLastError, vs...))
+}
+
+// LastErrorGT applies the GT predicate on the "last_error" field.
+func LastErrorGT(v string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldGT(FieldLastError, v))
+}
+
+// LastErrorGTE applies the GTE predicate on the "last_error" field.
+func LastErrorGTE(v string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldGTE(FieldLastError, v))
+}
+
+// LastErrorLT applies the LT predicate on the "last_error" field.
+func LastErrorLT(v string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldLT(FieldLastError, v))
+}
+
+// LastErrorLTE applies the LTE predicate on the "last_error" field.
+func LastErrorLTE(v string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldLTE(FieldLastError, v))
+}
+
+// LastErrorContains applies the Contains predicate on the "last_error" field.
+func LastErrorContains(v string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldContains(FieldLastError, v))
+}
+
+// LastErrorHasPrefix applies the HasPrefix predicate on the "last_error" field.
+func LastErrorHasPrefix(v string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldHasPrefix(FieldLastError, v))
+}
+
+// LastErrorHasSuffix applies the HasSuffix predicate on the "last_error" field.
+func LastErrorHasSuffix(v string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldHasSuffix(FieldLastError, v))
+}
+
+// LastErrorEqualFold applies the EqualFold predicate on the "last_error" field.
+func LastErrorEqualFold(v string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldEqualFold(FieldLastError, v))
+}
+
+// LastErrorContainsFold applies the ContainsFold predicate on the "last_error" field.
+func LastErrorContainsFold(v string) predicate.Cluster {
+	return predicate.Cluster(sql.FieldContainsFold(FieldLastError, v))
+}
+
+// ConnectedAtEQ applies the EQ predicate on the "connected_at" field.
+func ConnectedAtEQ(v time.Time) predicate.Cluster {
+	return predicate.Cluster(sql.FieldEQ(FieldConnectedAt, v))
+}
+
+// ConnectedAtNEQ applies the NEQ predicate on the "connected_at" field.
+func ConnectedAtNEQ(v time.Time) predicate.Cluster {
+	return predicate.Cluster(sql.FieldNEQ(FieldConnectedAt, v))
+}
+
+// ConnectedAtIn applies the In predicate on the "connected_at" field.
+func ConnectedAtIn(vs ...time.Time) predicate.Cluster {
+	return predicate.Cluster(sql.FieldIn(FieldConnectedAt, vs...))
+}
+
+// ConnectedAtNotIn applies the NotIn predicate on the "connected_at" field.
+func ConnectedAtNotIn(vs ...time.Time) predicate.Cluster {
+	return predicate.Cluster(sql.FieldNotIn(FieldConnectedAt, vs...))
+}
+
+// ConnectedAtGT applies the GT predicate on the "connected_at" field.
+func ConnectedAtGT(v time.Time) predicate.Cluster {
+	return predicate.Cluster(sql.FieldGT(FieldConnectedAt, v))
+}
+
+// ConnectedAtGTE applies the GTE predicate on the "connected_at" field.
+func ConnectedAtGTE(v time.Time) predicate.Cluster {
+	return predicate.Cluster(sql.FieldGTE(FieldConnectedAt, v))
+}
+
+// ConnectedAtLT applies the LT predicate on the "connected_at" field.
+func ConnectedAtLT(v time.Time) predicate.Cluster {
+	return predicate.Cluster(sql.FieldLT(FieldConnectedAt, v))
+}
+
+// ConnectedAtLTE applies the LTE predicate on the "connected_at" field.
+func ConnectedAtLTE(v time.Time) predicate.Cluster {
+	return predicate.Cluster(sql.FieldLTE(FieldConnectedAt, v))
+}
+
+// ConnectedAtIsNil applies the IsNil predicate on the "connected_at" field.
+func ConnectedAtIsNil() predicate.Cluster {
+	return predicate.Cluster(sql.FieldIsNull(FieldConnectedAt))
+}
+
+// ConnectedAtNotNil applies the NotNil predicate on the "connected_at" field.
+func ConnectedAtNotNil() predicate.Cluster {
+	return predicate.Cluster(sql.FieldNotNull(FieldConnectedAt))
+}
+
 // HasTenant applies the HasEdge predicate on the "tenant" edge.
 func HasTenant() predicate.Cluster {
 	return predicate.Cluster(func(s *sql.Selector) {
@@ -456,6 +616,52 @@ func HasLabels() predicate.Cluster {
 func HasLabelsWith(preds ...predicate.ClusterLabel) predicate.Cluster {
 	return predicate.Cluster(func(s *sql.Selector) {
 		step := newLabelsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasContainerManager applies the HasEdge predicate on the "container_manager" edge.
+func HasContainerManager() predicate.Cluster {
+	return predicate.Cluster(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, ContainerManagerTable, ContainerManagerColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasContainerManagerWith applies the HasEdge predicate on the "container_manager" edge with a given conditions (other predicates).
+func HasContainerManagerWith(preds ...predicate.ContainerManager) predicate.Cluster {
+	return predicate.Cluster(func(s *sql.Selector) {
+		step := newContainerManagerStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDeployments applies the HasEdge predicate on the "deployments" edge.
+func HasDeployments() predicate.Cluster {
+	return predicate.Cluster(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DeploymentsTable, DeploymentsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDeploymentsWith applies the HasEdge predicate on the "deployments" edge with a given conditions (other predicates).
+func HasDeploymentsWith(preds ...predicate.Deployment) predicate.Cluster {
+	return predicate.Cluster(func(s *sql.Selector) {
+		step := newDeploymentsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -9,6 +9,30 @@ import (
 	"github.com/meridianplane/meridian/ent"
 )
 
+// The ApplicationFunc type is an adapter to allow the use of ordinary
+// function as Application mutator.
+type ApplicationFunc func(context.Context, *ent.ApplicationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ApplicationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ApplicationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ApplicationMutation", m)
+}
+
+// The ApplicationVersionFunc type is an adapter to allow the use of ordinary
+// function as ApplicationVersion mutator.
+type ApplicationVersionFunc func(context.Context, *ent.ApplicationVersionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ApplicationVersionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ApplicationVersionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ApplicationVersionMutation", m)
+}
+
 // The BusinessFunc type is an adapter to allow the use of ordinary
 // function as Business mutator.
 type BusinessFunc func(context.Context, *ent.BusinessMutation) (ent.Value, error)
@@ -45,6 +69,42 @@ func (f ClusterLabelFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ClusterLabelMutation", m)
 }
 
+// The ContainerManagerFunc type is an adapter to allow the use of ordinary
+// function as ContainerManager mutator.
+type ContainerManagerFunc func(context.Context, *ent.ContainerManagerMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ContainerManagerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ContainerManagerMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ContainerManagerMutation", m)
+}
+
+// The DeploymentFunc type is an adapter to allow the use of ordinary
+// function as Deployment mutator.
+type DeploymentFunc func(context.Context, *ent.DeploymentMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DeploymentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DeploymentMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeploymentMutation", m)
+}
+
+// The DeploymentRevisionFunc type is an adapter to allow the use of ordinary
+// function as DeploymentRevision mutator.
+type DeploymentRevisionFunc func(context.Context, *ent.DeploymentRevisionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DeploymentRevisionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DeploymentRevisionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeploymentRevisionMutation", m)
+}
+
 // The NodeFunc type is an adapter to allow the use of ordinary
 // function as Node mutator.
 type NodeFunc func(context.Context, *ent.NodeMutation) (ent.Value, error)
@@ -67,6 +127,18 @@ func (f NodeLabelFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.NodeLabelMutation", m)
+}
+
+// The OperationFunc type is an adapter to allow the use of ordinary
+// function as Operation mutator.
+type OperationFunc func(context.Context, *ent.OperationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OperationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OperationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OperationMutation", m)
 }
 
 // The SessionFunc type is an adapter to allow the use of ordinary
@@ -115,6 +187,18 @@ func (f UserFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserMutation", m)
+}
+
+// The WorkloadFunc type is an adapter to allow the use of ordinary
+// function as Workload mutator.
+type WorkloadFunc func(context.Context, *ent.WorkloadMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WorkloadFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WorkloadMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WorkloadMutation", m)
 }
 
 // Condition is a hook condition function.

@@ -8,16 +8,23 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/ent/application"
+	"github.com/meridianplane/meridian/ent/applicationversion"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/deploymentrevision"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/predicate"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/setting"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
+	"github.com/meridianplane/meridian/ent/workload"
 )
 
 // The Query interface represents an operation that queries a graph.
@@ -74,6 +81,60 @@ func (f TraverseFunc) Traverse(ctx context.Context, q ent.Query) error {
 		return err
 	}
 	return f(ctx, query)
+}
+
+// The ApplicationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ApplicationFunc func(context.Context, *ent.ApplicationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ApplicationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ApplicationQuery", q)
+}
+
+// The TraverseApplication type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseApplication func(context.Context, *ent.ApplicationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseApplication) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseApplication) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ApplicationQuery", q)
+}
+
+// The ApplicationVersionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ApplicationVersionFunc func(context.Context, *ent.ApplicationVersionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ApplicationVersionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ApplicationVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ApplicationVersionQuery", q)
+}
+
+// The TraverseApplicationVersion type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseApplicationVersion func(context.Context, *ent.ApplicationVersionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseApplicationVersion) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseApplicationVersion) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApplicationVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ApplicationVersionQuery", q)
 }
 
 // The BusinessFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -157,6 +218,87 @@ func (f TraverseClusterLabel) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ClusterLabelQuery", q)
 }
 
+// The ContainerManagerFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ContainerManagerFunc func(context.Context, *ent.ContainerManagerQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ContainerManagerFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ContainerManagerQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ContainerManagerQuery", q)
+}
+
+// The TraverseContainerManager type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseContainerManager func(context.Context, *ent.ContainerManagerQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseContainerManager) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseContainerManager) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ContainerManagerQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ContainerManagerQuery", q)
+}
+
+// The DeploymentFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DeploymentFunc func(context.Context, *ent.DeploymentQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DeploymentFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DeploymentQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DeploymentQuery", q)
+}
+
+// The TraverseDeployment type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDeployment func(context.Context, *ent.DeploymentQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDeployment) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDeployment) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeploymentQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DeploymentQuery", q)
+}
+
+// The DeploymentRevisionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type DeploymentRevisionFunc func(context.Context, *ent.DeploymentRevisionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f DeploymentRevisionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.DeploymentRevisionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.DeploymentRevisionQuery", q)
+}
+
+// The TraverseDeploymentRevision type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseDeploymentRevision func(context.Context, *ent.DeploymentRevisionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseDeploymentRevision) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseDeploymentRevision) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeploymentRevisionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.DeploymentRevisionQuery", q)
+}
+
 // The NodeFunc type is an adapter to allow the use of ordinary function as a Querier.
 type NodeFunc func(context.Context, *ent.NodeQuery) (ent.Value, error)
 
@@ -209,6 +351,33 @@ func (f TraverseNodeLabel) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.NodeLabelQuery", q)
+}
+
+// The OperationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type OperationFunc func(context.Context, *ent.OperationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f OperationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.OperationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.OperationQuery", q)
+}
+
+// The TraverseOperation type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseOperation func(context.Context, *ent.OperationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseOperation) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseOperation) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OperationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.OperationQuery", q)
 }
 
 // The SessionFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -319,19 +488,58 @@ func (f TraverseUser) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.UserQuery", q)
 }
 
+// The WorkloadFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WorkloadFunc func(context.Context, *ent.WorkloadQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WorkloadFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WorkloadQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WorkloadQuery", q)
+}
+
+// The TraverseWorkload type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWorkload func(context.Context, *ent.WorkloadQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWorkload) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWorkload) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkloadQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WorkloadQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
+	case *ent.ApplicationQuery:
+		return &query[*ent.ApplicationQuery, predicate.Application, application.OrderOption]{typ: ent.TypeApplication, tq: q}, nil
+	case *ent.ApplicationVersionQuery:
+		return &query[*ent.ApplicationVersionQuery, predicate.ApplicationVersion, applicationversion.OrderOption]{typ: ent.TypeApplicationVersion, tq: q}, nil
 	case *ent.BusinessQuery:
 		return &query[*ent.BusinessQuery, predicate.Business, business.OrderOption]{typ: ent.TypeBusiness, tq: q}, nil
 	case *ent.ClusterQuery:
 		return &query[*ent.ClusterQuery, predicate.Cluster, cluster.OrderOption]{typ: ent.TypeCluster, tq: q}, nil
 	case *ent.ClusterLabelQuery:
 		return &query[*ent.ClusterLabelQuery, predicate.ClusterLabel, clusterlabel.OrderOption]{typ: ent.TypeClusterLabel, tq: q}, nil
+	case *ent.ContainerManagerQuery:
+		return &query[*ent.ContainerManagerQuery, predicate.ContainerManager, containermanager.OrderOption]{typ: ent.TypeContainerManager, tq: q}, nil
+	case *ent.DeploymentQuery:
+		return &query[*ent.DeploymentQuery, predicate.Deployment, deployment.OrderOption]{typ: ent.TypeDeployment, tq: q}, nil
+	case *ent.DeploymentRevisionQuery:
+		return &query[*ent.DeploymentRevisionQuery, predicate.DeploymentRevision, deploymentrevision.OrderOption]{typ: ent.TypeDeploymentRevision, tq: q}, nil
 	case *ent.NodeQuery:
 		return &query[*ent.NodeQuery, predicate.Node, node.OrderOption]{typ: ent.TypeNode, tq: q}, nil
 	case *ent.NodeLabelQuery:
 		return &query[*ent.NodeLabelQuery, predicate.NodeLabel, nodelabel.OrderOption]{typ: ent.TypeNodeLabel, tq: q}, nil
+	case *ent.OperationQuery:
+		return &query[*ent.OperationQuery, predicate.Operation, operation.OrderOption]{typ: ent.TypeOperation, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
 	case *ent.SettingQuery:
@@ -340,6 +548,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.TenantQuery, predicate.Tenant, tenant.OrderOption]{typ: ent.TypeTenant, tq: q}, nil
 	case *ent.UserQuery:
 		return &query[*ent.UserQuery, predicate.User, user.OrderOption]{typ: ent.TypeUser, tq: q}, nil
+	case *ent.WorkloadQuery:
+		return &query[*ent.WorkloadQuery, predicate.Workload, workload.OrderOption]{typ: ent.TypeWorkload, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

@@ -9,6 +9,82 @@ import (
 )
 
 var (
+	// ApplicationsColumns holds the columns for the "applications" table.
+	ApplicationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 53},
+		{Name: "type", Type: field.TypeEnum, Enums: []string{"app", "service", "resource", "resource_instance"}, Default: "app"},
+		{Name: "description", Type: field.TypeString, Size: 1024, Default: ""},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// ApplicationsTable holds the schema information for the "applications" table.
+	ApplicationsTable = &schema.Table{
+		Name:       "applications",
+		Columns:    ApplicationsColumns,
+		PrimaryKey: []*schema.Column{ApplicationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "applications_tenants_tenant",
+				Columns:    []*schema.Column{ApplicationsColumns[6]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "application_tenant_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{ApplicationsColumns[6], ApplicationsColumns[3]},
+			},
+		},
+	}
+	// ApplicationVersionsColumns holds the columns for the "application_versions" table.
+	ApplicationVersionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeString, Size: 32},
+		{Name: "main_version", Type: field.TypeString, Size: 16},
+		{Name: "sequence", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"workload", "chart"}},
+		{Name: "spec", Type: field.TypeJSON, Nullable: true},
+		{Name: "chart", Type: field.TypeBytes, Nullable: true},
+		{Name: "chart_name", Type: field.TypeString, Size: 253, Default: ""},
+		{Name: "chart_version", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "values", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "created_by", Type: field.TypeInt, Nullable: true},
+		{Name: "application_id", Type: field.TypeInt},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// ApplicationVersionsTable holds the schema information for the "application_versions" table.
+	ApplicationVersionsTable = &schema.Table{
+		Name:       "application_versions",
+		Columns:    ApplicationVersionsColumns,
+		PrimaryKey: []*schema.Column{ApplicationVersionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "application_versions_applications_versions",
+				Columns:    []*schema.Column{ApplicationVersionsColumns[13]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "application_versions_tenants_tenant",
+				Columns:    []*schema.Column{ApplicationVersionsColumns[14]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "applicationversion_application_id_version",
+				Unique:  true,
+				Columns: []*schema.Column{ApplicationVersionsColumns[13], ApplicationVersionsColumns[3]},
+			},
+		},
+	}
 	// BusinessesColumns holds the columns for the "businesses" table.
 	BusinessesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -52,7 +128,10 @@ var (
 		{Name: "description", Type: field.TypeString, Size: 1024, Default: ""},
 		{Name: "ready", Type: field.TypeBool, Default: false},
 		{Name: "kubernetes_version", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "last_error", Type: field.TypeString, Size: 4096, Default: ""},
+		{Name: "connected_at", Type: field.TypeTime, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeInt},
+		{Name: "container_manager_id", Type: field.TypeInt, Nullable: true},
 	}
 	// ClustersTable holds the schema information for the "clusters" table.
 	ClustersTable = &schema.Table{
@@ -62,16 +141,22 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "clusters_tenants_tenant",
-				Columns:    []*schema.Column{ClustersColumns[7]},
+				Columns:    []*schema.Column{ClustersColumns[9]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "clusters_container_managers_clusters",
+				Columns:    []*schema.Column{ClustersColumns[10]},
+				RefColumns: []*schema.Column{ContainerManagersColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "cluster_tenant_id_name",
 				Unique:  true,
-				Columns: []*schema.Column{ClustersColumns[7], ClustersColumns[3]},
+				Columns: []*schema.Column{ClustersColumns[9], ClustersColumns[3]},
 			},
 		},
 	}
@@ -113,6 +198,177 @@ var (
 				Name:    "clusterlabel_tenant_id_name",
 				Unique:  false,
 				Columns: []*schema.Column{ClusterLabelsColumns[5], ClusterLabelsColumns[3]},
+			},
+		},
+	}
+	// ContainerManagersColumns holds the columns for the "container_managers" table.
+	ContainerManagersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 63},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"kubeconfig", "token", "simulator"}},
+		{Name: "api_server", Type: field.TypeString, Size: 2048, Default: ""},
+		{Name: "ca_cert", Type: field.TypeString, Size: 65536, Default: ""},
+		{Name: "insecure_skip_tls_verify", Type: field.TypeBool, Default: false},
+		{Name: "kubeconfig_sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "token_sealed", Type: field.TypeBytes, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// ContainerManagersTable holds the schema information for the "container_managers" table.
+	ContainerManagersTable = &schema.Table{
+		Name:       "container_managers",
+		Columns:    ContainerManagersColumns,
+		PrimaryKey: []*schema.Column{ContainerManagersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "container_managers_tenants_tenant",
+				Columns:    []*schema.Column{ContainerManagersColumns[10]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "containermanager_tenant_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{ContainerManagersColumns[10], ContainerManagersColumns[3]},
+			},
+		},
+	}
+	// DeploymentsColumns holds the columns for the "deployments" table.
+	DeploymentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 53},
+		{Name: "namespace", Type: field.TypeString, Size: 63},
+		{Name: "node_label", Type: field.TypeString, Size: 63, Default: "all"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "deploying", "running", "failed", "deleting", "deleted"}, Default: "pending"},
+		{Name: "message", Type: field.TypeString, Size: 4096, Default: ""},
+		{Name: "running_pods", Type: field.TypeInt, Default: 0},
+		{Name: "error_pods", Type: field.TypeInt, Default: 0},
+		{Name: "total_pods", Type: field.TypeInt, Default: 0},
+		{Name: "comment", Type: field.TypeString, Size: 1024, Default: ""},
+		{Name: "application_id", Type: field.TypeInt},
+		{Name: "cluster_id", Type: field.TypeInt},
+		{Name: "tenant_id", Type: field.TypeInt},
+		{Name: "version_id", Type: field.TypeInt},
+		{Name: "node_id", Type: field.TypeInt, Nullable: true},
+	}
+	// DeploymentsTable holds the schema information for the "deployments" table.
+	DeploymentsTable = &schema.Table{
+		Name:       "deployments",
+		Columns:    DeploymentsColumns,
+		PrimaryKey: []*schema.Column{DeploymentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "deployments_applications_deployments",
+				Columns:    []*schema.Column{DeploymentsColumns[12]},
+				RefColumns: []*schema.Column{ApplicationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "deployments_clusters_deployments",
+				Columns:    []*schema.Column{DeploymentsColumns[13]},
+				RefColumns: []*schema.Column{ClustersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "deployments_tenants_tenant",
+				Columns:    []*schema.Column{DeploymentsColumns[14]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "deployments_application_versions_version",
+				Columns:    []*schema.Column{DeploymentsColumns[15]},
+				RefColumns: []*schema.Column{ApplicationVersionsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "deployments_nodes_node",
+				Columns:    []*schema.Column{DeploymentsColumns[16]},
+				RefColumns: []*schema.Column{NodesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "deployment_cluster_id_namespace_name",
+				Unique:  true,
+				Columns: []*schema.Column{DeploymentsColumns[13], DeploymentsColumns[4], DeploymentsColumns[3]},
+			},
+			{
+				Name:    "deployment_tenant_id_name",
+				Unique:  false,
+				Columns: []*schema.Column{DeploymentsColumns[14], DeploymentsColumns[3]},
+			},
+			{
+				Name:    "deployment_status",
+				Unique:  false,
+				Columns: []*schema.Column{DeploymentsColumns[6]},
+			},
+		},
+	}
+	// DeploymentRevisionsColumns holds the columns for the "deployment_revisions" table.
+	DeploymentRevisionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "revision", Type: field.TypeInt},
+		{Name: "action", Type: field.TypeEnum, Enums: []string{"install", "upgrade", "rollback", "delete"}},
+		{Name: "result", Type: field.TypeEnum, Enums: []string{"pending", "succeeded", "failed", "cancelled"}, Default: "pending"},
+		{Name: "message", Type: field.TypeString, Size: 4096, Default: ""},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deployment_id", Type: field.TypeInt},
+		{Name: "tenant_id", Type: field.TypeInt},
+		{Name: "from_version_id", Type: field.TypeInt, Nullable: true},
+		{Name: "to_version_id", Type: field.TypeInt, Nullable: true},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+	}
+	// DeploymentRevisionsTable holds the schema information for the "deployment_revisions" table.
+	DeploymentRevisionsTable = &schema.Table{
+		Name:       "deployment_revisions",
+		Columns:    DeploymentRevisionsColumns,
+		PrimaryKey: []*schema.Column{DeploymentRevisionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "deployment_revisions_deployments_revisions",
+				Columns:    []*schema.Column{DeploymentRevisionsColumns[8]},
+				RefColumns: []*schema.Column{DeploymentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "deployment_revisions_tenants_tenant",
+				Columns:    []*schema.Column{DeploymentRevisionsColumns[9]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "deployment_revisions_application_versions_from_version",
+				Columns:    []*schema.Column{DeploymentRevisionsColumns[10]},
+				RefColumns: []*schema.Column{ApplicationVersionsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "deployment_revisions_application_versions_to_version",
+				Columns:    []*schema.Column{DeploymentRevisionsColumns[11]},
+				RefColumns: []*schema.Column{ApplicationVersionsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "deployment_revisions_users_user",
+				Columns:    []*schema.Column{DeploymentRevisionsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "deploymentrevision_deployment_id_revision",
+				Unique:  true,
+				Columns: []*schema.Column{DeploymentRevisionsColumns[8], DeploymentRevisionsColumns[3]},
 			},
 		},
 	}
@@ -205,6 +461,67 @@ var (
 				Name:    "nodelabel_tenant_id_name",
 				Unique:  false,
 				Columns: []*schema.Column{NodeLabelsColumns[5], NodeLabelsColumns[3]},
+			},
+		},
+	}
+	// OperationsColumns holds the columns for the "operations" table.
+	OperationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeString, Size: 64},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "running", "succeeded", "failed", "cancelled"}, Default: "pending"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "max_attempts", Type: field.TypeInt, Default: 3},
+		{Name: "last_error", Type: field.TypeString, Size: 4096, Default: ""},
+		{Name: "payload", Type: field.TypeJSON, Nullable: true},
+		{Name: "result", Type: field.TypeJSON, Nullable: true},
+		{Name: "created_by", Type: field.TypeInt, Nullable: true},
+		{Name: "cancel_requested", Type: field.TypeBool, Default: false},
+		{Name: "claimed_by", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
+		{Name: "run_after", Type: field.TypeTime},
+		{Name: "started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deployment_id", Type: field.TypeInt, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+		{Name: "cluster_id", Type: field.TypeInt, Nullable: true},
+	}
+	// OperationsTable holds the schema information for the "operations" table.
+	OperationsTable = &schema.Table{
+		Name:       "operations",
+		Columns:    OperationsColumns,
+		PrimaryKey: []*schema.Column{OperationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "operations_deployments_operations",
+				Columns:    []*schema.Column{OperationsColumns[17]},
+				RefColumns: []*schema.Column{DeploymentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "operations_tenants_tenant",
+				Columns:    []*schema.Column{OperationsColumns[18]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "operations_clusters_cluster",
+				Columns:    []*schema.Column{OperationsColumns[19]},
+				RefColumns: []*schema.Column{ClustersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "operation_status_run_after",
+				Unique:  false,
+				Columns: []*schema.Column{OperationsColumns[4], OperationsColumns[14]},
+			},
+			{
+				Name:    "operation_deployment_id",
+				Unique:  false,
+				Columns: []*schema.Column{OperationsColumns[17]},
 			},
 		},
 	}
@@ -304,27 +621,88 @@ var (
 			},
 		},
 	}
+	// WorkloadsColumns holds the columns for the "workloads" table.
+	WorkloadsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 253},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"Deployment", "DaemonSet"}},
+		{Name: "replicas", Type: field.TypeInt, Default: 0},
+		{Name: "cpu", Type: field.TypeInt, Default: 0},
+		{Name: "memory", Type: field.TypeInt, Default: 0},
+		{Name: "running_pods", Type: field.TypeInt, Default: 0},
+		{Name: "error_pods", Type: field.TypeInt, Default: 0},
+		{Name: "total_pods", Type: field.TypeInt, Default: 0},
+		{Name: "pods", Type: field.TypeJSON, Nullable: true},
+		{Name: "deployment_id", Type: field.TypeInt},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// WorkloadsTable holds the schema information for the "workloads" table.
+	WorkloadsTable = &schema.Table{
+		Name:       "workloads",
+		Columns:    WorkloadsColumns,
+		PrimaryKey: []*schema.Column{WorkloadsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "workloads_deployments_workloads",
+				Columns:    []*schema.Column{WorkloadsColumns[12]},
+				RefColumns: []*schema.Column{DeploymentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "workloads_tenants_tenant",
+				Columns:    []*schema.Column{WorkloadsColumns[13]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "workload_deployment_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{WorkloadsColumns[12], WorkloadsColumns[3]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		ApplicationsTable,
+		ApplicationVersionsTable,
 		BusinessesTable,
 		ClustersTable,
 		ClusterLabelsTable,
+		ContainerManagersTable,
+		DeploymentsTable,
+		DeploymentRevisionsTable,
 		NodesTable,
 		NodeLabelsTable,
+		OperationsTable,
 		SessionsTable,
 		SettingsTable,
 		TenantsTable,
 		UsersTable,
+		WorkloadsTable,
 	}
 )
 
 func init() {
+	ApplicationsTable.ForeignKeys[0].RefTable = TenantsTable
+	ApplicationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
+	ApplicationVersionsTable.ForeignKeys[0].RefTable = ApplicationsTable
+	ApplicationVersionsTable.ForeignKeys[1].RefTable = TenantsTable
+	ApplicationVersionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(42949672960),
+	}
 	BusinessesTable.ForeignKeys[0].RefTable = TenantsTable
 	BusinessesTable.ForeignKeys[1].RefTable = UsersTable
 	BusinessesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
 	}
 	ClustersTable.ForeignKeys[0].RefTable = TenantsTable
+	ClustersTable.ForeignKeys[1].RefTable = ContainerManagersTable
 	ClustersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
 	}
@@ -332,6 +710,26 @@ func init() {
 	ClusterLabelsTable.ForeignKeys[1].RefTable = TenantsTable
 	ClusterLabelsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
+	}
+	ContainerManagersTable.ForeignKeys[0].RefTable = TenantsTable
+	ContainerManagersTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(47244640256),
+	}
+	DeploymentsTable.ForeignKeys[0].RefTable = ApplicationsTable
+	DeploymentsTable.ForeignKeys[1].RefTable = ClustersTable
+	DeploymentsTable.ForeignKeys[2].RefTable = TenantsTable
+	DeploymentsTable.ForeignKeys[3].RefTable = ApplicationVersionsTable
+	DeploymentsTable.ForeignKeys[4].RefTable = NodesTable
+	DeploymentsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(51539607552),
+	}
+	DeploymentRevisionsTable.ForeignKeys[0].RefTable = DeploymentsTable
+	DeploymentRevisionsTable.ForeignKeys[1].RefTable = TenantsTable
+	DeploymentRevisionsTable.ForeignKeys[2].RefTable = ApplicationVersionsTable
+	DeploymentRevisionsTable.ForeignKeys[3].RefTable = ApplicationVersionsTable
+	DeploymentRevisionsTable.ForeignKeys[4].RefTable = UsersTable
+	DeploymentRevisionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
 	}
 	NodesTable.ForeignKeys[0].RefTable = ClustersTable
 	NodesTable.ForeignKeys[1].RefTable = TenantsTable
@@ -342,6 +740,12 @@ func init() {
 	NodeLabelsTable.ForeignKeys[1].RefTable = TenantsTable
 	NodeLabelsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	OperationsTable.ForeignKeys[0].RefTable = DeploymentsTable
+	OperationsTable.ForeignKeys[1].RefTable = TenantsTable
+	OperationsTable.ForeignKeys[2].RefTable = ClustersTable
+	OperationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
 	}
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	SessionsTable.Annotation = &entsql.Annotation{
@@ -356,5 +760,10 @@ func init() {
 	UsersTable.ForeignKeys[0].RefTable = TenantsTable
 	UsersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(34359738368),
+	}
+	WorkloadsTable.ForeignKeys[0].RefTable = DeploymentsTable
+	WorkloadsTable.ForeignKeys[1].RefTable = TenantsTable
+	WorkloadsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
 	}
 }

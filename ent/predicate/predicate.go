@@ -6,6 +6,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// Application is the predicate function for application builders.
+type Application func(*sql.Selector)
+
+// ApplicationVersion is the predicate function for applicationversion builders.
+type ApplicationVersion func(*sql.Selector)
+
 // Business is the predicate function for business builders.
 type Business func(*sql.Selector)
 
@@ -15,11 +21,23 @@ type Cluster func(*sql.Selector)
 // ClusterLabel is the predicate function for clusterlabel builders.
 type ClusterLabel func(*sql.Selector)
 
+// ContainerManager is the predicate function for containermanager builders.
+type ContainerManager func(*sql.Selector)
+
+// Deployment is the predicate function for deployment builders.
+type Deployment func(*sql.Selector)
+
+// DeploymentRevision is the predicate function for deploymentrevision builders.
+type DeploymentRevision func(*sql.Selector)
+
 // Node is the predicate function for node builders.
 type Node func(*sql.Selector)
 
 // NodeLabel is the predicate function for nodelabel builders.
 type NodeLabel func(*sql.Selector)
+
+// Operation is the predicate function for operation builders.
+type Operation func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
@@ -32,3 +50,6 @@ type Tenant func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// Workload is the predicate function for workload builders.
+type Workload func(*sql.Selector)

@@ -111,6 +111,54 @@ func DenyMutationOperationRule(op ent.Op) MutationRule {
 	return OnMutationOperation(rule, op)
 }
 
+// The ApplicationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ApplicationQueryRuleFunc func(context.Context, *ent.ApplicationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ApplicationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ApplicationQuery", q)
+}
+
+// The ApplicationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ApplicationMutationRuleFunc func(context.Context, *ent.ApplicationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ApplicationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ApplicationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ApplicationMutation", m)
+}
+
+// The ApplicationVersionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ApplicationVersionQueryRuleFunc func(context.Context, *ent.ApplicationVersionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ApplicationVersionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApplicationVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ApplicationVersionQuery", q)
+}
+
+// The ApplicationVersionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ApplicationVersionMutationRuleFunc func(context.Context, *ent.ApplicationVersionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ApplicationVersionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ApplicationVersionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ApplicationVersionMutation", m)
+}
+
 // The BusinessQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type BusinessQueryRuleFunc func(context.Context, *ent.BusinessQuery) error
@@ -183,6 +231,78 @@ func (f ClusterLabelMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ClusterLabelMutation", m)
 }
 
+// The ContainerManagerQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ContainerManagerQueryRuleFunc func(context.Context, *ent.ContainerManagerQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ContainerManagerQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ContainerManagerQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ContainerManagerQuery", q)
+}
+
+// The ContainerManagerMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ContainerManagerMutationRuleFunc func(context.Context, *ent.ContainerManagerMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ContainerManagerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ContainerManagerMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ContainerManagerMutation", m)
+}
+
+// The DeploymentQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DeploymentQueryRuleFunc func(context.Context, *ent.DeploymentQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DeploymentQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeploymentQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DeploymentQuery", q)
+}
+
+// The DeploymentMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DeploymentMutationRuleFunc func(context.Context, *ent.DeploymentMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DeploymentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DeploymentMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeploymentMutation", m)
+}
+
+// The DeploymentRevisionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type DeploymentRevisionQueryRuleFunc func(context.Context, *ent.DeploymentRevisionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f DeploymentRevisionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.DeploymentRevisionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.DeploymentRevisionQuery", q)
+}
+
+// The DeploymentRevisionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type DeploymentRevisionMutationRuleFunc func(context.Context, *ent.DeploymentRevisionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f DeploymentRevisionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.DeploymentRevisionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeploymentRevisionMutation", m)
+}
+
 // The NodeQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type NodeQueryRuleFunc func(context.Context, *ent.NodeQuery) error
@@ -229,6 +349,30 @@ func (f NodeLabelMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.NodeLabelMutation", m)
+}
+
+// The OperationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OperationQueryRuleFunc func(context.Context, *ent.OperationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OperationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OperationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OperationQuery", q)
+}
+
+// The OperationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OperationMutationRuleFunc func(context.Context, *ent.OperationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OperationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OperationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OperationMutation", m)
 }
 
 // The SessionQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -327,6 +471,30 @@ func (f UserMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.UserMutation", m)
 }
 
+// The WorkloadQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WorkloadQueryRuleFunc func(context.Context, *ent.WorkloadQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WorkloadQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkloadQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WorkloadQuery", q)
+}
+
+// The WorkloadMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WorkloadMutationRuleFunc func(context.Context, *ent.WorkloadMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WorkloadMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WorkloadMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WorkloadMutation", m)
+}
+
 type (
 	// Filter is the interface that wraps the Where function
 	// for filtering nodes in queries and mutations.
@@ -362,15 +530,27 @@ var _ QueryMutationRule = FilterFunc(nil)
 
 func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
+	case *ent.ApplicationQuery:
+		return q.Filter(), nil
+	case *ent.ApplicationVersionQuery:
+		return q.Filter(), nil
 	case *ent.BusinessQuery:
 		return q.Filter(), nil
 	case *ent.ClusterQuery:
 		return q.Filter(), nil
 	case *ent.ClusterLabelQuery:
 		return q.Filter(), nil
+	case *ent.ContainerManagerQuery:
+		return q.Filter(), nil
+	case *ent.DeploymentQuery:
+		return q.Filter(), nil
+	case *ent.DeploymentRevisionQuery:
+		return q.Filter(), nil
 	case *ent.NodeQuery:
 		return q.Filter(), nil
 	case *ent.NodeLabelQuery:
+		return q.Filter(), nil
+	case *ent.OperationQuery:
 		return q.Filter(), nil
 	case *ent.SessionQuery:
 		return q.Filter(), nil
@@ -380,6 +560,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.UserQuery:
 		return q.Filter(), nil
+	case *ent.WorkloadQuery:
+		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
 	}
@@ -387,15 +569,27 @@ func queryFilter(q ent.Query) (Filter, error) {
 
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
+	case *ent.ApplicationMutation:
+		return m.Filter(), nil
+	case *ent.ApplicationVersionMutation:
+		return m.Filter(), nil
 	case *ent.BusinessMutation:
 		return m.Filter(), nil
 	case *ent.ClusterMutation:
 		return m.Filter(), nil
 	case *ent.ClusterLabelMutation:
 		return m.Filter(), nil
+	case *ent.ContainerManagerMutation:
+		return m.Filter(), nil
+	case *ent.DeploymentMutation:
+		return m.Filter(), nil
+	case *ent.DeploymentRevisionMutation:
+		return m.Filter(), nil
 	case *ent.NodeMutation:
 		return m.Filter(), nil
 	case *ent.NodeLabelMutation:
+		return m.Filter(), nil
+	case *ent.OperationMutation:
 		return m.Filter(), nil
 	case *ent.SessionMutation:
 		return m.Filter(), nil
@@ -404,6 +598,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.TenantMutation:
 		return m.Filter(), nil
 	case *ent.UserMutation:
+		return m.Filter(), nil
+	case *ent.WorkloadMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

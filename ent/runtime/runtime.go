@@ -6,16 +6,23 @@ import (
 	"context"
 	"time"
 
+	"github.com/meridianplane/meridian/ent/application"
+	"github.com/meridianplane/meridian/ent/applicationversion"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/deploymentrevision"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/schema"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/setting"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
+	"github.com/meridianplane/meridian/ent/workload"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -25,6 +32,141 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	applicationMixin := schema.Application{}.Mixin()
+	application.Policy = privacy.NewPolicies(applicationMixin[1], schema.Application{})
+	application.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := application.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	applicationMixinHooks1 := applicationMixin[1].Hooks()
+
+	application.Hooks[1] = applicationMixinHooks1[0]
+	applicationMixinFields0 := applicationMixin[0].Fields()
+	_ = applicationMixinFields0
+	applicationFields := schema.Application{}.Fields()
+	_ = applicationFields
+	// applicationDescCreatedAt is the schema descriptor for created_at field.
+	applicationDescCreatedAt := applicationMixinFields0[0].Descriptor()
+	// application.DefaultCreatedAt holds the default value on creation for the created_at field.
+	application.DefaultCreatedAt = applicationDescCreatedAt.Default.(func() time.Time)
+	// applicationDescUpdatedAt is the schema descriptor for updated_at field.
+	applicationDescUpdatedAt := applicationMixinFields0[1].Descriptor()
+	// application.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	application.DefaultUpdatedAt = applicationDescUpdatedAt.Default.(func() time.Time)
+	// application.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	application.UpdateDefaultUpdatedAt = applicationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// applicationDescName is the schema descriptor for name field.
+	applicationDescName := applicationFields[0].Descriptor()
+	// application.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	application.NameValidator = func() func(string) error {
+		validators := applicationDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// applicationDescDescription is the schema descriptor for description field.
+	applicationDescDescription := applicationFields[2].Descriptor()
+	// application.DefaultDescription holds the default value on creation for the description field.
+	application.DefaultDescription = applicationDescDescription.Default.(string)
+	// application.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	application.DescriptionValidator = applicationDescDescription.Validators[0].(func(string) error)
+	applicationversionMixin := schema.ApplicationVersion{}.Mixin()
+	applicationversion.Policy = privacy.NewPolicies(applicationversionMixin[1], schema.ApplicationVersion{})
+	applicationversion.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := applicationversion.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	applicationversionMixinHooks1 := applicationversionMixin[1].Hooks()
+
+	applicationversion.Hooks[1] = applicationversionMixinHooks1[0]
+	applicationversionMixinFields0 := applicationversionMixin[0].Fields()
+	_ = applicationversionMixinFields0
+	applicationversionFields := schema.ApplicationVersion{}.Fields()
+	_ = applicationversionFields
+	// applicationversionDescCreatedAt is the schema descriptor for created_at field.
+	applicationversionDescCreatedAt := applicationversionMixinFields0[0].Descriptor()
+	// applicationversion.DefaultCreatedAt holds the default value on creation for the created_at field.
+	applicationversion.DefaultCreatedAt = applicationversionDescCreatedAt.Default.(func() time.Time)
+	// applicationversionDescUpdatedAt is the schema descriptor for updated_at field.
+	applicationversionDescUpdatedAt := applicationversionMixinFields0[1].Descriptor()
+	// applicationversion.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	applicationversion.DefaultUpdatedAt = applicationversionDescUpdatedAt.Default.(func() time.Time)
+	// applicationversion.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	applicationversion.UpdateDefaultUpdatedAt = applicationversionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// applicationversionDescVersion is the schema descriptor for version field.
+	applicationversionDescVersion := applicationversionFields[1].Descriptor()
+	// applicationversion.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	applicationversion.VersionValidator = func() func(string) error {
+		validators := applicationversionDescVersion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(version string) error {
+			for _, fn := range fns {
+				if err := fn(version); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// applicationversionDescMainVersion is the schema descriptor for main_version field.
+	applicationversionDescMainVersion := applicationversionFields[2].Descriptor()
+	// applicationversion.MainVersionValidator is a validator for the "main_version" field. It is called by the builders before save.
+	applicationversion.MainVersionValidator = func() func(string) error {
+		validators := applicationversionDescMainVersion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(main_version string) error {
+			for _, fn := range fns {
+				if err := fn(main_version); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// applicationversionDescSequence is the schema descriptor for sequence field.
+	applicationversionDescSequence := applicationversionFields[3].Descriptor()
+	// applicationversion.SequenceValidator is a validator for the "sequence" field. It is called by the builders before save.
+	applicationversion.SequenceValidator = applicationversionDescSequence.Validators[0].(func(int) error)
+	// applicationversionDescChartName is the schema descriptor for chart_name field.
+	applicationversionDescChartName := applicationversionFields[7].Descriptor()
+	// applicationversion.DefaultChartName holds the default value on creation for the chart_name field.
+	applicationversion.DefaultChartName = applicationversionDescChartName.Default.(string)
+	// applicationversion.ChartNameValidator is a validator for the "chart_name" field. It is called by the builders before save.
+	applicationversion.ChartNameValidator = applicationversionDescChartName.Validators[0].(func(string) error)
+	// applicationversionDescChartVersion is the schema descriptor for chart_version field.
+	applicationversionDescChartVersion := applicationversionFields[8].Descriptor()
+	// applicationversion.DefaultChartVersion holds the default value on creation for the chart_version field.
+	applicationversion.DefaultChartVersion = applicationversionDescChartVersion.Default.(string)
+	// applicationversion.ChartVersionValidator is a validator for the "chart_version" field. It is called by the builders before save.
+	applicationversion.ChartVersionValidator = applicationversionDescChartVersion.Validators[0].(func(string) error)
+	// applicationversionDescValues is the schema descriptor for values field.
+	applicationversionDescValues := applicationversionFields[9].Descriptor()
+	// applicationversion.DefaultValues holds the default value on creation for the values field.
+	applicationversion.DefaultValues = applicationversionDescValues.Default.(string)
 	businessMixin := schema.Business{}.Mixin()
 	business.Policy = privacy.NewPolicies(businessMixin[1], schema.Business{})
 	business.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -159,6 +301,12 @@ func init() {
 	cluster.DefaultKubernetesVersion = clusterDescKubernetesVersion.Default.(string)
 	// cluster.KubernetesVersionValidator is a validator for the "kubernetes_version" field. It is called by the builders before save.
 	cluster.KubernetesVersionValidator = clusterDescKubernetesVersion.Validators[0].(func(string) error)
+	// clusterDescLastError is the schema descriptor for last_error field.
+	clusterDescLastError := clusterFields[5].Descriptor()
+	// cluster.DefaultLastError holds the default value on creation for the last_error field.
+	cluster.DefaultLastError = clusterDescLastError.Default.(string)
+	// cluster.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	cluster.LastErrorValidator = clusterDescLastError.Validators[0].(func(string) error)
 	clusterlabelMixin := schema.ClusterLabel{}.Mixin()
 	clusterlabel.Policy = privacy.NewPolicies(clusterlabelMixin[1], schema.ClusterLabel{})
 	clusterlabel.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -205,6 +353,205 @@ func init() {
 			return nil
 		}
 	}()
+	containermanagerMixin := schema.ContainerManager{}.Mixin()
+	containermanager.Policy = privacy.NewPolicies(containermanagerMixin[1], schema.ContainerManager{})
+	containermanager.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := containermanager.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	containermanagerMixinHooks1 := containermanagerMixin[1].Hooks()
+
+	containermanager.Hooks[1] = containermanagerMixinHooks1[0]
+	containermanagerMixinFields0 := containermanagerMixin[0].Fields()
+	_ = containermanagerMixinFields0
+	containermanagerFields := schema.ContainerManager{}.Fields()
+	_ = containermanagerFields
+	// containermanagerDescCreatedAt is the schema descriptor for created_at field.
+	containermanagerDescCreatedAt := containermanagerMixinFields0[0].Descriptor()
+	// containermanager.DefaultCreatedAt holds the default value on creation for the created_at field.
+	containermanager.DefaultCreatedAt = containermanagerDescCreatedAt.Default.(func() time.Time)
+	// containermanagerDescUpdatedAt is the schema descriptor for updated_at field.
+	containermanagerDescUpdatedAt := containermanagerMixinFields0[1].Descriptor()
+	// containermanager.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	containermanager.DefaultUpdatedAt = containermanagerDescUpdatedAt.Default.(func() time.Time)
+	// containermanager.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	containermanager.UpdateDefaultUpdatedAt = containermanagerDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// containermanagerDescName is the schema descriptor for name field.
+	containermanagerDescName := containermanagerFields[0].Descriptor()
+	// containermanager.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	containermanager.NameValidator = func() func(string) error {
+		validators := containermanagerDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// containermanagerDescAPIServer is the schema descriptor for api_server field.
+	containermanagerDescAPIServer := containermanagerFields[2].Descriptor()
+	// containermanager.DefaultAPIServer holds the default value on creation for the api_server field.
+	containermanager.DefaultAPIServer = containermanagerDescAPIServer.Default.(string)
+	// containermanager.APIServerValidator is a validator for the "api_server" field. It is called by the builders before save.
+	containermanager.APIServerValidator = containermanagerDescAPIServer.Validators[0].(func(string) error)
+	// containermanagerDescCaCert is the schema descriptor for ca_cert field.
+	containermanagerDescCaCert := containermanagerFields[3].Descriptor()
+	// containermanager.DefaultCaCert holds the default value on creation for the ca_cert field.
+	containermanager.DefaultCaCert = containermanagerDescCaCert.Default.(string)
+	// containermanager.CaCertValidator is a validator for the "ca_cert" field. It is called by the builders before save.
+	containermanager.CaCertValidator = containermanagerDescCaCert.Validators[0].(func(string) error)
+	// containermanagerDescInsecureSkipTLSVerify is the schema descriptor for insecure_skip_tls_verify field.
+	containermanagerDescInsecureSkipTLSVerify := containermanagerFields[4].Descriptor()
+	// containermanager.DefaultInsecureSkipTLSVerify holds the default value on creation for the insecure_skip_tls_verify field.
+	containermanager.DefaultInsecureSkipTLSVerify = containermanagerDescInsecureSkipTLSVerify.Default.(bool)
+	deploymentMixin := schema.Deployment{}.Mixin()
+	deployment.Policy = privacy.NewPolicies(deploymentMixin[1], schema.Deployment{})
+	deployment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := deployment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	deploymentMixinHooks1 := deploymentMixin[1].Hooks()
+
+	deployment.Hooks[1] = deploymentMixinHooks1[0]
+	deploymentMixinFields0 := deploymentMixin[0].Fields()
+	_ = deploymentMixinFields0
+	deploymentFields := schema.Deployment{}.Fields()
+	_ = deploymentFields
+	// deploymentDescCreatedAt is the schema descriptor for created_at field.
+	deploymentDescCreatedAt := deploymentMixinFields0[0].Descriptor()
+	// deployment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	deployment.DefaultCreatedAt = deploymentDescCreatedAt.Default.(func() time.Time)
+	// deploymentDescUpdatedAt is the schema descriptor for updated_at field.
+	deploymentDescUpdatedAt := deploymentMixinFields0[1].Descriptor()
+	// deployment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	deployment.DefaultUpdatedAt = deploymentDescUpdatedAt.Default.(func() time.Time)
+	// deployment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	deployment.UpdateDefaultUpdatedAt = deploymentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// deploymentDescName is the schema descriptor for name field.
+	deploymentDescName := deploymentFields[0].Descriptor()
+	// deployment.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	deployment.NameValidator = func() func(string) error {
+		validators := deploymentDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// deploymentDescNamespace is the schema descriptor for namespace field.
+	deploymentDescNamespace := deploymentFields[4].Descriptor()
+	// deployment.NamespaceValidator is a validator for the "namespace" field. It is called by the builders before save.
+	deployment.NamespaceValidator = func() func(string) error {
+		validators := deploymentDescNamespace.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(namespace string) error {
+			for _, fn := range fns {
+				if err := fn(namespace); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// deploymentDescNodeLabel is the schema descriptor for node_label field.
+	deploymentDescNodeLabel := deploymentFields[5].Descriptor()
+	// deployment.DefaultNodeLabel holds the default value on creation for the node_label field.
+	deployment.DefaultNodeLabel = deploymentDescNodeLabel.Default.(string)
+	// deployment.NodeLabelValidator is a validator for the "node_label" field. It is called by the builders before save.
+	deployment.NodeLabelValidator = deploymentDescNodeLabel.Validators[0].(func(string) error)
+	// deploymentDescMessage is the schema descriptor for message field.
+	deploymentDescMessage := deploymentFields[8].Descriptor()
+	// deployment.DefaultMessage holds the default value on creation for the message field.
+	deployment.DefaultMessage = deploymentDescMessage.Default.(string)
+	// deployment.MessageValidator is a validator for the "message" field. It is called by the builders before save.
+	deployment.MessageValidator = deploymentDescMessage.Validators[0].(func(string) error)
+	// deploymentDescRunningPods is the schema descriptor for running_pods field.
+	deploymentDescRunningPods := deploymentFields[9].Descriptor()
+	// deployment.DefaultRunningPods holds the default value on creation for the running_pods field.
+	deployment.DefaultRunningPods = deploymentDescRunningPods.Default.(int)
+	// deployment.RunningPodsValidator is a validator for the "running_pods" field. It is called by the builders before save.
+	deployment.RunningPodsValidator = deploymentDescRunningPods.Validators[0].(func(int) error)
+	// deploymentDescErrorPods is the schema descriptor for error_pods field.
+	deploymentDescErrorPods := deploymentFields[10].Descriptor()
+	// deployment.DefaultErrorPods holds the default value on creation for the error_pods field.
+	deployment.DefaultErrorPods = deploymentDescErrorPods.Default.(int)
+	// deployment.ErrorPodsValidator is a validator for the "error_pods" field. It is called by the builders before save.
+	deployment.ErrorPodsValidator = deploymentDescErrorPods.Validators[0].(func(int) error)
+	// deploymentDescTotalPods is the schema descriptor for total_pods field.
+	deploymentDescTotalPods := deploymentFields[11].Descriptor()
+	// deployment.DefaultTotalPods holds the default value on creation for the total_pods field.
+	deployment.DefaultTotalPods = deploymentDescTotalPods.Default.(int)
+	// deployment.TotalPodsValidator is a validator for the "total_pods" field. It is called by the builders before save.
+	deployment.TotalPodsValidator = deploymentDescTotalPods.Validators[0].(func(int) error)
+	// deploymentDescComment is the schema descriptor for comment field.
+	deploymentDescComment := deploymentFields[12].Descriptor()
+	// deployment.DefaultComment holds the default value on creation for the comment field.
+	deployment.DefaultComment = deploymentDescComment.Default.(string)
+	// deployment.CommentValidator is a validator for the "comment" field. It is called by the builders before save.
+	deployment.CommentValidator = deploymentDescComment.Validators[0].(func(string) error)
+	deploymentrevisionMixin := schema.DeploymentRevision{}.Mixin()
+	deploymentrevision.Policy = privacy.NewPolicies(deploymentrevisionMixin[1], schema.DeploymentRevision{})
+	deploymentrevision.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := deploymentrevision.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	deploymentrevisionMixinHooks1 := deploymentrevisionMixin[1].Hooks()
+
+	deploymentrevision.Hooks[1] = deploymentrevisionMixinHooks1[0]
+	deploymentrevisionMixinFields0 := deploymentrevisionMixin[0].Fields()
+	_ = deploymentrevisionMixinFields0
+	deploymentrevisionFields := schema.DeploymentRevision{}.Fields()
+	_ = deploymentrevisionFields
+	// deploymentrevisionDescCreatedAt is the schema descriptor for created_at field.
+	deploymentrevisionDescCreatedAt := deploymentrevisionMixinFields0[0].Descriptor()
+	// deploymentrevision.DefaultCreatedAt holds the default value on creation for the created_at field.
+	deploymentrevision.DefaultCreatedAt = deploymentrevisionDescCreatedAt.Default.(func() time.Time)
+	// deploymentrevisionDescUpdatedAt is the schema descriptor for updated_at field.
+	deploymentrevisionDescUpdatedAt := deploymentrevisionMixinFields0[1].Descriptor()
+	// deploymentrevision.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	deploymentrevision.DefaultUpdatedAt = deploymentrevisionDescUpdatedAt.Default.(func() time.Time)
+	// deploymentrevision.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	deploymentrevision.UpdateDefaultUpdatedAt = deploymentrevisionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// deploymentrevisionDescRevision is the schema descriptor for revision field.
+	deploymentrevisionDescRevision := deploymentrevisionFields[1].Descriptor()
+	// deploymentrevision.RevisionValidator is a validator for the "revision" field. It is called by the builders before save.
+	deploymentrevision.RevisionValidator = deploymentrevisionDescRevision.Validators[0].(func(int) error)
+	// deploymentrevisionDescMessage is the schema descriptor for message field.
+	deploymentrevisionDescMessage := deploymentrevisionFields[7].Descriptor()
+	// deploymentrevision.DefaultMessage holds the default value on creation for the message field.
+	deploymentrevision.DefaultMessage = deploymentrevisionDescMessage.Default.(string)
+	// deploymentrevision.MessageValidator is a validator for the "message" field. It is called by the builders before save.
+	deploymentrevision.MessageValidator = deploymentrevisionDescMessage.Validators[0].(func(string) error)
 	nodeMixin := schema.Node{}.Mixin()
 	node.Policy = privacy.NewPolicies(nodeMixin[1], schema.Node{})
 	node.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -337,6 +684,83 @@ func init() {
 			return nil
 		}
 	}()
+	operationMixin := schema.Operation{}.Mixin()
+	operation.Policy = privacy.NewPolicies(operationMixin[1], schema.Operation{})
+	operation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := operation.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	operationMixinHooks1 := operationMixin[1].Hooks()
+
+	operation.Hooks[1] = operationMixinHooks1[0]
+	operationMixinFields0 := operationMixin[0].Fields()
+	_ = operationMixinFields0
+	operationFields := schema.Operation{}.Fields()
+	_ = operationFields
+	// operationDescCreatedAt is the schema descriptor for created_at field.
+	operationDescCreatedAt := operationMixinFields0[0].Descriptor()
+	// operation.DefaultCreatedAt holds the default value on creation for the created_at field.
+	operation.DefaultCreatedAt = operationDescCreatedAt.Default.(func() time.Time)
+	// operationDescUpdatedAt is the schema descriptor for updated_at field.
+	operationDescUpdatedAt := operationMixinFields0[1].Descriptor()
+	// operation.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	operation.DefaultUpdatedAt = operationDescUpdatedAt.Default.(func() time.Time)
+	// operation.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	operation.UpdateDefaultUpdatedAt = operationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// operationDescKind is the schema descriptor for kind field.
+	operationDescKind := operationFields[0].Descriptor()
+	// operation.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	operation.KindValidator = func() func(string) error {
+		validators := operationDescKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(kind string) error {
+			for _, fn := range fns {
+				if err := fn(kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// operationDescAttempts is the schema descriptor for attempts field.
+	operationDescAttempts := operationFields[2].Descriptor()
+	// operation.DefaultAttempts holds the default value on creation for the attempts field.
+	operation.DefaultAttempts = operationDescAttempts.Default.(int)
+	// operation.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
+	operation.AttemptsValidator = operationDescAttempts.Validators[0].(func(int) error)
+	// operationDescMaxAttempts is the schema descriptor for max_attempts field.
+	operationDescMaxAttempts := operationFields[3].Descriptor()
+	// operation.DefaultMaxAttempts holds the default value on creation for the max_attempts field.
+	operation.DefaultMaxAttempts = operationDescMaxAttempts.Default.(int)
+	// operation.MaxAttemptsValidator is a validator for the "max_attempts" field. It is called by the builders before save.
+	operation.MaxAttemptsValidator = operationDescMaxAttempts.Validators[0].(func(int) error)
+	// operationDescLastError is the schema descriptor for last_error field.
+	operationDescLastError := operationFields[4].Descriptor()
+	// operation.DefaultLastError holds the default value on creation for the last_error field.
+	operation.DefaultLastError = operationDescLastError.Default.(string)
+	// operation.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	operation.LastErrorValidator = operationDescLastError.Validators[0].(func(string) error)
+	// operationDescCancelRequested is the schema descriptor for cancel_requested field.
+	operationDescCancelRequested := operationFields[10].Descriptor()
+	// operation.DefaultCancelRequested holds the default value on creation for the cancel_requested field.
+	operation.DefaultCancelRequested = operationDescCancelRequested.Default.(bool)
+	// operationDescClaimedBy is the schema descriptor for claimed_by field.
+	operationDescClaimedBy := operationFields[11].Descriptor()
+	// operation.DefaultClaimedBy holds the default value on creation for the claimed_by field.
+	operation.DefaultClaimedBy = operationDescClaimedBy.Default.(string)
+	// operation.ClaimedByValidator is a validator for the "claimed_by" field. It is called by the builders before save.
+	operation.ClaimedByValidator = operationDescClaimedBy.Validators[0].(func(string) error)
+	// operationDescRunAfter is the schema descriptor for run_after field.
+	operationDescRunAfter := operationFields[13].Descriptor()
+	// operation.DefaultRunAfter holds the default value on creation for the run_after field.
+	operation.DefaultRunAfter = operationDescRunAfter.Default.(func() time.Time)
 	sessionMixin := schema.Session{}.Mixin()
 	session.Policy = privacy.NewPolicies(schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -513,6 +937,87 @@ func init() {
 	user.DefaultPhone = userDescPhone.Default.(string)
 	// user.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
 	user.PhoneValidator = userDescPhone.Validators[0].(func(string) error)
+	workloadMixin := schema.Workload{}.Mixin()
+	workload.Policy = privacy.NewPolicies(workloadMixin[1], schema.Workload{})
+	workload.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := workload.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	workloadMixinHooks1 := workloadMixin[1].Hooks()
+
+	workload.Hooks[1] = workloadMixinHooks1[0]
+	workloadMixinFields0 := workloadMixin[0].Fields()
+	_ = workloadMixinFields0
+	workloadFields := schema.Workload{}.Fields()
+	_ = workloadFields
+	// workloadDescCreatedAt is the schema descriptor for created_at field.
+	workloadDescCreatedAt := workloadMixinFields0[0].Descriptor()
+	// workload.DefaultCreatedAt holds the default value on creation for the created_at field.
+	workload.DefaultCreatedAt = workloadDescCreatedAt.Default.(func() time.Time)
+	// workloadDescUpdatedAt is the schema descriptor for updated_at field.
+	workloadDescUpdatedAt := workloadMixinFields0[1].Descriptor()
+	// workload.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	workload.DefaultUpdatedAt = workloadDescUpdatedAt.Default.(func() time.Time)
+	// workload.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	workload.UpdateDefaultUpdatedAt = workloadDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// workloadDescName is the schema descriptor for name field.
+	workloadDescName := workloadFields[1].Descriptor()
+	// workload.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	workload.NameValidator = func() func(string) error {
+		validators := workloadDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// workloadDescReplicas is the schema descriptor for replicas field.
+	workloadDescReplicas := workloadFields[3].Descriptor()
+	// workload.DefaultReplicas holds the default value on creation for the replicas field.
+	workload.DefaultReplicas = workloadDescReplicas.Default.(int)
+	// workload.ReplicasValidator is a validator for the "replicas" field. It is called by the builders before save.
+	workload.ReplicasValidator = workloadDescReplicas.Validators[0].(func(int) error)
+	// workloadDescCPU is the schema descriptor for cpu field.
+	workloadDescCPU := workloadFields[4].Descriptor()
+	// workload.DefaultCPU holds the default value on creation for the cpu field.
+	workload.DefaultCPU = workloadDescCPU.Default.(int)
+	// workload.CPUValidator is a validator for the "cpu" field. It is called by the builders before save.
+	workload.CPUValidator = workloadDescCPU.Validators[0].(func(int) error)
+	// workloadDescMemory is the schema descriptor for memory field.
+	workloadDescMemory := workloadFields[5].Descriptor()
+	// workload.DefaultMemory holds the default value on creation for the memory field.
+	workload.DefaultMemory = workloadDescMemory.Default.(int)
+	// workload.MemoryValidator is a validator for the "memory" field. It is called by the builders before save.
+	workload.MemoryValidator = workloadDescMemory.Validators[0].(func(int) error)
+	// workloadDescRunningPods is the schema descriptor for running_pods field.
+	workloadDescRunningPods := workloadFields[6].Descriptor()
+	// workload.DefaultRunningPods holds the default value on creation for the running_pods field.
+	workload.DefaultRunningPods = workloadDescRunningPods.Default.(int)
+	// workload.RunningPodsValidator is a validator for the "running_pods" field. It is called by the builders before save.
+	workload.RunningPodsValidator = workloadDescRunningPods.Validators[0].(func(int) error)
+	// workloadDescErrorPods is the schema descriptor for error_pods field.
+	workloadDescErrorPods := workloadFields[7].Descriptor()
+	// workload.DefaultErrorPods holds the default value on creation for the error_pods field.
+	workload.DefaultErrorPods = workloadDescErrorPods.Default.(int)
+	// workload.ErrorPodsValidator is a validator for the "error_pods" field. It is called by the builders before save.
+	workload.ErrorPodsValidator = workloadDescErrorPods.Validators[0].(func(int) error)
+	// workloadDescTotalPods is the schema descriptor for total_pods field.
+	workloadDescTotalPods := workloadFields[8].Descriptor()
+	// workload.DefaultTotalPods holds the default value on creation for the total_pods field.
+	workload.DefaultTotalPods = workloadDescTotalPods.Default.(int)
+	// workload.TotalPodsValidator is a validator for the "total_pods" field. It is called by the builders before save.
+	workload.TotalPodsValidator = workloadDescTotalPods.Validators[0].(func(int) error)
 }
 
 const (

@@ -24,6 +24,14 @@ func (Cluster) Fields() []ent.Field {
 		field.Bool("ready").Default(false).
 			Annotations(entgql.OrderField("READY")),
 		field.String("kubernetes_version").Default("").MaxLen(64),
+		field.Int("container_manager_id").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.String("last_error").Default("").MaxLen(4096).
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)).
+			Comment("Why the cluster is not reachable, when it is not."),
+		field.Time("connected_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)).
+			Comment("When Meridian last reached the cluster."),
 	}
 }
 
@@ -34,6 +42,10 @@ func (Cluster) Edges() []ent.Edge {
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.To("labels", ClusterLabel.Type).
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.From("container_manager", ContainerManager.Type).Ref("clusters").Field("container_manager_id").Unique().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("deployments", Deployment.Type).
+			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 

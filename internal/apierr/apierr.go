@@ -66,6 +66,13 @@ func Classify(ctx context.Context, err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	var fe interface {
+		error
+		InputField() string
+	}
+	if errors.As(err, &fe) {
+		return &Error{Code: BadUserInput, Field: fe.InputField(), Message: fe.Error(), Err: err}
+	}
 	var (
 		nf *ent.NotFoundError
 		ve *ent.ValidationError

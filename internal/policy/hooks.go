@@ -25,19 +25,27 @@ func parentTenant(ctx context.Context, m ent.Mutation, parent string) (int, erro
 	if !ok {
 		return 0, fmt.Errorf("policy: %s has no client", m.Type())
 	}
-	switch parent {
-	case "cluster":
-		x, err := c.Client().Cluster.Get(ctx, id)
-		if err != nil {
-			return 0, err
-		}
-		return x.TenantID, nil
-	case "node":
-		x, err := c.Client().Node.Get(ctx, id)
-		if err != nil {
-			return 0, err
-		}
-		return x.TenantID, nil
+	client := c.Client()
+	load, ok := map[string]func(context.Context, int) (int, error){
+		"cluster": func(ctx context.Context, id int) (int, error) {
+			x, err := client.Cluster.Get(ctx, id)
+			return tenantOf(x, err)
+		},
+		"node": func(ctx context.Context, id int) (int, error) {
+			x, err := client.Node.Get(ctx, id)
+			return tenantOf(x, err)
+		},
+		"application": func(ctx context.Context, id int) (int, error) {
+			x, err := client.Application.Get(ctx, id)
+			return tenantOf(x, err)
+		},
+		"deployment": func(ctx context.Context, id int) (int, error) {
+			x, err := client.Deployment.Get(ctx, id)
+			return tenantOf(x, err)
+		},
+	}[parent]
+	if ok {
+		return load(ctx, id)
 	}
 	return 0, fmt.Errorf("policy: unknown parent %q of %s", parent, m.Type())
 }
@@ -76,4 +84,24 @@ func AssignTenant(parent string) ent.Hook {
 			return next.Mutate(ctx, m)
 		})
 	}
+}
+
+// tenantOf returns the tenant of a loaded parent row.
+func tenantOf[T interface {
+	*ent.Cluster | *ent.Node | *ent.Application | *ent.Deployment
+}](x T, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	switch v := any(x).(type) {
+	case *ent.Cluster:
+		return v.TenantID, nil
+	case *ent.Node:
+		return v.TenantID, nil
+	case *ent.Application:
+		return v.TenantID, nil
+	case *ent.Deployment:
+		return v.TenantID, nil
+	}
+	return 0, fmt.Errorf("policy: no tenant on %T", x)
 }
