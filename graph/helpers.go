@@ -6,6 +6,7 @@ import (
 
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/cluster"
+	"github.com/meridianplane/meridian/graph/model"
 	"github.com/meridianplane/meridian/internal/apierr"
 )
 
@@ -59,4 +60,19 @@ func dedupe(in []string) []string {
 		}
 	}
 	return out
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func payload(d *ent.Deployment, op *ent.Operation, err error) (*model.DeploymentPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeploymentPayload{Deployment: d, Operation: op}, nil
 }

@@ -8,17 +8,19 @@ import (
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/graph/generated"
 	"github.com/meridianplane/meridian/internal/auth"
+	"github.com/meridianplane/meridian/internal/deploy"
 )
 
 // Resolver is the root resolver: everything a resolver needs.
 type Resolver struct {
 	client *ent.Client
 	auth   *auth.Service
+	deploy *deploy.Service
 }
 
 // NewSchema returns the executable schema.
-func NewSchema(client *ent.Client, authn *auth.Service) graphql.ExecutableSchema {
-	cfg := generated.Config{Resolvers: &Resolver{client: client, auth: authn}}
+func NewSchema(client *ent.Client, authn *auth.Service, dep *deploy.Service) graphql.ExecutableSchema {
+	cfg := generated.Config{Resolvers: &Resolver{client: client, auth: authn, deploy: dep}}
 	setComplexity(&cfg.Complexity)
 	return generated.NewExecutableSchema(cfg)
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/user"
-	"github.com/meridianplane/meridian/graph/generated"
 	"github.com/meridianplane/meridian/graph/model"
 	"github.com/meridianplane/meridian/internal/apierr"
 	"github.com/meridianplane/meridian/internal/auth"
@@ -305,8 +304,3 @@ func (r *queryResolver) NodeLabelNames(ctx context.Context, clusterName string) 
 	return r.db(ctx).NodeLabel.Query().Where(nodelabel.HasNodeWith(node.ClusterID(cs[0].ID))).
 		Unique(true).Order(nodelabel.ByName()).Select(nodelabel.FieldName).Strings(ctx)
 }
-
-// Mutation returns generated.MutationResolver implementation.
-func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
-
-type mutationResolver struct{ *Resolver }

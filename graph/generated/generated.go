@@ -222,6 +222,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ClusterPayload struct {
+		Cluster   func(childComplexity int) int
+		Operation func(childComplexity int) int
+	}
+
 	ContainerManager struct {
 		APIServer             func(childComplexity int) int
 		CaCert                func(childComplexity int) int
@@ -286,6 +291,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	DeploymentPayload struct {
+		Deployment func(childComplexity int) int
+		Operation  func(childComplexity int) int
+	}
+
 	DeploymentRevision struct {
 		Action        func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
@@ -324,29 +334,38 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddClusterLabel    func(childComplexity int, input model.ClusterLabelInput) int
-		AddNodeLabel       func(childComplexity int, input model.NodeLabelInput) int
-		AuditBusiness      func(childComplexity int, id int, input model.AuditBusinessInput) int
-		ChangePassword     func(childComplexity int, input model.ChangePasswordInput) int
-		CreateBusiness     func(childComplexity int, input ent.CreateBusinessInput) int
-		CreateCluster      func(childComplexity int, input ent.CreateClusterInput) int
-		CreateClusterNode  func(childComplexity int, input ent.CreateClusterNodeInput) int
-		CreateSubUser      func(childComplexity int, input model.CreateSubUserInput) int
-		DeleteCluster      func(childComplexity int, id int) int
-		DeleteClusterNode  func(childComplexity int, id int) int
-		DeleteUser         func(childComplexity int, id int) int
-		Login              func(childComplexity int, input model.LoginInput) int
-		Logout             func(childComplexity int) int
-		RefreshToken       func(childComplexity int) int
-		Register           func(childComplexity int, input model.RegisterInput) int
-		RemoveClusterLabel func(childComplexity int, input model.ClusterLabelInput) int
-		RemoveNodeLabel    func(childComplexity int, input model.NodeLabelInput) int
-		ResetPassword      func(childComplexity int, id int, password string) int
-		SetUserStatus      func(childComplexity int, id int, status user.Status) int
-		UpdateCluster      func(childComplexity int, id int, input ent.UpdateClusterInput) int
-		UpdateClusterNode  func(childComplexity int, id int, input ent.UpdateClusterNodeInput) int
-		UpdateTenant       func(childComplexity int, id int, input ent.UpdateTenantInput) int
-		UpdateUser         func(childComplexity int, id int, input ent.UpdateUserInput) int
+		AddClusterLabel          func(childComplexity int, input model.ClusterLabelInput) int
+		AddNodeLabel             func(childComplexity int, input model.NodeLabelInput) int
+		AuditBusiness            func(childComplexity int, id int, input model.AuditBusinessInput) int
+		CancelOperation          func(childComplexity int, id int) int
+		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
+		CreateApplication        func(childComplexity int, input ent.CreateApplicationInput) int
+		CreateApplicationVersion func(childComplexity int, input model.CreateApplicationVersionInput) int
+		CreateBusiness           func(childComplexity int, input ent.CreateBusinessInput) int
+		CreateCluster            func(childComplexity int, input ent.CreateClusterInput) int
+		CreateClusterNode        func(childComplexity int, input ent.CreateClusterNodeInput) int
+		CreateSubUser            func(childComplexity int, input model.CreateSubUserInput) int
+		DeleteCluster            func(childComplexity int, id int) int
+		DeleteClusterNode        func(childComplexity int, id int) int
+		DeleteDeployment         func(childComplexity int, id int) int
+		DeleteUser               func(childComplexity int, id int) int
+		Deploy                   func(childComplexity int, input model.DeployInput) int
+		Login                    func(childComplexity int, input model.LoginInput) int
+		Logout                   func(childComplexity int) int
+		RefreshToken             func(childComplexity int) int
+		Register                 func(childComplexity int, input model.RegisterInput) int
+		RegisterCluster          func(childComplexity int, input model.RegisterClusterInput) int
+		RemoveClusterLabel       func(childComplexity int, input model.ClusterLabelInput) int
+		RemoveNodeLabel          func(childComplexity int, input model.NodeLabelInput) int
+		ResetPassword            func(childComplexity int, id int, password string) int
+		RollbackDeployment       func(childComplexity int, id int, version string, comment *string) int
+		ScaleWorkload            func(childComplexity int, id int, replicas int) int
+		SetUserStatus            func(childComplexity int, id int, status user.Status) int
+		UpdateCluster            func(childComplexity int, id int, input ent.UpdateClusterInput) int
+		UpdateClusterNode        func(childComplexity int, id int, input ent.UpdateClusterNodeInput) int
+		UpdateTenant             func(childComplexity int, id int, input ent.UpdateTenantInput) int
+		UpdateUser               func(childComplexity int, id int, input ent.UpdateUserInput) int
+		UpgradeDeployment        func(childComplexity int, id int, version string, comment *string) int
 	}
 
 	NodeLabel struct {
@@ -569,6 +588,15 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type MutationResolver interface {
+	RegisterCluster(ctx context.Context, input model.RegisterClusterInput) (*model.ClusterPayload, error)
+	CreateApplication(ctx context.Context, input ent.CreateApplicationInput) (*ent.Application, error)
+	CreateApplicationVersion(ctx context.Context, input model.CreateApplicationVersionInput) (*ent.ApplicationVersion, error)
+	Deploy(ctx context.Context, input model.DeployInput) (*model.DeploymentPayload, error)
+	UpgradeDeployment(ctx context.Context, id int, version string, comment *string) (*model.DeploymentPayload, error)
+	RollbackDeployment(ctx context.Context, id int, version string, comment *string) (*model.DeploymentPayload, error)
+	ScaleWorkload(ctx context.Context, id int, replicas int) (*model.DeploymentPayload, error)
+	DeleteDeployment(ctx context.Context, id int) (*model.DeploymentPayload, error)
+	CancelOperation(ctx context.Context, id int) (*ent.Operation, error)
 	Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
@@ -1359,6 +1387,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ClusterNodeEdge.Node(childComplexity), true
 
+	case "ClusterPayload.cluster":
+		if e.ComplexityRoot.ClusterPayload.Cluster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClusterPayload.Cluster(childComplexity), true
+	case "ClusterPayload.operation":
+		if e.ComplexityRoot.ClusterPayload.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClusterPayload.Operation(childComplexity), true
+
 	case "ContainerManager.apiServer":
 		if e.ComplexityRoot.ContainerManager.APIServer == nil {
 			break
@@ -1651,6 +1692,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeploymentEdge.Node(childComplexity), true
 
+	case "DeploymentPayload.deployment":
+		if e.ComplexityRoot.DeploymentPayload.Deployment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeploymentPayload.Deployment(childComplexity), true
+	case "DeploymentPayload.operation":
+		if e.ComplexityRoot.DeploymentPayload.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeploymentPayload.Operation(childComplexity), true
+
 	case "DeploymentRevision.action":
 		if e.ComplexityRoot.DeploymentRevision.Action == nil {
 			break
@@ -1838,6 +1892,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AuditBusiness(childComplexity, args["id"].(int), args["input"].(model.AuditBusinessInput)), true
+	case "Mutation.cancelOperation":
+		if e.ComplexityRoot.Mutation.CancelOperation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelOperation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelOperation(childComplexity, args["id"].(int)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -1849,6 +1914,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.createApplication":
+		if e.ComplexityRoot.Mutation.CreateApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateApplication(childComplexity, args["input"].(ent.CreateApplicationInput)), true
+	case "Mutation.createApplicationVersion":
+		if e.ComplexityRoot.Mutation.CreateApplicationVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApplicationVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateApplicationVersion(childComplexity, args["input"].(model.CreateApplicationVersionInput)), true
 	case "Mutation.createBusiness":
 		if e.ComplexityRoot.Mutation.CreateBusiness == nil {
 			break
@@ -1915,6 +2002,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteClusterNode(childComplexity, args["id"].(int)), true
+	case "Mutation.deleteDeployment":
+		if e.ComplexityRoot.Mutation.DeleteDeployment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteDeployment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteDeployment(childComplexity, args["id"].(int)), true
 	case "Mutation.deleteUser":
 		if e.ComplexityRoot.Mutation.DeleteUser == nil {
 			break
@@ -1926,6 +2024,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(int)), true
+	case "Mutation.deploy":
+		if e.ComplexityRoot.Mutation.Deploy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deploy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Deploy(childComplexity, args["input"].(model.DeployInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -1960,6 +2069,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(model.RegisterInput)), true
+	case "Mutation.registerCluster":
+		if e.ComplexityRoot.Mutation.RegisterCluster == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerCluster_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterCluster(childComplexity, args["input"].(model.RegisterClusterInput)), true
 	case "Mutation.removeClusterLabel":
 		if e.ComplexityRoot.Mutation.RemoveClusterLabel == nil {
 			break
@@ -1993,6 +2113,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["id"].(int), args["password"].(string)), true
+	case "Mutation.rollbackDeployment":
+		if e.ComplexityRoot.Mutation.RollbackDeployment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rollbackDeployment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RollbackDeployment(childComplexity, args["id"].(int), args["version"].(string), args["comment"].(*string)), true
+	case "Mutation.scaleWorkload":
+		if e.ComplexityRoot.Mutation.ScaleWorkload == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scaleWorkload_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScaleWorkload(childComplexity, args["id"].(int), args["replicas"].(int)), true
 	case "Mutation.setUserStatus":
 		if e.ComplexityRoot.Mutation.SetUserStatus == nil {
 			break
@@ -2048,6 +2190,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(int), args["input"].(ent.UpdateUserInput)), true
+	case "Mutation.upgradeDeployment":
+		if e.ComplexityRoot.Mutation.UpgradeDeployment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upgradeDeployment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpgradeDeployment(childComplexity, args["id"].(int), args["version"].(string), args["comment"].(*string)), true
 
 	case "NodeLabel.createdAt":
 		if e.ComplexityRoot.NodeLabel.CreatedAt == nil {
@@ -3061,20 +3214,25 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputContainerManagerOrder,
 		ec.unmarshalInputContainerManagerWhereInput,
 		ec.unmarshalInputCreateApplicationInput,
+		ec.unmarshalInputCreateApplicationVersionInput,
 		ec.unmarshalInputCreateBusinessInput,
 		ec.unmarshalInputCreateClusterInput,
 		ec.unmarshalInputCreateClusterNodeInput,
 		ec.unmarshalInputCreateSubUserInput,
+		ec.unmarshalInputDeployInput,
 		ec.unmarshalInputDeploymentOrder,
 		ec.unmarshalInputDeploymentRevisionOrder,
 		ec.unmarshalInputDeploymentRevisionWhereInput,
 		ec.unmarshalInputDeploymentWhereInput,
+		ec.unmarshalInputEnvVarInput,
 		ec.unmarshalInputLoginInput,
 		ec.unmarshalInputNodeLabelInput,
 		ec.unmarshalInputNodeLabelOrder,
 		ec.unmarshalInputNodeLabelWhereInput,
 		ec.unmarshalInputOperationOrder,
 		ec.unmarshalInputOperationWhereInput,
+		ec.unmarshalInputPortSpecInput,
+		ec.unmarshalInputRegisterClusterInput,
 		ec.unmarshalInputRegisterInput,
 		ec.unmarshalInputTenantOrder,
 		ec.unmarshalInputTenantWhereInput,
@@ -3084,7 +3242,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputUpdateUserInput,
 		ec.unmarshalInputUserOrder,
 		ec.unmarshalInputUserWhereInput,
+		ec.unmarshalInputVolumeSpecInput,
 		ec.unmarshalInputWorkloadOrder,
+		ec.unmarshalInputWorkloadSpecInput,
 		ec.unmarshalInputWorkloadWhereInput,
 	)
 	first := true
@@ -3223,6 +3383,114 @@ type Pod {
   reason: String
   """Unix seconds"""
   started: Int
+}
+
+input PortSpecInput {
+  port: Int!
+  hostPort: Int
+  """TCP (default), UDP or SCTP"""
+  protocol: String
+}
+
+input VolumeSpecInput {
+  path: String!
+  hostPath: String!
+  readOnly: Boolean
+}
+
+input EnvVarInput {
+  name: String!
+  value: String!
+}
+
+"""The workload of a new application version; see WorkloadSpec."""
+input WorkloadSpecInput {
+  deployType: String!
+  image: String!
+  ports: [PortSpecInput!]
+  command: String
+  volumes: [VolumeSpecInput!]
+  env: [EnvVarInput!]
+  replicas: Int
+  minReplicas: Int
+  maxReplicas: Int
+  minCPU: Int!
+  maxCPU: Int!
+  gpu: Int
+  isHPA: Boolean!
+  targetCPUUtilization: Int
+  targetMemUtilization: Int
+  minMemory: Int!
+  maxMemory: Int!
+  maxUnavailable: Int
+  maxSurge: Int
+  minReadySeconds: Int
+}
+
+"""
+How to reach a new cluster: exactly one of a kubeconfig, an API server URL
+with a bearer token (and CA), or the built-in simulator. Credentials are
+encrypted at rest and never returned.
+"""
+input RegisterClusterInput {
+  name: String!
+  description: String
+  kubeconfig: String
+  apiServer: String
+  token: String
+  caCert: String
+  insecureSkipTLSVerify: Boolean
+  simulator: Boolean
+}
+
+input CreateApplicationVersionInput {
+  applicationID: ID!
+  """The main version x.y; the new version is x.y.N."""
+  version: String!
+  spec: WorkloadSpecInput!
+}
+
+input DeployInput {
+  applicationID: ID!
+  """A version x.y.N of the application."""
+  version: String!
+  clusterID: ID!
+  """The deployment's name: a DNS label, unique on the cluster."""
+  name: String!
+  """Run on the nodes with this label; all (the default) for every node."""
+  nodeLabel: String
+  """Run on this node only."""
+  nodeID: ID
+  comment: String
+}
+
+"""A change to a cluster and the operation that carries it out."""
+type ClusterPayload {
+  cluster: Cluster!
+  operation: Operation!
+}
+
+"""A change to a deployment and the operation that carries it out."""
+type DeploymentPayload {
+  deployment: Deployment!
+  operation: Operation!
+}
+
+extend type Mutation {
+  """Register a cluster Meridian drives; it connects in an operation."""
+  registerCluster(input: RegisterClusterInput!): ClusterPayload!
+  createApplication(input: CreateApplicationInput!): Application!
+  createApplicationVersion(input: CreateApplicationVersionInput!): ApplicationVersion!
+  """Deploy a version onto a cluster; the rollout runs in an operation."""
+  deploy(input: DeployInput!): DeploymentPayload!
+  upgradeDeployment(id: ID!, version: String!, comment: String): DeploymentPayload!
+  """Return to a version the deployment ran before."""
+  rollbackDeployment(id: ID!, version: String!, comment: String): DeploymentPayload!
+  """Set the replicas of a deployment's workload (not a daemonset)."""
+  scaleWorkload(id: ID!, replicas: Int!): DeploymentPayload!
+  deleteDeployment(id: ID!): DeploymentPayload!
+  """Stop an operation: at once if it has not started, else as soon as its worker sees it."""
+  cancelOperation(id: ID!): Operation!
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -7647,6 +7915,16 @@ func (ec *executionContext) childFields_ClusterNodeEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type ClusterNodeEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ClusterPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cluster":
+		return ec.fieldContext_ClusterPayload_cluster(ctx, field)
+	case "operation":
+		return ec.fieldContext_ClusterPayload_operation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClusterPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ContainerManager(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7773,6 +8051,16 @@ func (ec *executionContext) childFields_DeploymentEdge(ctx context.Context, fiel
 		return ec.fieldContext_DeploymentEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeploymentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DeploymentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deployment":
+		return ec.fieldContext_DeploymentPayload_deployment(ctx, field)
+	case "operation":
+		return ec.fieldContext_DeploymentPayload_operation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeploymentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeploymentRevision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8717,12 +9005,54 @@ func (ec *executionContext) field_Mutation_auditBusiness_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelOperation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ChangePasswordInput, error) {
 			return ec.unmarshalNChangePasswordInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐChangePasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createApplicationVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateApplicationVersionInput, error) {
+			return ec.unmarshalNCreateApplicationVersionInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐCreateApplicationVersionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.CreateApplicationInput, error) {
+			return ec.unmarshalNCreateApplicationInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐCreateApplicationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8815,6 +9145,20 @@ func (ec *executionContext) field_Mutation_deleteCluster_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteDeployment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8829,12 +9173,40 @@ func (ec *executionContext) field_Mutation_deleteUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deploy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeployInput, error) {
+			return ec.unmarshalNDeployInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐDeployInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.LoginInput, error) {
 			return ec.unmarshalNLoginInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐLoginInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registerCluster_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterClusterInput, error) {
+			return ec.unmarshalNRegisterClusterInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐRegisterClusterInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8904,6 +9276,58 @@ func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Contex
 		return nil, err
 	}
 	args["password"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rollbackDeployment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_scaleWorkload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "replicas",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["replicas"] = arg1
 	return args, nil
 }
 
@@ -9014,6 +9438,36 @@ func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, 
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_upgradeDeployment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
 	return args, nil
 }
 
@@ -12807,6 +13261,70 @@ func (ec *executionContext) fieldContext_ClusterNodeEdge_cursor(_ context.Contex
 	return graphql.NewScalarFieldContext("ClusterNodeEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _ClusterPayload_cluster(ctx context.Context, field graphql.CollectedField, obj *model.ClusterPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClusterPayload_cluster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cluster, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cluster) graphql.Marshaler {
+			return ec.marshalNCluster2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐCluster(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClusterPayload_cluster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ClusterPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cluster(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ClusterPayload_operation(ctx context.Context, field graphql.CollectedField, obj *model.ClusterPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClusterPayload_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Operation) graphql.Marshaler {
+			return ec.marshalNOperation2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClusterPayload_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ClusterPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ContainerManager_id(ctx context.Context, field graphql.CollectedField, obj *ent.ContainerManager) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14033,6 +14551,70 @@ func (ec *executionContext) fieldContext_DeploymentEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("DeploymentEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _DeploymentPayload_deployment(ctx context.Context, field graphql.CollectedField, obj *model.DeploymentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeploymentPayload_deployment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deployment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Deployment) graphql.Marshaler {
+			return ec.marshalNDeployment2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐDeployment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeploymentPayload_deployment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeploymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deployment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeploymentPayload_operation(ctx context.Context, field graphql.CollectedField, obj *model.DeploymentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeploymentPayload_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Operation) graphql.Marshaler {
+			return ec.marshalNOperation2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeploymentPayload_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeploymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DeploymentRevision_id(ctx context.Context, field graphql.CollectedField, obj *ent.DeploymentRevision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14678,6 +15260,402 @@ func (ec *executionContext) _EnvVar_value(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_EnvVar_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EnvVar", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Mutation_registerCluster(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerCluster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterCluster(ctx, fc.Args["input"].(model.RegisterClusterInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ClusterPayload) graphql.Marshaler {
+			return ec.marshalNClusterPayload2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐClusterPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerCluster(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClusterPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerCluster_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateApplication(ctx, fc.Args["input"].(ent.CreateApplicationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createApplicationVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createApplicationVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateApplicationVersion(ctx, fc.Args["input"].(model.CreateApplicationVersionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ApplicationVersion) graphql.Marshaler {
+			return ec.marshalNApplicationVersion2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐApplicationVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createApplicationVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createApplicationVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deploy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deploy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Deploy(ctx, fc.Args["input"].(model.DeployInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeploymentPayload) graphql.Marshaler {
+			return ec.marshalNDeploymentPayload2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐDeploymentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deploy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeploymentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deploy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_upgradeDeployment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upgradeDeployment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpgradeDeployment(ctx, fc.Args["id"].(int), fc.Args["version"].(string), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeploymentPayload) graphql.Marshaler {
+			return ec.marshalNDeploymentPayload2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐDeploymentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upgradeDeployment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeploymentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upgradeDeployment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rollbackDeployment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rollbackDeployment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RollbackDeployment(ctx, fc.Args["id"].(int), fc.Args["version"].(string), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeploymentPayload) graphql.Marshaler {
+			return ec.marshalNDeploymentPayload2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐDeploymentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rollbackDeployment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeploymentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rollbackDeployment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_scaleWorkload(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_scaleWorkload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ScaleWorkload(ctx, fc.Args["id"].(int), fc.Args["replicas"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeploymentPayload) graphql.Marshaler {
+			return ec.marshalNDeploymentPayload2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐDeploymentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_scaleWorkload(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeploymentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_scaleWorkload_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteDeployment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteDeployment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteDeployment(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeploymentPayload) graphql.Marshaler {
+			return ec.marshalNDeploymentPayload2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐDeploymentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteDeployment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeploymentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteDeployment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelOperation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelOperation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelOperation(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Operation) graphql.Marshaler {
+			return ec.marshalNOperation2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐOperation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelOperation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelOperation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -26181,6 +27159,50 @@ func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Con
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCreateApplicationVersionInput(ctx context.Context, obj any) (model.CreateApplicationVersionInput, error) {
+	var it model.CreateApplicationVersionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationID", "version", "spec"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "spec":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("spec"))
+			data, err := ec.unmarshalNWorkloadSpecInput2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐWorkload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Spec = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateBusinessInput(ctx context.Context, obj any) (ent.CreateBusinessInput, error) {
 	var it ent.CreateBusinessInput
 	if obj == nil {
@@ -26443,6 +27465,78 @@ func (ec *executionContext) unmarshalInputCreateSubUserInput(ctx context.Context
 				return it, err
 			}
 			it.Role = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputDeployInput(ctx context.Context, obj any) (model.DeployInput, error) {
+	var it model.DeployInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationID", "version", "clusterID", "name", "nodeLabel", "nodeID", "comment"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "clusterID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clusterID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClusterID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nodeLabel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nodeLabel"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NodeLabel = data
+		case "nodeID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nodeID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NodeID = data
+		case "comment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comment = data
 		}
 	}
 	return it, nil
@@ -28396,6 +29490,43 @@ func (ec *executionContext) unmarshalInputDeploymentWhereInput(ctx context.Conte
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputEnvVarInput(ctx context.Context, obj any) (appspec.Env, error) {
+	var it appspec.Env
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputLoginInput(ctx context.Context, obj any) (model.LoginInput, error) {
 	var it model.LoginInput
 	if obj == nil {
@@ -29858,6 +30989,129 @@ func (ec *executionContext) unmarshalInputOperationWhereInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPortSpecInput(ctx context.Context, obj any) (appspec.Port, error) {
+	var it appspec.Port
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"port", "hostPort", "protocol"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "port":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("port"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Port = data
+		case "hostPort":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostPort"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostPort = data
+		case "protocol":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("protocol"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Protocol = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRegisterClusterInput(ctx context.Context, obj any) (model.RegisterClusterInput, error) {
+	var it model.RegisterClusterInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "kubeconfig", "apiServer", "token", "caCert", "insecureSkipTLSVerify", "simulator"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "kubeconfig":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kubeconfig"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kubeconfig = data
+		case "apiServer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("apiServer"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.APIServer = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "caCert":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("caCert"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CaCert = data
+		case "insecureSkipTLSVerify":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("insecureSkipTLSVerify"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InsecureSkipTLSVerify = data
+		case "simulator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("simulator"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Simulator = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRegisterInput(ctx context.Context, obj any) (model.RegisterInput, error) {
 	var it model.RegisterInput
 	if obj == nil {
@@ -31221,6 +32475,50 @@ func (ec *executionContext) unmarshalInputUserWhereInput(ctx context.Context, ob
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputVolumeSpecInput(ctx context.Context, obj any) (appspec.Volume, error) {
+	var it appspec.Volume
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"path", "hostPath", "readOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "path":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("path"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Path = data
+		case "hostPath":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostPath"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostPath = data
+		case "readOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("readOnly"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReadOnly = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputWorkloadOrder(ctx context.Context, obj any) (ent.WorkloadOrder, error) {
 	var it ent.WorkloadOrder
 	if obj == nil {
@@ -31257,6 +32555,169 @@ func (ec *executionContext) unmarshalInputWorkloadOrder(ctx context.Context, obj
 				return it, err
 			}
 			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputWorkloadSpecInput(ctx context.Context, obj any) (appspec.Workload, error) {
+	var it appspec.Workload
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"deployType", "image", "ports", "command", "volumes", "env", "replicas", "minReplicas", "maxReplicas", "minCPU", "maxCPU", "gpu", "isHPA", "targetCPUUtilization", "targetMemUtilization", "minMemory", "maxMemory", "maxUnavailable", "maxSurge", "minReadySeconds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "deployType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deployType"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeployType = data
+		case "image":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("image"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Image = data
+		case "ports":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ports"))
+			data, err := ec.unmarshalOPortSpecInput2ᚕgithubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐPortᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ports = data
+		case "command":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("command"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Command = data
+		case "volumes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("volumes"))
+			data, err := ec.unmarshalOVolumeSpecInput2ᚕgithubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐVolumeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Volumes = data
+		case "env":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("env"))
+			data, err := ec.unmarshalOEnvVarInput2ᚕgithubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐEnvᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Env = data
+		case "replicas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replicas"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Replicas = data
+		case "minReplicas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minReplicas"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinReplicas = data
+		case "maxReplicas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxReplicas"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxReplicas = data
+		case "minCPU":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minCPU"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinCPU = data
+		case "maxCPU":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxCPU"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxCPU = data
+		case "gpu":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gpu"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GPU = data
+		case "isHPA":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isHPA"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsHPA = data
+		case "targetCPUUtilization":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetCPUUtilization"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetCPUUtilization = data
+		case "targetMemUtilization":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetMemUtilization"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetMemUtilization = data
+		case "minMemory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minMemory"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinMemory = data
+		case "maxMemory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMemory"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMemory = data
+		case "maxUnavailable":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxUnavailable"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxUnavailable = data
+		case "maxSurge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxSurge"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxSurge = data
+		case "minReadySeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minReadySeconds"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinReadySeconds = data
 		}
 	}
 	return it, nil
@@ -33867,6 +35328,49 @@ func (ec *executionContext) _ClusterNodeEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var clusterPayloadImplementors = []string{"ClusterPayload"}
+
+func (ec *executionContext) _ClusterPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ClusterPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, clusterPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClusterPayload")
+		case "cluster":
+			out.Values[i] = ec._ClusterPayload_cluster(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "operation":
+			out.Values[i] = ec._ClusterPayload_operation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var containerManagerImplementors = []string{"ContainerManager", "Node"}
 
 func (ec *executionContext) _ContainerManager(ctx context.Context, sel ast.SelectionSet, obj *ent.ContainerManager) graphql.Marshaler {
@@ -34625,6 +36129,49 @@ func (ec *executionContext) _DeploymentEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var deploymentPayloadImplementors = []string{"DeploymentPayload"}
+
+func (ec *executionContext) _DeploymentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeploymentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deploymentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeploymentPayload")
+		case "deployment":
+			out.Values[i] = ec._DeploymentPayload_deployment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "operation":
+			out.Values[i] = ec._DeploymentPayload_operation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var deploymentRevisionImplementors = []string{"DeploymentRevision", "Node"}
 
 func (ec *executionContext) _DeploymentRevision(ctx context.Context, sel ast.SelectionSet, obj *ent.DeploymentRevision) graphql.Marshaler {
@@ -35067,6 +36614,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "registerCluster":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerCluster(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createApplicationVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createApplicationVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deploy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deploy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upgradeDeployment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upgradeDeployment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rollbackDeployment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rollbackDeployment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scaleWorkload":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_scaleWorkload(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteDeployment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteDeployment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelOperation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelOperation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "login":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_login(ctx, field)
@@ -37698,6 +39308,10 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNApplication2githubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐApplication(ctx context.Context, sel ast.SelectionSet, v ent.Application) graphql.Marshaler {
+	return ec._Application(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNApplication2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐApplication(ctx context.Context, sel ast.SelectionSet, v *ent.Application) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -37746,6 +39360,10 @@ func (ec *executionContext) unmarshalNApplicationType2githubᚗcomᚋmeridianpla
 
 func (ec *executionContext) marshalNApplicationType2githubᚗcomᚋmeridianplaneᚋmeridianᚋentᚋapplicationᚐType(ctx context.Context, sel ast.SelectionSet, v application.Type) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNApplicationVersion2githubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐApplicationVersion(ctx context.Context, sel ast.SelectionSet, v ent.ApplicationVersion) graphql.Marshaler {
+	return ec._ApplicationVersion(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNApplicationVersion2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐApplicationVersion(ctx context.Context, sel ast.SelectionSet, v *ent.ApplicationVersion) graphql.Marshaler {
@@ -38082,6 +39700,20 @@ func (ec *executionContext) marshalNClusterOrderField2ᚖgithubᚗcomᚋmeridian
 	return v
 }
 
+func (ec *executionContext) marshalNClusterPayload2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐClusterPayload(ctx context.Context, sel ast.SelectionSet, v model.ClusterPayload) graphql.Marshaler {
+	return ec._ClusterPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNClusterPayload2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐClusterPayload(ctx context.Context, sel ast.SelectionSet, v *model.ClusterPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ClusterPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNClusterWhereInput2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐClusterWhereInput(ctx context.Context, v any) (*ent.ClusterWhereInput, error) {
 	res, err := ec.unmarshalInputClusterWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -38132,6 +39764,16 @@ func (ec *executionContext) unmarshalNContainerManagerWhereInput2ᚖgithubᚗcom
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateApplicationInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐCreateApplicationInput(ctx context.Context, v any) (ent.CreateApplicationInput, error) {
+	res, err := ec.unmarshalInputCreateApplicationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateApplicationVersionInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐCreateApplicationVersionInput(ctx context.Context, v any) (model.CreateApplicationVersionInput, error) {
+	res, err := ec.unmarshalInputCreateApplicationVersionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateBusinessInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐCreateBusinessInput(ctx context.Context, v any) (ent.CreateBusinessInput, error) {
 	res, err := ec.unmarshalInputCreateBusinessInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38160,6 +39802,11 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNDeployInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐDeployInput(ctx context.Context, v any) (model.DeployInput, error) {
+	res, err := ec.unmarshalInputDeployInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDeployment2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐDeployment(ctx context.Context, sel ast.SelectionSet, v *ent.Deployment) graphql.Marshaler {
@@ -38200,6 +39847,20 @@ func (ec *executionContext) marshalNDeploymentOrderField2ᚖgithubᚗcomᚋmerid
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNDeploymentPayload2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐDeploymentPayload(ctx context.Context, sel ast.SelectionSet, v model.DeploymentPayload) graphql.Marshaler {
+	return ec._DeploymentPayload(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDeploymentPayload2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐDeploymentPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeploymentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeploymentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDeploymentRevisionAction2githubᚗcomᚋmeridianplaneᚋmeridianᚋentᚋdeploymentrevisionᚐAction(ctx context.Context, v any) (deploymentrevision.Action, error) {
@@ -38270,6 +39931,11 @@ func (ec *executionContext) unmarshalNDeploymentWhereInput2ᚖgithubᚗcomᚋmer
 
 func (ec *executionContext) marshalNEnvVar2githubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐEnv(ctx context.Context, sel ast.SelectionSet, v appspec.Env) graphql.Marshaler {
 	return ec._EnvVar(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNEnvVarInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐEnv(ctx context.Context, v any) (appspec.Env, error) {
+	res, err := ec.unmarshalInputEnvVarInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
@@ -38414,6 +40080,20 @@ func (ec *executionContext) unmarshalNNodeLabelWhereInput2ᚖgithubᚗcomᚋmeri
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNOperation2githubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐOperation(ctx context.Context, sel ast.SelectionSet, v ent.Operation) graphql.Marshaler {
+	return ec._Operation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNOperation2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐOperation(ctx context.Context, sel ast.SelectionSet, v *ent.Operation) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Operation(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNOperationConnection2githubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐOperationConnection(ctx context.Context, sel ast.SelectionSet, v ent.OperationConnection) graphql.Marshaler {
 	return ec._OperationConnection(ctx, sel, &v)
 }
@@ -38479,6 +40159,16 @@ func (ec *executionContext) marshalNPod2githubᚗcomᚋmeridianplaneᚋmeridian�
 
 func (ec *executionContext) marshalNPortSpec2githubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐPort(ctx context.Context, sel ast.SelectionSet, v appspec.Port) graphql.Marshaler {
 	return ec._PortSpec(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNPortSpecInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐPort(ctx context.Context, v any) (appspec.Port, error) {
+	res, err := ec.unmarshalInputPortSpecInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRegisterClusterInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐRegisterClusterInput(ctx context.Context, v any) (model.RegisterClusterInput, error) {
+	res, err := ec.unmarshalInputRegisterClusterInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRegisterInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐRegisterInput(ctx context.Context, v any) (model.RegisterInput, error) {
@@ -38703,6 +40393,11 @@ func (ec *executionContext) marshalNVolumeSpec2githubᚗcomᚋmeridianplaneᚋme
 	return ec._VolumeSpec(ctx, sel, &v)
 }
 
+func (ec *executionContext) unmarshalNVolumeSpecInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐVolume(ctx context.Context, v any) (appspec.Volume, error) {
+	res, err := ec.unmarshalInputVolumeSpecInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNWorkload2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐWorkload(ctx context.Context, sel ast.SelectionSet, v *ent.Workload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -38737,6 +40432,11 @@ func (ec *executionContext) marshalNWorkloadOrderField2ᚖgithubᚗcomᚋmeridia
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalNWorkloadSpecInput2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐWorkload(ctx context.Context, v any) (*appspec.Workload, error) {
+	res, err := ec.unmarshalInputWorkloadSpecInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNWorkloadWhereInput2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐWorkloadWhereInput(ctx context.Context, v any) (*ent.WorkloadWhereInput, error) {
@@ -39995,6 +41695,23 @@ func (ec *executionContext) marshalOEnvVar2ᚕgithubᚗcomᚋmeridianplaneᚋmer
 	return ret
 }
 
+func (ec *executionContext) unmarshalOEnvVarInput2ᚕgithubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐEnvᚄ(ctx context.Context, v any) ([]appspec.Env, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]appspec.Env, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEnvVarInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐEnv(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOID2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
 	if v == nil {
 		return nil, nil
@@ -40379,6 +42096,23 @@ func (ec *executionContext) marshalOPortSpec2ᚕgithubᚗcomᚋmeridianplaneᚋm
 	return ret
 }
 
+func (ec *executionContext) unmarshalOPortSpecInput2ᚕgithubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐPortᚄ(ctx context.Context, v any) ([]appspec.Port, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]appspec.Port, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPortSpecInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐPort(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40738,6 +42472,23 @@ func (ec *executionContext) marshalOVolumeSpec2ᚕgithubᚗcomᚋmeridianplane�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOVolumeSpecInput2ᚕgithubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐVolumeᚄ(ctx context.Context, v any) ([]appspec.Volume, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]appspec.Volume, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNVolumeSpecInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋinternalᚋappspecᚐVolume(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOWorkload2ᚕᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐWorkloadᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Workload) graphql.Marshaler {

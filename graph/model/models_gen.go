@@ -8,6 +8,7 @@ import (
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/user"
+	"github.com/meridianplane/meridian/internal/appspec"
 )
 
 // An admin's verdict on a business.
@@ -36,6 +37,19 @@ type ClusterLabelInput struct {
 	ClusterNames []string `json:"clusterNames"`
 }
 
+// A change to a cluster and the operation that carries it out.
+type ClusterPayload struct {
+	Cluster   *ent.Cluster   `json:"cluster"`
+	Operation *ent.Operation `json:"operation"`
+}
+
+type CreateApplicationVersionInput struct {
+	ApplicationID int `json:"applicationID"`
+	// The main version x.y; the new version is x.y.N.
+	Version string            `json:"version"`
+	Spec    *appspec.Workload `json:"spec"`
+}
+
 // An account an admin creates; it is active at once.
 type CreateSubUserInput struct {
 	Username string     `json:"username"`
@@ -43,6 +57,26 @@ type CreateSubUserInput struct {
 	RealName *string    `json:"realName,omitempty"`
 	Phone    *string    `json:"phone,omitempty"`
 	Role     *user.Role `json:"role,omitempty"`
+}
+
+type DeployInput struct {
+	ApplicationID int `json:"applicationID"`
+	// A version x.y.N of the application.
+	Version   string `json:"version"`
+	ClusterID int    `json:"clusterID"`
+	// The deployment's name: a DNS label, unique on the cluster.
+	Name string `json:"name"`
+	// Run on the nodes with this label; all (the default) for every node.
+	NodeLabel *string `json:"nodeLabel,omitempty"`
+	// Run on this node only.
+	NodeID  *int    `json:"nodeID,omitempty"`
+	Comment *string `json:"comment,omitempty"`
+}
+
+// A change to a deployment and the operation that carries it out.
+type DeploymentPayload struct {
+	Deployment *ent.Deployment `json:"deployment"`
+	Operation  *ent.Operation  `json:"operation"`
 }
 
 type LoginInput struct {
@@ -55,6 +89,20 @@ type NodeLabelInput struct {
 	Label       string   `json:"label"`
 	ClusterName string   `json:"clusterName"`
 	NodeNames   []string `json:"nodeNames"`
+}
+
+// How to reach a new cluster: exactly one of a kubeconfig, an API server URL
+// with a bearer token (and CA), or the built-in simulator. Credentials are
+// encrypted at rest and never returned.
+type RegisterClusterInput struct {
+	Name                  string  `json:"name"`
+	Description           *string `json:"description,omitempty"`
+	Kubeconfig            *string `json:"kubeconfig,omitempty"`
+	APIServer             *string `json:"apiServer,omitempty"`
+	Token                 *string `json:"token,omitempty"`
+	CaCert                *string `json:"caCert,omitempty"`
+	InsecureSkipTLSVerify *bool   `json:"insecureSkipTLSVerify,omitempty"`
+	Simulator             *bool   `json:"simulator,omitempty"`
 }
 
 // Self-registration. The new user is pending until an admin approves them.

@@ -7,22 +7,49 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // Config is everything `meridian serve` is told.
 type Config struct {
-	Addr          string        // --addr, MERIDIAN_ADDR
-	DB            string        // --db, MERIDIAN_DB
-	AdminPassword string        // MERIDIAN_ADMIN_PASSWORD (bootstrap only)
-	JWTSecret     string        // MERIDIAN_JWT_SECRET
-	TokenTTL      time.Duration // --token-ttl, MERIDIAN_TOKEN_TTL
-	RefreshWindow time.Duration // --refresh-window, MERIDIAN_REFRESH_WINDOW
-	BodyLimit     int64         // --body-limit, MERIDIAN_BODY_LIMIT (bytes)
-	Complexity    int           // --complexity-limit, MERIDIAN_COMPLEXITY_LIMIT
-	Depth         int           // --depth-limit, MERIDIAN_DEPTH_LIMIT
-	Introspection bool          // --introspection, MERIDIAN_INTROSPECTION
-	LogFormat     string        // --log-format, MERIDIAN_LOG_FORMAT: text or json
+	Addr             string        // --addr, MERIDIAN_ADDR
+	DB               string        // --db, MERIDIAN_DB
+	AdminPassword    string        // MERIDIAN_ADMIN_PASSWORD (bootstrap only)
+	JWTSecret        string        // MERIDIAN_JWT_SECRET
+	TokenTTL         time.Duration // --token-ttl, MERIDIAN_TOKEN_TTL
+	RefreshWindow    time.Duration // --refresh-window, MERIDIAN_REFRESH_WINDOW
+	BodyLimit        int64         // --body-limit, MERIDIAN_BODY_LIMIT (bytes)
+	Complexity       int           // --complexity-limit, MERIDIAN_COMPLEXITY_LIMIT
+	Depth            int           // --depth-limit, MERIDIAN_DEPTH_LIMIT
+	Introspection    bool          // --introspection, MERIDIAN_INTROSPECTION
+	LogFormat        string        // --log-format, MERIDIAN_LOG_FORMAT: text or json
+	SecretKey        string        // MERIDIAN_SECRET_KEY: seals backend credentials
+	Simulator        bool          // --simulator, MERIDIAN_SIMULATOR: register the simulated cluster "local" on an empty database
+	Workers          int           // --workers, MERIDIAN_WORKERS: concurrent operations
+	OperationLease   time.Duration // --operation-lease: how long a worker's claim lasts without a heartbeat
+	OperationBackoff time.Duration // first retry delay of a failed operation attempt (doubling)
+	ClusterHealth    time.Duration // how often clusters are checked
+	RolloutDeadline  time.Duration // --rollout-deadline, MERIDIAN_ROLLOUT_DEADLINE: how long a rollout may take
+	SimulatorTick    time.Duration // step of the simulated clusters (tests speed it up)
+}
+
+// SecretKeyFile is where the generated secret key is kept when
+// MERIDIAN_SECRET_KEY is unset: beside a SQLite file, in the working
+// directory for PostgreSQL, nowhere (ephemeral) for an in-memory database.
+func (c Config) SecretKeyFile() string {
+	switch {
+	case strings.HasPrefix(c.DB, "sqlite://"):
+		path := strings.TrimPrefix(c.DB, "sqlite://")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if path == "" || path == ":memory:" {
+			return ""
+		}
+		return path + ".key"
+	}
+	return "meridian.key"
 }
 
 // Defaults.
@@ -39,7 +66,9 @@ func Default() Config {
 	return Config{
 		Addr: DefaultAddr, DB: DefaultDB, TokenTTL: time.Hour, RefreshWindow: 5 * time.Hour,
 		BodyLimit: DefaultBodyLimit, Complexity: DefaultComplexity, Depth: DefaultDepth,
-		Introspection: true, LogFormat: "text",
+		Introspection: true, LogFormat: "text", Simulator: true, Workers: 4,
+		OperationLease: 30 * time.Second, RolloutDeadline: 5 * time.Minute, OperationBackoff: 2 * time.Second,
+		ClusterHealth: 15 * time.Second,
 	}
 }
 
@@ -64,7 +93,11 @@ func Flags(fs *flag.FlagSet) (*Config, error) {
 	env("MERIDIAN_DEPTH_LIMIT", func(v string) (e error) { c.Depth, e = strconv.Atoi(v); return })
 	env("MERIDIAN_INTROSPECTION", func(v string) (e error) { c.Introspection, e = strconv.ParseBool(v); return })
 	env("MERIDIAN_LOG_FORMAT", func(v string) error { c.LogFormat = v; return nil })
+	env("MERIDIAN_SIMULATOR", func(v string) (e error) { c.Simulator, e = strconv.ParseBool(v); return })
+	env("MERIDIAN_WORKERS", func(v string) (e error) { c.Workers, e = strconv.Atoi(v); return })
+	env("MERIDIAN_ROLLOUT_DEADLINE", durationInto(&c.RolloutDeadline))
 	c.AdminPassword = os.Getenv("MERIDIAN_ADMIN_PASSWORD")
+	c.SecretKey = os.Getenv("MERIDIAN_SECRET_KEY")
 	c.JWTSecret = os.Getenv("MERIDIAN_JWT_SECRET")
 
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (MERIDIAN_ADDR)")
@@ -76,6 +109,10 @@ func Flags(fs *flag.FlagSet) (*Config, error) {
 	fs.IntVar(&c.Depth, "depth-limit", c.Depth, "deepest GraphQL selection (MERIDIAN_DEPTH_LIMIT)")
 	fs.BoolVar(&c.Introspection, "introspection", c.Introspection, "allow GraphQL introspection (MERIDIAN_INTROSPECTION)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (MERIDIAN_LOG_FORMAT)")
+	fs.BoolVar(&c.Simulator, "simulator", c.Simulator, "register the simulated cluster 'local' on an empty database (MERIDIAN_SIMULATOR)")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "operations carried out at once (MERIDIAN_WORKERS)")
+	fs.DurationVar(&c.OperationLease, "operation-lease", c.OperationLease, "how long a worker's claim on an operation lasts without a heartbeat")
+	fs.DurationVar(&c.RolloutDeadline, "rollout-deadline", c.RolloutDeadline, "how long a rollout may take before it fails (MERIDIAN_ROLLOUT_DEADLINE)")
 	return &c, err
 }
 

@@ -32,8 +32,9 @@ type DB struct {
 
 // Options tune Open.
 type Options struct {
-	// Trace, when set, sees every SQL statement (tests count them).
-	Trace func(query string)
+	// Trace, when set, sees every SQL statement with its context (tests
+	// count the statements of a request).
+	Trace func(ctx context.Context, query string)
 }
 
 var memSeq atomic.Int64
@@ -53,9 +54,9 @@ func Open(dsn string, o Options) (*DB, error) {
 	}
 	var drv dialect.Driver = entsql.OpenDB(dial, sqlDB)
 	if o.Trace != nil {
-		drv = dialect.DebugWithContext(drv, func(_ context.Context, a ...any) {
+		drv = dialect.DebugWithContext(drv, func(ctx context.Context, a ...any) {
 			if len(a) > 0 {
-				o.Trace(fmt.Sprint(a[0]))
+				o.Trace(ctx, fmt.Sprint(a[0]))
 			}
 		})
 	}

@@ -35,7 +35,8 @@ type Kind struct {
 	// retried with backoff up to max_attempts unless Permanent.
 	Run func(ctx context.Context, op *ent.Operation) (map[string]any, error)
 	// Finished, when set, records the final outcome in the domain's rows
-	// (a deployment marked failed, say). err is nil on success.
+	// (a deployment marked failed, say). err is nil on success. It runs in
+	// the transaction that ends the operation: use ent.FromContext(ctx).
 	Finished func(ctx context.Context, op *ent.Operation, status operation.Status, err error) error
 }
 
@@ -251,7 +252,9 @@ func (r *Runner) claim(ctx context.Context) (*ent.Operation, error) {
 	}
 	r.notify(op)
 	if op.Status == operation.StatusCancelled {
-		r.finished(ctx, op, nil)
+		if err := r.finished(ctx, r.client, op, nil); err != nil {
+			r.log.Error("operations: recording a cancellation", "op", op.ID, "err", err)
+		}
 		return r.claim(ctx)
 	}
 	return op, nil
@@ -323,13 +326,20 @@ func (r *Runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 	}
 }
 
-// finish records the outcome of an attempt.
+// finish records the outcome of an attempt. A final outcome and the kind's
+// Finished hook commit together, so nobody sees a failed operation whose
+// deployment does not say so yet.
 func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[string]any, runErr error) {
 	ctx = sys(context.WithoutCancel(ctx))
 	now := time.Now()
-	upd := r.client.Operation.Update().Where(operation.ID(op.ID), operation.ClaimedBy(r.id), operation.StatusEQ(operation.StatusRunning)).
-		SetClaimedBy("").ClearLeaseUntil()
 	var status operation.Status
+	tx, err := r.client.Tx(ctx)
+	if err != nil {
+		r.log.Error("operations: recording the outcome", "op", op.ID, "err", err)
+		return
+	}
+	upd := tx.Operation.Update().Where(operation.ID(op.ID), operation.ClaimedBy(r.id), operation.StatusEQ(operation.StatusRunning)).
+		SetClaimedBy("").ClearLeaseUntil()
 	switch {
 	case runErr == nil:
 		status = operation.StatusSucceeded
@@ -350,31 +360,36 @@ func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[strin
 	}
 	n, err := upd.Save(ctx)
 	if err != nil || n == 0 {
+		_ = tx.Rollback()
 		r.log.Warn("operations: could not record the outcome (claim lost?)", "op", op.ID, "err", err)
 		return
 	}
-	op, err = r.client.Operation.Get(ctx, op.ID)
+	done, err := tx.Operation.Get(ctx, op.ID)
+	if err == nil && status != operation.StatusPending {
+		err = r.finished(ent.NewTxContext(ctx, tx), tx.Client(), done, runErr)
+	}
 	if err != nil {
+		_ = tx.Rollback()
+		r.log.Error("operations: recording the outcome", "op", op.ID, "kind", op.Kind, "err", err)
 		return
 	}
-	r.notify(op)
-	if status != operation.StatusPending {
-		r.finished(ctx, op, runErr)
+	if err := tx.Commit(); err != nil {
+		r.log.Error("operations: recording the outcome", "op", op.ID, "err", err)
+		return
 	}
+	r.notify(done)
 }
 
-// finished tells the kind's Finished hook.
-func (r *Runner) finished(ctx context.Context, op *ent.Operation, runErr error) {
+// finished runs the kind's Finished hook with the transaction's client in ctx.
+func (r *Runner) finished(ctx context.Context, client *ent.Client, op *ent.Operation, runErr error) error {
 	k, ok := r.kinds[op.Kind]
 	if !ok || k.Finished == nil {
-		return
+		return nil
 	}
 	if op.Status == operation.StatusCancelled && runErr == nil {
 		runErr = errCancelled
 	}
-	if err := k.Finished(sys(context.WithoutCancel(ctx)), op, op.Status, runErr); err != nil {
-		r.log.Error("operations: recording the outcome", "op", op.ID, "kind", op.Kind, "err", err)
-	}
+	return k.Finished(ent.NewContext(ctx, client), op, op.Status, runErr)
 }
 
 // release gives a claimed operation back as pending, undoing the attempt.

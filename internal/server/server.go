@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -22,24 +23,37 @@ import (
 	"github.com/meridianplane/meridian/ent/user"
 	"github.com/meridianplane/meridian/graph"
 	"github.com/meridianplane/meridian/internal/auth"
+	"github.com/meridianplane/meridian/internal/backend/cluster"
 	"github.com/meridianplane/meridian/internal/config"
 	"github.com/meridianplane/meridian/internal/db"
+	"github.com/meridianplane/meridian/internal/deploy"
+	"github.com/meridianplane/meridian/internal/operations"
 	"github.com/meridianplane/meridian/internal/playground"
 	"github.com/meridianplane/meridian/internal/policy"
 	"github.com/meridianplane/meridian/internal/rest"
+	"github.com/meridianplane/meridian/internal/secret"
+	"github.com/meridianplane/meridian/internal/viewer"
 	"github.com/meridianplane/meridian/rest/otestack"
 	"github.com/meridianplane/meridian/web"
 )
 
 // Server is a configured Meridian.
 type Server struct {
-	Config  config.Config
-	DB      *db.DB
-	Auth    *auth.Service
-	Log     *slog.Logger
-	handler http.Handler
+	Config     config.Config
+	DB         *db.DB
+	Auth       *auth.Service
+	Log        *slog.Logger
+	Operations *operations.Runner
+	Clusters   *cluster.Manager
+	Deploy     *deploy.Service
+	handler    http.Handler
 	// AdminPassword is set when bootstrap generated the admin's password.
 	AdminPassword string
+
+	bg     context.Context // background work: operations, cluster sync
+	stop   context.CancelFunc
+	once   sync.Once
+	worker sync.WaitGroup
 }
 
 // New builds a server over an open, migrated database: it bootstraps the
@@ -54,12 +68,42 @@ func New(ctx context.Context, cfg config.Config, database *db.DB, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
+	box, err := secret.Load(cfg.SecretKey, cfg.SecretKeyFile())
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{Config: cfg, DB: database, Auth: authn, Log: log}
+	s.bg, s.stop = context.WithCancel(context.WithoutCancel(ctx))
+	s.Operations = operations.New(database.Client, database.Dialect, operations.Options{
+		Workers: cfg.Workers, Lease: cfg.OperationLease, Backoff: cfg.OperationBackoff, Log: log,
+	})
+	s.Clusters = cluster.New(s.bg, database.Client, box, cluster.Options{
+		SimulatorTick: cfg.SimulatorTick, RolloutDeadline: cfg.RolloutDeadline, Health: cfg.ClusterHealth, Log: log,
+	})
+	s.Deploy = deploy.New(database.Client, s.Operations, s.Clusters, log)
 	if err := s.bootstrap(ctx); err != nil {
+		s.stop()
 		return nil, err
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// Start begins the background work: the operation workers and the cluster
+// connections. Close stops it.
+func (s *Server) Start() {
+	s.once.Do(func() {
+		s.worker.Add(2)
+		go func() { defer s.worker.Done(); s.Operations.Run(s.bg) }()
+		go func() { defer s.worker.Done(); s.Clusters.CheckAll(s.bg) }()
+	})
+}
+
+// Close stops the background work and waits for it; operations still
+// running are released for the next start to take over.
+func (s *Server) Close() {
+	s.stop()
+	s.worker.Wait()
 }
 
 // ServeHTTP implements http.Handler.
@@ -104,6 +148,11 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	if s.Config.Simulator {
+		if err := s.bootstrapSimulator(ctx, t.ID); err != nil {
+			return err
+		}
+	}
 	if s.AdminPassword != "" {
 		s.Log.Warn("created the super-admin 'admin' with a generated password, shown only this once (set MERIDIAN_ADMIN_PASSWORD to choose it)",
 			"user", "admin", "password", s.AdminPassword)
@@ -118,7 +167,7 @@ func (s *Server) routes() http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
 
-	gql := newGraphQL(graph.NewSchema(s.DB.Client, s.Auth), s.DB.Client, GraphQLOptions{
+	gql := newGraphQL(graph.NewSchema(s.DB.Client, s.Auth, s.Deploy), s.DB.Client, GraphQLOptions{
 		Complexity: s.Config.Complexity, Depth: s.Config.Depth,
 		Introspection: s.Config.Introspection, MaxUpload: s.Config.BodyLimit,
 	})
@@ -163,6 +212,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
+	s.Start()
+	defer s.Close()
 	go func() { errc <- hs.Serve(ln) }()
 	go s.purgeSessions(ctx)
 	select {
@@ -200,4 +251,19 @@ func (s *Server) purgeSessions(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// bootstrapSimulator registers the built-in simulated cluster "local"
+// (three nodes) for the admin, so that a fresh server can deploy at once.
+func (s *Server) bootstrapSimulator(ctx context.Context, tenantID int) error {
+	u, err := s.DB.Client.User.Query().Where(user.Username("admin")).Only(policy.System(ctx))
+	if err != nil {
+		return err
+	}
+	actx := viewer.NewContext(ctx, &viewer.Viewer{UserID: u.ID, Username: u.Username, TenantID: tenantID, Role: viewer.RoleSuperAdmin})
+	_, _, err = s.Deploy.RegisterCluster(actx, deploy.RegisterInput{Name: "local", Description: "The built-in simulated cluster", Simulator: true})
+	if err == nil {
+		s.Log.Info("registered the simulated cluster 'local' (3 nodes)")
+	}
+	return err
 }

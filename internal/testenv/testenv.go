@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5/middleware"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/meridianplane/meridian/ent"
@@ -104,6 +105,9 @@ type Env struct {
 // Option adjusts the configuration of a test server.
 type Option func(*config.Config)
 
+// WithSimulator registers the simulated cluster "local" at bootstrap.
+func WithSimulator(c *config.Config) { c.Simulator = true }
+
 // Start starts Meridian on a fresh database from d.
 func Start(t testing.TB, d Database, opts ...Option) *Env {
 	t.Helper()
@@ -114,7 +118,11 @@ func Start(t testing.TB, d Database, opts ...Option) *Env {
 func StartDSN(t testing.TB, dsn string, opts ...Option) *Env {
 	t.Helper()
 	e := &Env{T: t}
-	database, err := db.Open(dsn, db.Options{Trace: func(string) { e.statements.Add(1) }})
+	database, err := db.Open(dsn, db.Options{Trace: func(ctx context.Context, _ string) {
+		if middleware.GetReqID(ctx) != "" { // a request's statement, not background work
+			e.statements.Add(1)
+		}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +133,12 @@ func StartDSN(t testing.TB, dsn string, opts ...Option) *Env {
 	cfg := config.Default()
 	cfg.DB = dsn
 	cfg.AdminPassword = AdminPassword
+	cfg.Simulator = false // tests that want the "local" cluster say so (WithSimulator)
+	cfg.SimulatorTick = 20 * time.Millisecond
+	cfg.OperationLease = 2 * time.Second
+	cfg.RolloutDeadline = 20 * time.Second
+	cfg.OperationBackoff = 50 * time.Millisecond
+	cfg.ClusterHealth = 200 * time.Millisecond
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -137,16 +151,18 @@ func StartDSN(t testing.TB, dsn string, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	e.Server, e.DB, e.Client = srv, database, database.Client
+	srv.Start()
 	e.HTTP = httptest.NewServer(srv)
 	e.URL = e.HTTP.URL
 	t.Cleanup(func() {
 		e.HTTP.Close()
+		srv.Close()
 		database.Close()
 	})
 	return e
 }
 
-// Statements returns how many SQL statements the server has run so far.
+// Statements returns how many SQL statements requests have run so far.
 func (e *Env) Statements() int64 { return e.statements.Load() }
 
 // Sys returns a context that bypasses privacy, for test setup and checks.
@@ -368,6 +384,18 @@ func (e *Env) Snapshot() string {
 	dump("clusterLabels", cls, err)
 	nls, err := c.NodeLabel.Query().Order(ent.Asc("id")).All(ctx)
 	dump("nodeLabels", nls, err)
+	cms, err := c.ContainerManager.Query().Order(ent.Asc("id")).All(ctx)
+	dump("containerManagers", cms, err)
+	apps, err := c.Application.Query().Order(ent.Asc("id")).All(ctx)
+	dump("applications", apps, err)
+	vers, err := c.ApplicationVersion.Query().Order(ent.Asc("id")).All(ctx)
+	dump("versions", vers, err)
+	deps, err := c.Deployment.Query().Order(ent.Asc("id")).All(ctx)
+	dump("deployments", deps, err)
+	revs, err := c.DeploymentRevision.Query().Order(ent.Asc("id")).All(ctx)
+	dump("revisions", revs, err)
+	ops, err := c.Operation.Query().Order(ent.Asc("id")).All(ctx)
+	dump("operations", ops, err)
 	return b.String()
 }
 

@@ -97,10 +97,18 @@ func newNode(i int) *corev1.Node {
 }
 
 // FailImages makes pods whose image contains substr fail to pull.
-func (c *Cluster) FailImages(substr string) { c.mu.Lock(); c.failImages = append(c.failImages, substr); c.mu.Unlock() }
+func (c *Cluster) FailImages(substr string) {
+	c.mu.Lock()
+	c.failImages = append(c.failImages, substr)
+	c.mu.Unlock()
+}
 
 // CrashImages makes pods whose image contains substr crash-loop.
-func (c *Cluster) CrashImages(substr string) { c.mu.Lock(); c.crashImages = append(c.crashImages, substr); c.mu.Unlock() }
+func (c *Cluster) CrashImages(substr string) {
+	c.mu.Lock()
+	c.crashImages = append(c.crashImages, substr)
+	c.mu.Unlock()
+}
 
 // SetReachable makes every API call fail (false) or work again (true).
 func (c *Cluster) SetReachable(ok bool) { c.mu.Lock(); c.unreachable = !ok; c.mu.Unlock() }

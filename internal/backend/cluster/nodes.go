@@ -1,0 +1,70 @@
+package cluster
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/ent/node"
+	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/ent/predicate"
+)
+
+func nodeOfCluster(id int) predicate.Node { return node.ClusterID(id) }
+
+// upsertNode writes a Kubernetes node into its Node record and labels.
+func (m *Manager) upsertNode(ctx context.Context, c *Conn, n *corev1.Node) error {
+	ctx = sys(ctx)
+	now := time.Now()
+	id, err := m.client.Node.Create().
+		SetTenantID(c.TenantID).SetClusterID(c.ClusterID).SetName(n.Name).
+		SetAddress(nodeIP(n)).
+		SetOperatingSystem(n.Status.NodeInfo.OperatingSystem).
+		SetKernelVersion(n.Status.NodeInfo.KernelVersion).
+		SetReady(nodeIsReady(n)).
+		SetCpus(quantity(n, corev1.ResourceCPU, 1)).
+		SetMemory(quantity(n, corev1.ResourceMemory, 1<<20)).
+		SetSpace(quantity(n, corev1.ResourceEphemeralStorage, 1<<20)).
+		SetLastCheck(now).
+		OnConflictColumns(node.FieldClusterID, node.FieldName).
+		UpdateNewValues().
+		ID(ctx)
+	if err != nil {
+		return err
+	}
+	want := NodeLabels(n)
+	have, err := m.client.NodeLabel.Query().Where(nodelabel.NodeID(id)).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range have {
+		if !slices.Contains(want, l.Name) {
+			if err := m.client.NodeLabel.DeleteOne(l).Exec(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	for _, name := range want {
+		if slices.ContainsFunc(have, func(l *ent.NodeLabel) bool { return l.Name == name }) {
+			continue
+		}
+		err := m.client.NodeLabel.Create().SetTenantID(c.TenantID).SetNodeID(id).SetName(name).
+			OnConflictColumns(nodelabel.FieldNodeID, nodelabel.FieldName).DoNothing().Exec(ctx)
+		if err != nil && !isNoRows(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Manager) deleteNode(ctx context.Context, c *Conn, name string) error {
+	ctx = sys(ctx)
+	if _, err := m.client.NodeLabel.Delete().Where(nodelabel.HasNodeWith(node.ClusterID(c.ClusterID), node.Name(name))).Exec(ctx); err != nil {
+		return err
+	}
+	_, err := m.client.Node.Delete().Where(node.ClusterID(c.ClusterID), node.Name(name)).Exec(ctx)
+	return err
+}

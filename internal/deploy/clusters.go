@@ -1,0 +1,114 @@
+package deploy
+
+import (
+	"context"
+	"strings"
+
+	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/internal/apierr"
+	"github.com/meridianplane/meridian/internal/auth"
+	"github.com/meridianplane/meridian/internal/backend/cluster"
+)
+
+// RegisterInput says how to reach a new cluster: a kubeconfig, an API
+// server with a token, or the built-in simulator.
+type RegisterInput struct {
+	Name, Description        string
+	Kubeconfig               string
+	APIServer, Token, CACert string
+	InsecureSkipTLSVerify    bool
+	Simulator                bool
+	TenantID                 int // admins may register for another tenant; 0 = the caller's
+}
+
+// RegisterCluster stores the cluster and its container manager (credentials
+// sealed) and enqueues the connection.
+func (s *Service) RegisterCluster(ctx context.Context, in RegisterInput) (*ent.Cluster, *ent.Operation, error) {
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := s.db(ctx)
+	cm := db.ContainerManager.Create().SetName(in.Name)
+	if in.TenantID != 0 {
+		cm.SetTenantID(in.TenantID)
+	}
+	ways := 0
+	if in.Simulator {
+		ways++
+		cm.SetKind(containermanager.KindSimulator)
+	}
+	if strings.TrimSpace(in.Kubeconfig) != "" {
+		ways++
+		if err := cluster.CheckKubeconfig([]byte(in.Kubeconfig)); err != nil {
+			return nil, nil, apierr.BadInput("kubeconfig", "not a usable kubeconfig: %s", err.Error())
+		}
+		sealed, err := s.clusters.Box().Seal([]byte(in.Kubeconfig))
+		if err != nil {
+			return nil, nil, err
+		}
+		cm.SetKind(containermanager.KindKubeconfig).SetKubeconfigSealed(sealed)
+	}
+	if in.APIServer != "" || in.Token != "" {
+		ways++
+		if !strings.HasPrefix(in.APIServer, "https://") && !strings.HasPrefix(in.APIServer, "http://") {
+			return nil, nil, apierr.BadInput("apiServer", "must be an http(s) URL")
+		}
+		if in.Token == "" {
+			return nil, nil, apierr.BadInput("token", "is required with apiServer")
+		}
+		sealed, err := s.clusters.Box().Seal([]byte(in.Token))
+		if err != nil {
+			return nil, nil, err
+		}
+		cm.SetKind(containermanager.KindToken).SetAPIServer(in.APIServer).SetTokenSealed(sealed).
+			SetCaCert(in.CACert).SetInsecureSkipTLSVerify(in.InsecureSkipTLSVerify)
+	}
+	if ways != 1 {
+		return nil, nil, apierr.BadInput("kubeconfig", "give exactly one of kubeconfig, apiServer with token, or simulator")
+	}
+	m, err := cm.Save(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := db.Cluster.Create().SetName(in.Name).SetDescription(in.Description).
+		SetTenantID(m.TenantID).SetContainerManagerID(m.ID).Save(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	op, err := s.ops.Enqueue(ctx, db.Operation.Create().SetTenantID(m.TenantID).SetKind(KindConnect).
+		SetClusterID(c.ID).SetCreatedBy(v.UserID).SetMaxAttempts(5).SetPayload(map[string]any{"cluster": c.ID}))
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, op, nil
+}
+
+// runConnect connects to the cluster, syncs its nodes, and re-applies the
+// deployments that should be running there (a simulated cluster starts
+// empty; a real one may have drifted while it was away).
+func (s *Service) runConnect(ctx context.Context, op *ent.Operation) (map[string]any, error) {
+	id := payloadInt(op, "cluster")
+	c, err := s.clusters.Connect(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.client.Deployment.Query().Where(deployment.ClusterID(id),
+		deployment.StatusIn(deployment.StatusRunning, deployment.StatusDeploying)).
+		WithVersion().WithApplication().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ds {
+		t, err := target(d, d.Edges.Version, 0)
+		if err != nil {
+			continue
+		}
+		if _, err := c.Apply(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"kubernetesVersion": c.Version, "reapplied": len(ds)}, nil
+}

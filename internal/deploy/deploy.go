@@ -1,0 +1,68 @@
+// Package deploy is the workflow of clusters and deployments: registering a
+// cluster, creating application versions, deploying, upgrading, rolling
+// back, scaling and deleting. Requests write rows and an Operation in their
+// transaction (under the caller's privacy); the operation kinds here carry
+// the work out on the cluster backend.
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/internal/backend/cluster"
+	"github.com/meridianplane/meridian/internal/operations"
+)
+
+// Operation kinds.
+const (
+	KindConnect = "cluster.connect"
+	KindApply   = "deployment.apply"
+	KindDelete  = "deployment.delete"
+)
+
+// Service runs the workflow.
+type Service struct {
+	client   *ent.Client
+	ops      *operations.Runner
+	clusters *cluster.Manager
+	log      *slog.Logger
+}
+
+// New returns the Service and registers its operation kinds with ops.
+func New(client *ent.Client, ops *operations.Runner, clusters *cluster.Manager, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Service{client: client, ops: ops, clusters: clusters, log: log}
+	ops.Register(KindConnect, operations.Kind{Run: s.runConnect})
+	ops.Register(KindApply, operations.Kind{Run: s.runApply, Finished: s.applyFinished})
+	ops.Register(KindDelete, operations.Kind{Run: s.runDelete, Finished: s.deleteFinished})
+	return s
+}
+
+// Clusters is the cluster backend.
+func (s *Service) Clusters() *cluster.Manager { return s.clusters }
+
+// db is the request transaction's client, or the root client.
+func (s *Service) db(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return s.client
+}
+
+func payloadInt(op *ent.Operation, key string) int {
+	switch v := op.Payload[key].(type) {
+	case float64:
+		return int(v)
+	case int:
+		return v
+	case int64:
+		return int(v)
+	}
+	return 0
+}
+
+func errf(format string, a ...any) error { return fmt.Errorf(format, a...) }

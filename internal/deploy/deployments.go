@@ -1,0 +1,426 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/ent/application"
+	"github.com/meridianplane/meridian/ent/applicationversion"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/deploymentrevision"
+	"github.com/meridianplane/meridian/ent/node"
+	"github.com/meridianplane/meridian/ent/operation"
+	"github.com/meridianplane/meridian/ent/workload"
+	"github.com/meridianplane/meridian/internal/apierr"
+	"github.com/meridianplane/meridian/internal/appspec"
+	"github.com/meridianplane/meridian/internal/auth"
+	"github.com/meridianplane/meridian/internal/backend/cluster"
+	"github.com/meridianplane/meridian/internal/operations"
+)
+
+// CreateVersion adds version x.y.N of an application, N counted per x.y.
+func (s *Service) CreateVersion(ctx context.Context, appID int, mainVersion string, spec *appspec.Workload) (*ent.ApplicationVersion, error) {
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := appspec.CheckMainVersion("version", mainVersion); err != nil {
+		return nil, err
+	}
+	if spec == nil {
+		return nil, apierr.BadInput("spec", "is required")
+	}
+	if err := spec.Validate("spec."); err != nil {
+		return nil, err
+	}
+	db := s.db(ctx)
+	app, err := db.Application.Get(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	last, err := db.ApplicationVersion.Query().
+		Where(applicationversion.ApplicationID(app.ID), applicationversion.MainVersion(mainVersion)).
+		Order(ent.Desc(applicationversion.FieldSequence)).First(ctx)
+	seq := 1
+	switch {
+	case err == nil:
+		seq = last.Sequence + 1
+	case !ent.IsNotFound(err):
+		return nil, err
+	}
+	return db.ApplicationVersion.Create().SetApplicationID(app.ID).
+		SetMainVersion(mainVersion).SetSequence(seq).SetVersion(fmt.Sprintf("%s.%d", mainVersion, seq)).
+		SetKind(applicationversion.KindWorkload).SetSpec(spec).SetCreatedBy(v.UserID).Save(ctx)
+}
+
+// DeployInput places a version on a cluster.
+type DeployInput struct {
+	ApplicationID int
+	Version       string
+	ClusterID     int
+	Name          string
+	NodeLabel     string
+	NodeID        int
+	Comment       string
+}
+
+// Deploy creates a deployment (or reuses a deleted one of the same name)
+// and enqueues its installation.
+func (s *Service) Deploy(ctx context.Context, in DeployInput) (*ent.Deployment, *ent.Operation, error) {
+	db := s.db(ctx)
+	app, err := db.Application.Query().Where(application.ID(in.ApplicationID)).WithTenant().Only(ctx)
+	if err != nil {
+		return nil, nil, notFound("applicationID", err)
+	}
+	ver, err := versionOf(ctx, db, app.ID, in.Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	cl, err := db.Cluster.Get(ctx, in.ClusterID)
+	if err != nil {
+		return nil, nil, notFound("clusterID", err)
+	}
+	if cl.TenantID != app.TenantID {
+		return nil, nil, apierr.BadInput("clusterID", "the cluster belongs to another tenant than the application")
+	}
+	if cl.ContainerManagerID == nil {
+		return nil, nil, apierr.BadInput("clusterID", "cluster %s is a record only: register it with a kubeconfig, token or the simulator to deploy on it", cl.Name)
+	}
+	label := in.NodeLabel
+	if label == "" {
+		label = "all"
+	}
+	var nodeID *int
+	if in.NodeID != 0 {
+		n, err := db.Node.Query().Where(node.ID(in.NodeID), node.ClusterID(cl.ID)).Only(ctx)
+		if err != nil {
+			return nil, nil, notFound("nodeID", err)
+		}
+		nodeID = &n.ID
+	}
+	ns := cluster.Namespace(app.Edges.Tenant.Name, app.TenantID)
+	existing, err := db.Deployment.Query().Where(deployment.ClusterID(cl.ID), deployment.Namespace(ns), deployment.Name(in.Name)).Only(ctx)
+	var d *ent.Deployment
+	switch {
+	case ent.IsNotFound(err):
+		c := db.Deployment.Create().SetName(in.Name).SetApplicationID(app.ID).SetVersionID(ver.ID).
+			SetClusterID(cl.ID).SetNamespace(ns).SetNodeLabel(label).SetComment(in.Comment).SetNillableNodeID(nodeID)
+		if d, err = c.Save(ctx); err != nil {
+			return nil, nil, err
+		}
+	case err != nil:
+		return nil, nil, err
+	case existing.Status != deployment.StatusDeleted:
+		return nil, nil, &apierr.Error{Code: apierr.Conflict, Field: "name", Message: fmt.Sprintf("a deployment named %s already runs on cluster %s", in.Name, cl.Name)}
+	case existing.ApplicationID != app.ID:
+		return nil, nil, &apierr.Error{Code: apierr.Conflict, Field: "name", Message: fmt.Sprintf("the name %s was used by another application's deployment on cluster %s", in.Name, cl.Name)}
+	default:
+		upd := db.Deployment.UpdateOne(existing).SetVersionID(ver.ID).SetNodeLabel(label).SetComment(in.Comment).
+			SetStatus(deployment.StatusPending).SetMessage("")
+		if nodeID != nil {
+			upd.SetNodeID(*nodeID)
+		} else {
+			upd.ClearNodeID()
+		}
+		if d, err = upd.Save(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	op, err := s.enqueueApply(ctx, d, deploymentrevision.ActionInstall, nil, ver.ID, 0)
+	return d, op, err
+}
+
+// Upgrade moves a deployment to another version.
+func (s *Service) Upgrade(ctx context.Context, id int, version, comment string) (*ent.Deployment, *ent.Operation, error) {
+	d, err := s.idle(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ver, err := versionOf(ctx, s.db(ctx), d.ApplicationID, version)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ver.ID == d.VersionID && d.Status == deployment.StatusRunning {
+		return nil, nil, apierr.BadInput("version", "the deployment already runs %s", version)
+	}
+	if comment != "" {
+		if d, err = s.db(ctx).Deployment.UpdateOne(d).SetComment(comment).Save(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	op, err := s.enqueueApply(ctx, d, deploymentrevision.ActionUpgrade, &d.VersionID, ver.ID, 0)
+	return d, op, err
+}
+
+// Rollback returns a deployment to a version it ran before.
+func (s *Service) Rollback(ctx context.Context, id int, version, comment string) (*ent.Deployment, *ent.Operation, error) {
+	d, err := s.idle(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := s.db(ctx)
+	ver, err := versionOf(ctx, db, d.ApplicationID, version)
+	if err != nil {
+		return nil, nil, err
+	}
+	ran, err := db.DeploymentRevision.Query().Where(deploymentrevision.DeploymentID(d.ID),
+		deploymentrevision.ToVersionID(ver.ID), deploymentrevision.ResultEQ(deploymentrevision.ResultSucceeded)).Exist(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ran {
+		return nil, nil, apierr.BadInput("version", "deployment %s never ran version %s", d.Name, version)
+	}
+	if comment != "" {
+		if d, err = db.Deployment.UpdateOne(d).SetComment(comment).Save(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	op, err := s.enqueueApply(ctx, d, deploymentrevision.ActionRollback, &d.VersionID, ver.ID, 0)
+	return d, op, err
+}
+
+// Scale sets the replicas of a deployment's workload.
+func (s *Service) Scale(ctx context.Context, workloadID, replicas int) (*ent.Deployment, *ent.Operation, error) {
+	db := s.db(ctx)
+	w, err := db.Workload.Get(ctx, workloadID)
+	if err != nil {
+		return nil, nil, notFound("id", err)
+	}
+	d, err := s.idle(ctx, w.DeploymentID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ver, err := db.ApplicationVersion.Get(ctx, d.VersionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec := ver.Spec
+	if w.Kind == workload.KindDaemonSet || spec == nil || spec.DeployType != appspec.Deployment {
+		return nil, nil, apierr.BadInput("id", "a daemonset runs one pod per node and cannot be scaled")
+	}
+	if replicas < 1 || replicas > appspec.MaxReplicasLimit {
+		return nil, nil, apierr.BadInput("replicas", "must be 1 to %d", appspec.MaxReplicasLimit)
+	}
+	if spec.MaxReplicas > 0 && replicas > spec.MaxReplicas {
+		return nil, nil, apierr.BadInput("replicas", "must not exceed the version's maxReplicas (%d)", spec.MaxReplicas)
+	}
+	if spec.MinReplicas > 0 && replicas < spec.MinReplicas {
+		return nil, nil, apierr.BadInput("replicas", "must be at least the version's minReplicas (%d)", spec.MinReplicas)
+	}
+	op, err := s.enqueue(ctx, d, KindApply, map[string]any{"replicas": replicas, "version": d.VersionID})
+	return d, op, err
+}
+
+// Delete removes a deployment from its cluster.
+func (s *Service) Delete(ctx context.Context, id int) (*ent.Deployment, *ent.Operation, error) {
+	d, err := s.idle(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.Status == deployment.StatusDeleted {
+		return nil, nil, apierr.New(apierr.Conflict, "deployment %s is already deleted", d.Name)
+	}
+	db := s.db(ctx)
+	rev, err := s.revision(ctx, d, deploymentrevision.ActionDelete, &d.VersionID, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d, err = db.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeleting).Save(ctx); err != nil {
+		return nil, nil, err
+	}
+	op, err := s.enqueue(ctx, d, KindDelete, map[string]any{"revision": rev.ID})
+	return d, op, err
+}
+
+// idle loads a deployment that has no operation in progress.
+func (s *Service) idle(ctx context.Context, id int) (*ent.Deployment, error) {
+	db := s.db(ctx)
+	d, err := db.Deployment.Get(ctx, id)
+	if err != nil {
+		return nil, notFound("id", err)
+	}
+	busy, err := db.Operation.Query().Where(operation.DeploymentID(id),
+		operation.StatusIn(operation.StatusPending, operation.StatusRunning)).First(ctx)
+	if err == nil {
+		return nil, apierr.New(apierr.Conflict, "deployment %s has operation %d in progress (%s); wait for it or cancel it", d.Name, busy.ID, busy.Status)
+	}
+	if !ent.IsNotFound(err) {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (s *Service) revision(ctx context.Context, d *ent.Deployment, action deploymentrevision.Action, from *int, to *int) (*ent.DeploymentRevision, error) {
+	db := s.db(ctx)
+	n, err := db.DeploymentRevision.Query().Where(deploymentrevision.DeploymentID(d.ID)).Count(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := db.DeploymentRevision.Create().SetDeploymentID(d.ID).SetRevision(n + 1).SetAction(action).
+		SetNillableFromVersionID(from).SetNillableToVersionID(to)
+	if v, err := auth.Require(ctx); err == nil {
+		c.SetUserID(v.UserID)
+	}
+	return c.Save(ctx)
+}
+
+func (s *Service) enqueueApply(ctx context.Context, d *ent.Deployment, action deploymentrevision.Action, from *int, to int, replicas int) (*ent.Operation, error) {
+	rev, err := s.revision(ctx, d, action, from, &to)
+	if err != nil {
+		return nil, err
+	}
+	return s.enqueue(ctx, d, KindApply, map[string]any{"revision": rev.ID, "version": to, "replicas": replicas})
+}
+
+func (s *Service) enqueue(ctx context.Context, d *ent.Deployment, kind string, payload map[string]any) (*ent.Operation, error) {
+	c := s.db(ctx).Operation.Create().SetTenantID(d.TenantID).SetKind(kind).SetDeploymentID(d.ID).
+		SetClusterID(d.ClusterID).SetPayload(payload)
+	if v, err := auth.Require(ctx); err == nil {
+		c.SetCreatedBy(v.UserID)
+	}
+	return s.ops.Enqueue(ctx, c)
+}
+
+// target is what the backend applies for a deployment at a version.
+func target(d *ent.Deployment, ver *ent.ApplicationVersion, replicas int) (*cluster.Target, error) {
+	if ver == nil || ver.Spec == nil {
+		return nil, errors.New("the version has no workload spec")
+	}
+	appName := ""
+	if d.Edges.Application != nil {
+		appName = d.Edges.Application.Name
+	}
+	t := &cluster.Target{DeploymentID: d.ID, Name: d.Name, Namespace: d.Namespace, Application: appName,
+		Version: ver.Version, NodeLabel: d.NodeLabel, Spec: ver.Spec, Replicas: replicas}
+	if d.Edges.Node != nil {
+		t.NodeName = d.Edges.Node.Name
+	}
+	return t, nil
+}
+
+// runApply applies a deployment at the operation's version and waits for
+// the rollout.
+func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]any, error) {
+	d, err := s.client.Deployment.Query().Where(deployment.ID(*op.DeploymentID)).WithApplication().WithNode().Only(ctx)
+	if err != nil {
+		return nil, operations.Permanent(err)
+	}
+	ver, err := s.client.ApplicationVersion.Get(ctx, payloadInt(op, "version"))
+	if err != nil {
+		return nil, operations.Permanent(err)
+	}
+	t, err := target(d, ver, payloadInt(op, "replicas"))
+	if err != nil {
+		return nil, operations.Permanent(err)
+	}
+	if err := s.client.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeploying).SetMessage("").Exec(ctx); err != nil {
+		return nil, err
+	}
+	c, err := s.clusters.Conn(ctx, d.ClusterID)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := c.Apply(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.clusters.WaitRollout(ctx, d.ClusterID, d.ID, d.Namespace, d.Name, ver.Version, applied); err != nil {
+		var re *cluster.RolloutError
+		if errors.As(err, &re) {
+			return nil, operations.Permanent(err)
+		}
+		return nil, err
+	}
+	now := time.Now()
+	if err := s.client.Deployment.UpdateOne(d).SetVersionID(ver.ID).SetStatus(deployment.StatusRunning).SetMessage("").Exec(ctx); err != nil {
+		return nil, err
+	}
+	if rev := payloadInt(op, "revision"); rev != 0 {
+		if err := s.client.DeploymentRevision.UpdateOneID(rev).SetResult(deploymentrevision.ResultSucceeded).SetFinishedAt(now).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"version": ver.Version, "generation": applied.Generation}, nil
+}
+
+// applyFinished records a failed or cancelled rollout: the deployment is
+// failed with the reason, its version (the previous revision) unchanged.
+func (s *Service) applyFinished(ctx context.Context, op *ent.Operation, status operation.Status, runErr error) error {
+	if status == operation.StatusSucceeded {
+		return nil
+	}
+	msg := op.LastError
+	if msg == "" && runErr != nil {
+		msg = runErr.Error()
+	}
+	result := deploymentrevision.ResultFailed
+	if status == operation.StatusCancelled {
+		result = deploymentrevision.ResultCancelled
+	}
+	if rev := payloadInt(op, "revision"); rev != 0 {
+		if err := s.db(ctx).DeploymentRevision.UpdateOneID(rev).SetResult(result).SetMessage(clip(msg)).SetFinishedAt(time.Now()).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return s.db(ctx).Deployment.UpdateOneID(*op.DeploymentID).SetStatus(deployment.StatusFailed).SetMessage(clip(msg)).Exec(ctx)
+}
+
+// runDelete removes the deployment's objects from the cluster.
+func (s *Service) runDelete(ctx context.Context, op *ent.Operation) (map[string]any, error) {
+	d, err := s.client.Deployment.Get(ctx, *op.DeploymentID)
+	if err != nil {
+		return nil, operations.Permanent(err)
+	}
+	c, err := s.clusters.Conn(ctx, d.ClusterID)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Delete(ctx, d.Namespace, d.Name); err != nil {
+		return nil, err
+	}
+	if _, err := s.client.Workload.Delete().Where(workload.DeploymentID(d.ID)).Exec(ctx); err != nil {
+		return nil, err
+	}
+	err = s.client.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeleted).
+		SetRunningPods(0).SetErrorPods(0).SetTotalPods(0).SetMessage("").Exec(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if rev := payloadInt(op, "revision"); rev != 0 {
+		err = s.client.DeploymentRevision.UpdateOneID(rev).SetResult(deploymentrevision.ResultSucceeded).SetFinishedAt(time.Now()).Exec(ctx)
+	}
+	return nil, err
+}
+
+func (s *Service) deleteFinished(ctx context.Context, op *ent.Operation, status operation.Status, runErr error) error {
+	if status == operation.StatusSucceeded {
+		return nil
+	}
+	return s.applyFinished(ctx, op, status, runErr)
+}
+
+func versionOf(ctx context.Context, db *ent.Client, appID int, version string) (*ent.ApplicationVersion, error) {
+	v, err := db.ApplicationVersion.Query().Where(applicationversion.ApplicationID(appID), applicationversion.Version(version)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, &apierr.Error{Code: apierr.NotFound, Field: "version", Message: fmt.Sprintf("version: the application has no version %q", version)}
+	}
+	return v, err
+}
+
+func notFound(field string, err error) error {
+	if ent.IsNotFound(err) {
+		return &apierr.Error{Code: apierr.NotFound, Field: field, Message: field + ": not found"}
+	}
+	return err
+}
+
+func clip(s string) string {
+	if len(s) > 4000 {
+		return s[:4000]
+	}
+	return s
+}
