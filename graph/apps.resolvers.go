@@ -14,6 +14,7 @@ import (
 	"github.com/meridianplane/meridian/graph/model"
 	"github.com/meridianplane/meridian/internal/apierr"
 	"github.com/meridianplane/meridian/internal/deploy"
+	"github.com/meridianplane/meridian/internal/events"
 	"github.com/meridianplane/meridian/internal/operations"
 )
 
@@ -81,7 +82,27 @@ func (r *mutationResolver) CancelOperation(ctx context.Context, id int) (*ent.Op
 	return op, err
 }
 
+// OperationUpdated is the resolver for the operationUpdated field.
+func (r *subscriptionResolver) OperationUpdated(ctx context.Context, id *int) (<-chan *ent.Operation, error) {
+	return subscribe(ctx, r.events, events.Operation, id, func(ctx context.Context, id int) (*ent.Operation, error) {
+		return r.client.Operation.Get(ctx, id)
+	})
+}
+
+// DeploymentStatusChanged is the resolver for the deploymentStatusChanged field.
+func (r *subscriptionResolver) DeploymentStatusChanged(ctx context.Context, id *int) (<-chan *ent.Deployment, error) {
+	return subscribe(ctx, r.events, events.Deployment, id, func(ctx context.Context, id int) (*ent.Deployment, error) {
+		return r.client.Deployment.Get(ctx, id)
+	})
+}
+
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
-type mutationResolver struct{ *Resolver }
+// Subscription returns generated.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
+
+type (
+	mutationResolver     struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+)

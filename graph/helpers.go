@@ -8,6 +8,8 @@ import (
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/graph/model"
 	"github.com/meridianplane/meridian/internal/apierr"
+	"github.com/meridianplane/meridian/internal/auth"
+	"github.com/meridianplane/meridian/internal/events"
 )
 
 // db returns the client of the request's transaction (mutations run in one)
@@ -75,4 +77,37 @@ func payload(d *ent.Deployment, op *ent.Operation, err error) (*model.Deployment
 		return nil, err
 	}
 	return &model.DeploymentPayload{Deployment: d, Operation: op}, nil
+}
+
+// subscribe streams the rows of a topic that the subscriber can see (load
+// runs under the subscriber's privacy), all of them or the one with id.
+func subscribe[T any](ctx context.Context, bus *events.Bus, topic string, id *int, load func(context.Context, int) (T, error)) (<-chan T, error) {
+	if _, err := auth.Require(ctx); err != nil {
+		return nil, err
+	}
+	in := bus.Subscribe(ctx)
+	out := make(chan T, 16)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e := <-in:
+				if e.Topic != topic || (id != nil && e.ID != *id) {
+					continue
+				}
+				row, err := load(ctx, e.ID)
+				if err != nil {
+					continue // not visible to this subscriber, or gone
+				}
+				select {
+				case out <- row:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/meridianplane/meridian/graph/generated"
 	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/deploy"
+	"github.com/meridianplane/meridian/internal/events"
 )
 
 // Resolver is the root resolver: everything a resolver needs.
@@ -16,11 +17,12 @@ type Resolver struct {
 	client *ent.Client
 	auth   *auth.Service
 	deploy *deploy.Service
+	events *events.Bus
 }
 
 // NewSchema returns the executable schema.
-func NewSchema(client *ent.Client, authn *auth.Service, dep *deploy.Service) graphql.ExecutableSchema {
-	cfg := generated.Config{Resolvers: &Resolver{client: client, auth: authn, deploy: dep}}
+func NewSchema(client *ent.Client, authn *auth.Service, dep *deploy.Service, bus *events.Bus) graphql.ExecutableSchema {
+	cfg := generated.Config{Resolvers: &Resolver{client: client, auth: authn, deploy: dep, events: bus}}
 	setComplexity(&cfg.Complexity)
 	return generated.NewExecutableSchema(cfg)
 }

@@ -115,6 +115,9 @@ type RegisterInput struct {
 	IsAdmin *bool `json:"isAdmin,omitempty"`
 }
 
+type Subscription struct {
+}
+
 // The signed-in user and the settings of their tenant.
 type Viewer struct {
 	User *ent.User `json:"user"`

@@ -28,6 +28,17 @@ type Service struct {
 	ops      *operations.Runner
 	clusters *cluster.Manager
 	log      *slog.Logger
+	changed  []func(deploymentID int)
+}
+
+// OnChange adds a listener told when an operation changes a deployment's
+// status. Register listeners before operations run.
+func (s *Service) OnChange(f func(deploymentID int)) { s.changed = append(s.changed, f) }
+
+func (s *Service) notify(id int) {
+	for _, f := range s.changed {
+		f(id)
+	}
 }
 
 // New returns the Service and registers its operation kinds with ops.

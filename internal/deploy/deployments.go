@@ -320,6 +320,7 @@ func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]a
 	if err := s.client.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeploying).SetMessage("").Exec(ctx); err != nil {
 		return nil, err
 	}
+	s.notify(d.ID)
 	c, err := s.clusters.Conn(ctx, d.ClusterID)
 	if err != nil {
 		return nil, err

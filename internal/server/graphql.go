@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -18,7 +20,9 @@ import (
 
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/internal/apierr"
+	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/rest"
+	"github.com/meridianplane/meridian/internal/viewer"
 )
 
 // GraphQLOptions limit what one operation may ask for.
@@ -30,9 +34,32 @@ type GraphQLOptions struct {
 }
 
 // newGraphQL builds the one GraphQL server that /graphql and every REST route use.
-func newGraphQL(schema graphql.ExecutableSchema, client *ent.Client, o GraphQLOptions) *handler.Server {
+func newGraphQL(schema graphql.ExecutableSchema, client *ent.Client, authn *auth.Service, o GraphQLOptions) *handler.Server {
 	srv := handler.New(schema)
 	srv.AddTransport(rest.Transport{}) // in-process REST calls; first, it only takes marked requests
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 15 * time.Second,
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			if viewer.FromContext(ctx) != nil { // authenticated by the upgrade request's headers
+				return ctx, &p, nil
+			}
+			tok := strings.TrimSpace(p.Authorization())
+			if tok == "" {
+				tok = p.GetString("token")
+			}
+			if len(tok) > 7 && strings.EqualFold(tok[:7], "bearer ") {
+				tok = strings.TrimSpace(tok[7:])
+			}
+			if tok == "" {
+				return ctx, &p, nil // anonymous: subscriptions answer UNAUTHENTICATED
+			}
+			v, err := authn.Authenticate(ctx, tok)
+			if err != nil {
+				return ctx, nil, err
+			}
+			return viewer.NewContext(ctx, v), &p, nil
+		},
+	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

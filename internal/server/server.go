@@ -20,6 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"entgo.io/ent/dialect"
+
+	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/user"
 	"github.com/meridianplane/meridian/graph"
 	"github.com/meridianplane/meridian/internal/auth"
@@ -27,6 +30,7 @@ import (
 	"github.com/meridianplane/meridian/internal/config"
 	"github.com/meridianplane/meridian/internal/db"
 	"github.com/meridianplane/meridian/internal/deploy"
+	"github.com/meridianplane/meridian/internal/events"
 	"github.com/meridianplane/meridian/internal/operations"
 	"github.com/meridianplane/meridian/internal/playground"
 	"github.com/meridianplane/meridian/internal/policy"
@@ -46,6 +50,7 @@ type Server struct {
 	Operations *operations.Runner
 	Clusters   *cluster.Manager
 	Deploy     *deploy.Service
+	Events     *events.Bus
 	handler    http.Handler
 	// AdminPassword is set when bootstrap generated the admin's password.
 	AdminPassword string
@@ -81,6 +86,18 @@ func New(ctx context.Context, cfg config.Config, database *db.DB, log *slog.Logg
 		SimulatorTick: cfg.SimulatorTick, RolloutDeadline: cfg.RolloutDeadline, Health: cfg.ClusterHealth, Log: log,
 	})
 	s.Deploy = deploy.New(database.Client, s.Operations, s.Clusters, log)
+	s.Events = events.New(log)
+	if database.Dialect == dialect.Postgres {
+		s.Events.UsePostgres(s.bg, cfg.DB)
+	}
+	s.Operations.OnUpdate(func(op *ent.Operation) {
+		s.Events.Publish(events.Operation, op.ID)
+		if op.DeploymentID != nil {
+			s.Events.Publish(events.Deployment, *op.DeploymentID)
+		}
+	})
+	s.Clusters.OnWorkloadsChanged(func(id int) { s.Events.Publish(events.Deployment, id) })
+	s.Deploy.OnChange(func(id int) { s.Events.Publish(events.Deployment, id) })
 	if err := s.bootstrap(ctx); err != nil {
 		s.stop()
 		return nil, err
@@ -93,6 +110,9 @@ func New(ctx context.Context, cfg config.Config, database *db.DB, log *slog.Logg
 // connections. Close stops it.
 func (s *Server) Start() {
 	s.once.Do(func() {
+		if s.Config.Workers < 0 { // a replica that only serves requests
+			return
+		}
 		s.worker.Add(2)
 		go func() { defer s.worker.Done(); s.Operations.Run(s.bg) }()
 		go func() { defer s.worker.Done(); s.Clusters.CheckAll(s.bg) }()
@@ -167,7 +187,7 @@ func (s *Server) routes() http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
 
-	gql := newGraphQL(graph.NewSchema(s.DB.Client, s.Auth, s.Deploy), s.DB.Client, GraphQLOptions{
+	gql := newGraphQL(graph.NewSchema(s.DB.Client, s.Auth, s.Deploy, s.Events), s.DB.Client, s.Auth, GraphQLOptions{
 		Complexity: s.Config.Complexity, Depth: s.Config.Depth,
 		Introspection: s.Config.Introspection, MaxUpload: s.Config.BodyLimit,
 	})

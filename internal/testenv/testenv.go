@@ -108,6 +108,10 @@ type Option func(*config.Config)
 // WithSimulator registers the simulated cluster "local" at bootstrap.
 func WithSimulator(c *config.Config) { c.Simulator = true }
 
+// WithoutWorkers starts a server that carries out no operations (a replica
+// that only serves requests).
+func WithoutWorkers(c *config.Config) { c.Workers = -1 }
+
 // Start starts Meridian on a fresh database from d.
 func Start(t testing.TB, d Database, opts ...Option) *Env {
 	t.Helper()
