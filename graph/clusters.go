@@ -8,6 +8,7 @@ import (
 	"github.com/meridianplane/meridian/ent/clusterlabel"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
+	"github.com/meridianplane/meridian/graph/model"
 	"github.com/meridianplane/meridian/internal/apierr"
 )
 
@@ -81,3 +82,14 @@ func ids[T any](xs []T, id func(T) int) []int {
 
 func clusterID(c *ent.Cluster) int { return c.ID }
 func nodeID(n *ent.Node) int       { return n.ID }
+
+// labelKubeNodes carries a node label change to the cluster's Kubernetes
+// nodes, when the cluster is connected.
+func (r *Resolver) labelKubeNodes(ctx context.Context, in model.NodeLabelInput, add bool) error {
+	cs, err := r.clustersByName(ctx, "clusterName", []string{in.ClusterName})
+	if err != nil {
+		return err
+	}
+	_, err = r.deploy.LabelNodes(ctx, cs[0], in.Label, dedupe(in.NodeNames), add)
+	return err
+}

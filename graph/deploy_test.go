@@ -260,3 +260,54 @@ func mustInt(s string) int {
 	}
 	return n
 }
+
+// TestNodeLabelsReachKubernetes: node labels set through Meridian land on
+// the Kubernetes nodes, and deployments placed by label run only there.
+func TestNodeLabelsReachKubernetes(t *testing.T) {
+	e := testenv.Start(t, testenv.Databases()[0], testenv.WithSimulator)
+	tok := e.AdminToken()
+	cid := localCluster(t, e)
+	sim := e.Server.Clusters.Simulator(mustInt(cid))
+	ctx := context.Background()
+	r := e.Do("POST", "/v1/node/label", map[string]any{"nodeLabel": "gpu", "clusterName": "local", "nodeName": []string{"node-1", "node-3"}}, testenv.Auth(tok)...)
+	if r.Status != 200 {
+		t.Fatalf("label: %d %s", r.Status, r.Raw)
+	}
+	testenv.Eventually(t, 10*time.Second, func() bool {
+		n, _ := sim.Clientset.CoreV1().Nodes().Get(ctx, "node-3", metav1.GetOptions{})
+		return n.Labels["node.meridian.io/gpu"] == "true"
+	})
+	app := e.GQL(tok, `mutation { createApplication(input: {name: "cuda"}) { id } }`, nil).OK().Str("createApplication.id")
+	spec := map[string]any{"deployType": "daemonset", "image": "cuda:12", "minCPU": 0, "maxCPU": 0, "isHPA": false, "minMemory": 0, "maxMemory": 0}
+	e.GQL(tok, `mutation($a: ID!, $s: WorkloadSpecInput!) { createApplicationVersion(input: {applicationID: $a, version: "1.0", spec: $s}) { id } }`, map[string]any{"a": app, "s": spec}).OK()
+	r2 := e.GQL(tok, `mutation($a: ID!, $c: ID!) { deploy(input: {applicationID: $a, version: "1.0.1", clusterID: $c, name: "cuda", nodeLabel: "gpu"}) { deployment { id } operation { id } } }`, map[string]any{"a": app, "c": cid}).OK()
+	if op := waitOp(t, e, tok, r2.Str("deploy.operation.id")); op["status"] != "succeeded" {
+		t.Fatalf("deploy by label: %v", op)
+	}
+	var nodes []string
+	testenv.Eventually(t, 10*time.Second, func() bool {
+		g := e.GQL(tok, `query($id: ID!) { node(id: $id) { ... on Deployment { workloads { pods { node } } } } }`, map[string]any{"id": r2.Str("deploy.deployment.id")}).OK()
+		nodes = nil
+		for _, p := range asList(g.Get("node.workloads.0.pods")) {
+			nodes = append(nodes, testenv.Path(p, "node").(string))
+		}
+		return len(nodes) == 2
+	})
+	if nodes[0] != "node-1" || nodes[1] != "node-3" {
+		t.Fatalf("pods on %v, want node-1 and node-3", nodes)
+	}
+	// Removing the label removes it from Kubernetes, and the record stays removed.
+	r = e.Do("DELETE", "/v1/node/label", map[string]any{"nodeLabel": "gpu", "clusterName": "local", "nodeName": []string{"node-3"}}, testenv.Auth(tok)...)
+	if r.Status != 200 {
+		t.Fatalf("unlabel: %d %s", r.Status, r.Raw)
+	}
+	testenv.Eventually(t, 10*time.Second, func() bool {
+		n, _ := sim.Clientset.CoreV1().Nodes().Get(ctx, "node-3", metav1.GetOptions{})
+		_, has := n.Labels["node.meridian.io/gpu"]
+		return !has
+	})
+	time.Sleep(300 * time.Millisecond)
+	if r := e.Do("GET", "/v1/node?nodeLabel=gpu", nil, testenv.Auth(tok)...); r.Body["total"] != float64(1) {
+		t.Fatalf("nodes labelled gpu: %s", r.Raw)
+	}
+}

@@ -254,6 +254,9 @@ func (r *mutationResolver) AddNodeLabel(ctx context.Context, input model.NodeLab
 			return nil, err
 		}
 	}
+	if err := r.labelKubeNodes(ctx, input, true); err != nil {
+		return nil, err
+	}
 	return db.NodeLabel.Query().Where(nodelabel.Name(input.Label), nodelabel.NodeIDIn(ids(ns, nodeID)...)).All(ctx)
 }
 
@@ -266,7 +269,11 @@ func (r *mutationResolver) RemoveNodeLabel(ctx context.Context, input model.Node
 	if err != nil {
 		return 0, err
 	}
-	return r.db(ctx).NodeLabel.Delete().Where(nodelabel.Name(input.Label), nodelabel.NodeIDIn(ids(ns, nodeID)...)).Exec(ctx)
+	n, err := r.db(ctx).NodeLabel.Delete().Where(nodelabel.Name(input.Label), nodelabel.NodeIDIn(ids(ns, nodeID)...)).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return n, r.labelKubeNodes(ctx, input, false)
 }
 
 // Me is the resolver for the me field.

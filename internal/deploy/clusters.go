@@ -112,3 +112,39 @@ func (s *Service) runConnect(ctx context.Context, op *ent.Operation) (map[string
 	}
 	return map[string]any{"kubernetesVersion": c.Version, "reapplied": len(ds)}, nil
 }
+
+// LabelNodes writes a node label change to a connected cluster's nodes (an
+// operation); for a cluster that is a record only there is nothing to do.
+func (s *Service) LabelNodes(ctx context.Context, cl *ent.Cluster, label string, nodes []string, add bool) (*ent.Operation, error) {
+	if cl.ContainerManagerID == nil {
+		return nil, nil
+	}
+	names := make([]any, len(nodes))
+	for i, n := range nodes {
+		names[i] = n
+	}
+	c := s.db(ctx).Operation.Create().SetTenantID(cl.TenantID).SetKind(KindNodeLabels).SetClusterID(cl.ID).
+		SetPayload(map[string]any{"cluster": cl.ID, "label": label, "nodes": names, "add": add})
+	if v, err := auth.Require(ctx); err == nil {
+		c.SetCreatedBy(v.UserID)
+	}
+	return s.ops.Enqueue(ctx, c)
+}
+
+func (s *Service) runNodeLabels(ctx context.Context, op *ent.Operation) (map[string]any, error) {
+	c, err := s.clusters.Conn(ctx, payloadInt(op, "cluster"))
+	if err != nil {
+		return nil, err
+	}
+	label, _ := op.Payload["label"].(string)
+	add, _ := op.Payload["add"].(bool)
+	var nodes []string
+	if list, ok := op.Payload["nodes"].([]any); ok {
+		for _, n := range list {
+			if s, ok := n.(string); ok {
+				nodes = append(nodes, s)
+			}
+		}
+	}
+	return nil, c.LabelNodes(ctx, label, nodes, add)
+}

@@ -20,6 +20,8 @@ const (
 	KindConnect = "cluster.connect"
 	KindApply   = "deployment.apply"
 	KindDelete  = "deployment.delete"
+	// KindNodeLabels writes a Meridian node label to Kubernetes nodes.
+	KindNodeLabels = "node.labels"
 )
 
 // Service runs the workflow.
@@ -50,6 +52,7 @@ func New(client *ent.Client, ops *operations.Runner, clusters *cluster.Manager, 
 	ops.Register(KindConnect, operations.Kind{Run: s.runConnect})
 	ops.Register(KindApply, operations.Kind{Run: s.runApply, Finished: s.applyFinished})
 	ops.Register(KindDelete, operations.Kind{Run: s.runDelete, Finished: s.deleteFinished})
+	ops.Register(KindNodeLabels, operations.Kind{Run: s.runNodeLabels})
 	return s
 }
 

@@ -7,8 +7,12 @@ import (
 	"sync"
 	"time"
 
+	"encoding/json"
+
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -260,16 +264,19 @@ func (m *Manager) CheckAll(ctx context.Context) {
 // watchNodes keeps the cluster's Node records in step with Kubernetes.
 func (m *Manager) watchNodes(ctx context.Context, c *Conn) {
 	inf := c.factory.Core().V1().Nodes().Informer()
-	upsert := func(obj any) {
-		if n, ok := obj.(*corev1.Node); ok {
-			if err := m.upsertNode(ctx, c, n); err != nil && ctx.Err() == nil {
-				m.log.Warn("cluster: syncing node", "cluster", c.ClusterID, "node", n.Name, "err", err)
-			}
+	upsert := func(old, obj any) {
+		n, ok := obj.(*corev1.Node)
+		if !ok {
+			return
+		}
+		prev, _ := old.(*corev1.Node)
+		if err := m.upsertNode(ctx, c, prev, n, false); err != nil && ctx.Err() == nil {
+			m.log.Warn("cluster: syncing node", "cluster", c.ClusterID, "node", n.Name, "err", err)
 		}
 	}
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    upsert,
-		UpdateFunc: func(_, obj any) { upsert(obj) },
+		AddFunc:    func(obj any) { upsert(nil, obj) },
+		UpdateFunc: upsert,
 		DeleteFunc: func(obj any) {
 			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 				obj = d.Obj
@@ -290,7 +297,7 @@ func (m *Manager) resyncNodes(ctx context.Context, c *Conn) error {
 	have := map[string]bool{}
 	for _, n := range nodes {
 		have[n.Name] = true
-		if err := m.upsertNode(ctx, c, n); err != nil {
+		if err := m.upsertNode(ctx, c, nil, n, true); err != nil {
 			return err
 		}
 	}
@@ -345,4 +352,23 @@ func NodeLabels(n *corev1.Node) []string {
 		}
 	}
 	return out
+}
+
+// LabelNodes sets (add) or removes a Meridian label on Kubernetes nodes.
+func (c *Conn) LabelNodes(ctx context.Context, label string, nodes []string, add bool) error {
+	var value any
+	if add {
+		value = "true"
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": map[string]any{NodeLabelPrefix + label: value}}})
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		_, err := c.Kube.CoreV1().Nodes().Patch(ctx, n, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+		if ignoreNotFound(err) != nil {
+			return fmt.Errorf("node %s: %w", n, err)
+		}
+	}
+	return nil
 }

@@ -16,7 +16,11 @@ import (
 func nodeOfCluster(id int) predicate.Node { return node.ClusterID(id) }
 
 // upsertNode writes a Kubernetes node into its Node record and labels.
-func (m *Manager) upsertNode(ctx context.Context, c *Conn, n *corev1.Node) error {
+// With prev (an update), labels follow what changed between prev and n, so
+// that a label Meridian just recorded and is still writing to the node is
+// not undone; without prev, missing labels are added and, when full is set
+// (a resync on connect), labels the node lacks are removed.
+func (m *Manager) upsertNode(ctx context.Context, c *Conn, prev, n *corev1.Node, full bool) error {
 	ctx = sys(ctx)
 	now := time.Now()
 	id, err := m.client.Node.Create().
@@ -40,8 +44,23 @@ func (m *Manager) upsertNode(ctx context.Context, c *Conn, n *corev1.Node) error
 	if err != nil {
 		return err
 	}
+	var removed []string
+	switch {
+	case prev != nil:
+		for _, l := range NodeLabels(prev) {
+			if !slices.Contains(want, l) {
+				removed = append(removed, l)
+			}
+		}
+	case full:
+		for _, l := range have {
+			if !slices.Contains(want, l.Name) {
+				removed = append(removed, l.Name)
+			}
+		}
+	}
 	for _, l := range have {
-		if !slices.Contains(want, l.Name) {
+		if slices.Contains(removed, l.Name) {
 			if err := m.client.NodeLabel.DeleteOne(l).Exec(ctx); err != nil {
 				return err
 			}
