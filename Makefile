@@ -43,6 +43,7 @@ clean:
 ## playground-assets: fetch GraphiQL and React from the npm registry again.
 playground-assets:
 	rm -rf .cache/npm && mkdir -p .cache/npm
-	cd .cache/npm && npm pack graphiql@3.8.3 react@18.3.1 react-dom@18.3.1 >/dev/null && for f in *.tgz; do mkdir -p $${f%.tgz} && tar xzf $$f -C $${f%.tgz}; done
+	cd .cache/npm && npm pack graphiql@3.8.3 react@18.3.1 react-dom@18.3.1 graphql-ws@5.16.0 >/dev/null && for f in *.tgz; do mkdir -p $${f%.tgz} && tar xzf $$f -C $${f%.tgz}; done
 	cp .cache/npm/graphiql-3.8.3/package/graphiql.min.js .cache/npm/graphiql-3.8.3/package/graphiql.min.css internal/playground/assets/
 	cp .cache/npm/react-18.3.1/package/umd/react.production.min.js .cache/npm/react-dom-18.3.1/package/umd/react-dom.production.min.js internal/playground/assets/
+	cp .cache/npm/graphql-ws-5.16.0/package/umd/graphql-ws.min.js internal/playground/assets/

@@ -1,5 +1,6 @@
 // Package playground serves GraphiQL from the binary, with no CDN. The
-// assets are npm releases (graphiql 3.8.3, react and react-dom 18.3.1);
+// assets are npm releases (graphiql 3.8.3, react and react-dom 18.3.1,
+// graphql-ws 5.16.0 for subscriptions);
 // `make playground-assets` fetches them again.
 package playground
 
