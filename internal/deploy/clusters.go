@@ -106,7 +106,7 @@ func (s *Service) runConnect(ctx context.Context, op *ent.Operation) (map[string
 		if err != nil {
 			continue
 		}
-		if _, err := c.Apply(ctx, t); err != nil {
+		if err := c.Apply(ctx, t); err != nil {
 			return nil, err
 		}
 	}

@@ -325,11 +325,10 @@ func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]a
 	if err != nil {
 		return nil, err
 	}
-	applied, err := c.Apply(ctx, t)
-	if err != nil {
+	if err := c.Apply(ctx, t); err != nil {
 		return nil, err
 	}
-	if err := s.clusters.WaitRollout(ctx, d.ClusterID, d.ID, d.Namespace, d.Name, ver.Version, applied); err != nil {
+	if err := s.clusters.WaitRollout(ctx, d.ClusterID, d.ID, d.Namespace, ver.Version); err != nil {
 		var re *cluster.RolloutError
 		if errors.As(err, &re) {
 			return nil, operations.Permanent(err)
@@ -345,7 +344,7 @@ func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]a
 			return nil, err
 		}
 	}
-	return map[string]any{"version": ver.Version, "generation": applied.Generation}, nil
+	return map[string]any{"version": ver.Version}, nil
 }
 
 // applyFinished records a failed or cancelled rollout: the deployment is

@@ -66,8 +66,8 @@ func (t *Target) selector() map[string]string {
 	return map[string]string{LabelDeployment: strconv.Itoa(t.DeploymentID)}
 }
 
-// podTemplate builds the pod template of a workload.
-func (t *Target) podTemplate() *corev1ac.PodTemplateSpecApplyConfiguration {
+// podTemplate builds the pod template of a workload of the given kind.
+func (t *Target) podTemplate(kind string) *corev1ac.PodTemplateSpecApplyConfiguration {
 	w := t.Spec
 	ctr := corev1ac.Container().WithName("main").WithImage(w.Image)
 	if strings.TrimSpace(w.Command) != "" {
@@ -121,7 +121,9 @@ func (t *Target) podTemplate() *corev1ac.PodTemplateSpecApplyConfiguration {
 	if sel := t.nodeSelector(); sel != nil {
 		spec.WithNodeSelector(sel)
 	}
-	return corev1ac.PodTemplateSpec().WithLabels(t.labels()).WithSpec(spec)
+	lbl := t.labels()
+	lbl[LabelWorkload] = kind + "." + t.Name
+	return corev1ac.PodTemplateSpec().WithLabels(lbl).WithSpec(spec)
 }
 
 func (t *Target) nodeSelector() map[string]string {
@@ -136,38 +138,27 @@ func (t *Target) nodeSelector() map[string]string {
 
 var applyOpts = metav1.ApplyOptions{FieldManager: FieldManager, Force: true}
 
-// Applied is what an Apply asked of the cluster.
-type Applied struct {
-	Generation   int64
-	Replicas     int               // pods wanted (a Deployment)
-	DaemonSet    bool              // one pod per eligible node
-	NodeSelector map[string]string // where the pods may run
-}
-
 // Apply applies a deployment's objects with server-side apply.
-func (c *Conn) Apply(ctx context.Context, t *Target) (*Applied, error) {
+func (c *Conn) Apply(ctx context.Context, t *Target) error {
 	ns := corev1ac.Namespace(t.Namespace).WithLabels(map[string]string{LabelManagedBy: ManagedBy})
 	if _, err := c.Kube.CoreV1().Namespaces().Apply(ctx, ns, applyOpts); err != nil {
-		return nil, fmt.Errorf("namespace %s: %w", t.Namespace, err)
+		return fmt.Errorf("namespace %s: %w", t.Namespace, err)
 	}
 	w := t.Spec
-	a := &Applied{NodeSelector: t.nodeSelector()}
 	switch w.DeployType {
 	case appspec.DaemonSet:
 		ds := appsv1ac.DaemonSet(t.Name, t.Namespace).WithLabels(t.labels()).WithSpec(
 			appsv1ac.DaemonSetSpec().
 				WithSelector(metav1ac.LabelSelector().WithMatchLabels(t.selector())).
 				WithMinReadySeconds(int32(w.MinReadySeconds)).
-				WithTemplate(t.podTemplate()))
+				WithTemplate(t.podTemplate("DaemonSet")))
 		if w.MaxUnavailable > 0 {
 			ds.Spec.WithUpdateStrategy(appsv1ac.DaemonSetUpdateStrategy().WithRollingUpdate(
 				appsv1ac.RollingUpdateDaemonSet().WithMaxUnavailable(intstr.FromInt32(int32(w.MaxUnavailable)))))
 		}
-		out, err := c.Kube.AppsV1().DaemonSets(t.Namespace).Apply(ctx, ds, applyOpts)
-		if err != nil {
-			return nil, fmt.Errorf("daemonset %s: %w", t.Name, err)
+		if _, err := c.Kube.AppsV1().DaemonSets(t.Namespace).Apply(ctx, ds, applyOpts); err != nil {
+			return fmt.Errorf("daemonset %s: %w", t.Name, err)
 		}
-		a.Generation, a.DaemonSet = out.Generation, true
 		// A deployment of the other kind with this name is left over from an
 		// older version: remove it.
 		_ = ignoreNotFound(c.Kube.AppsV1().Deployments(t.Namespace).Delete(ctx, t.Name, metav1.DeleteOptions{}))
@@ -179,7 +170,7 @@ func (c *Conn) Apply(ctx context.Context, t *Target) (*Applied, error) {
 		spec := appsv1ac.DeploymentSpec().
 			WithSelector(metav1ac.LabelSelector().WithMatchLabels(t.selector())).
 			WithMinReadySeconds(int32(w.MinReadySeconds)).
-			WithTemplate(t.podTemplate())
+			WithTemplate(t.podTemplate("Deployment"))
 		// With an autoscaler the replicas still start at the version's
 		// count; the autoscaler moves them from there until the next apply.
 		spec.WithReplicas(int32(replicas))
@@ -188,17 +179,15 @@ func (c *Conn) Apply(ctx context.Context, t *Target) (*Applied, error) {
 				WithMaxSurge(intstr.FromInt32(int32(w.MaxSurge))).WithMaxUnavailable(intstr.FromInt32(int32(w.MaxUnavailable)))))
 		}
 		d := appsv1ac.Deployment(t.Name, t.Namespace).WithLabels(t.labels()).WithSpec(spec)
-		out, err := c.Kube.AppsV1().Deployments(t.Namespace).Apply(ctx, d, applyOpts)
-		if err != nil {
-			return nil, fmt.Errorf("deployment %s: %w", t.Name, err)
+		if _, err := c.Kube.AppsV1().Deployments(t.Namespace).Apply(ctx, d, applyOpts); err != nil {
+			return fmt.Errorf("deployment %s: %w", t.Name, err)
 		}
-		a.Generation, a.Replicas = out.Generation, replicas
 		_ = ignoreNotFound(c.Kube.AppsV1().DaemonSets(t.Namespace).Delete(ctx, t.Name, metav1.DeleteOptions{}))
 	}
 	if err := c.applyService(ctx, t); err != nil {
-		return nil, err
+		return err
 	}
-	return a, c.applyHPA(ctx, t)
+	return c.applyHPA(ctx, t)
 }
 
 func (c *Conn) applyService(ctx context.Context, t *Target) error {
@@ -279,11 +268,11 @@ type RolloutError struct{ Reason string }
 
 func (e *RolloutError) Error() string { return "rollout failed: " + e.Reason }
 
-// WaitRollout waits until every pod of the deployment runs the applied
-// version and is ready (as many as a were asked for), or the rollout fails:
-// a pod of the new version cannot start (image pull, crash loop...) or the
-// deadline passes. It reads the informer caches of the live connection.
-func (m *Manager) WaitRollout(ctx context.Context, clusterID, deploymentID int, namespace, name, version string, a *Applied) error {
+// WaitRollout waits until every workload of the deployment runs version
+// with all its pods of that version ready, or the rollout fails: a pod of
+// the new version cannot start (image pull, crash loop...) or the deadline
+// passes. It reads the informer caches of the live connection.
+func (m *Manager) WaitRollout(ctx context.Context, clusterID, deploymentID int, namespace, version string) error {
 	deadline := time.Now().Add(m.o.RolloutDeadline)
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
@@ -292,34 +281,36 @@ func (m *Manager) WaitRollout(ctx context.Context, clusterID, deploymentID int, 
 		if err != nil {
 			return err
 		}
-		o, err := m.observeRef(c, &deploymentRef{ID: deploymentID, Namespace: namespace, Name: name})
+		ws, err := m.observe(c, deploymentID, namespace)
 		if err != nil {
 			return err
 		}
-		want := a.Replicas
-		if a.DaemonSet {
-			if want, err = c.eligibleNodes(a.NodeSelector); err != nil {
-				return err
-			}
-		}
-		readyNew := 0
-		for _, p := range o.pods {
-			if p.Labels[LabelVersion] != version {
-				continue
-			}
-			ready, reason := podState(p)
-			if ready {
-				readyNew++
-			}
-			if reason != "" {
-				msg := podMessage(p)
-				if msg != "" {
-					msg = ": " + msg
+		done, readyNew, want := len(ws) > 0, 0, 0
+		for _, w := range ws {
+			ready, old := 0, 0
+			for _, p := range w.Pods {
+				if p.Labels[LabelVersion] != version {
+					old++
+					continue
 				}
-				return &RolloutError{Reason: fmt.Sprintf("pod %s: %s%s", p.Name, reason, msg)}
+				ok, reason := podState(p)
+				if ok {
+					ready++
+				}
+				if reason != "" {
+					msg := podMessage(p)
+					if msg != "" {
+						msg = ": " + msg
+					}
+					return &RolloutError{Reason: fmt.Sprintf("pod %s: %s%s", p.Name, reason, msg)}
+				}
+			}
+			readyNew, want = readyNew+ready, want+w.Desired
+			if w.Version != version || w.Seen < w.Generation || ready < w.Desired || old > 0 || len(w.Pods) != w.Desired {
+				done = false
 			}
 		}
-		if o.exists && o.seen >= a.Generation && readyNew >= want && len(o.pods) == want {
+		if done {
 			return nil
 		}
 		if time.Now().After(deadline) {

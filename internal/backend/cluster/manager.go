@@ -30,6 +30,8 @@ const (
 	ManagedBy       = "meridian"
 	LabelDeployment = "meridian.io/deployment-id"
 	LabelVersion    = "meridian.io/version"
+	// LabelWorkload ties a pod template to its workload object ("Kind.name").
+	LabelWorkload = "meridian.io/workload"
 	// NodeLabelPrefix prefixes a Meridian node label on a Kubernetes node:
 	// label "gpu" is node.meridian.io/gpu=true.
 	NodeLabelPrefix = "node.meridian.io/"

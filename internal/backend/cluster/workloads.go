@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
@@ -23,7 +22,7 @@ import (
 func (m *Manager) watchWorkloads(ctx context.Context, c *Conn) {
 	c.managed = informers.NewSharedInformerFactoryWithOptions(c.Kube, 10*time.Minute,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.LabelSelector = LabelManagedBy + "=" + ManagedBy
+			o.LabelSelector = LabelDeployment // what Meridian deployed, charts included
 		}))
 	mark := func(obj any) {
 		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
@@ -129,66 +128,73 @@ func podMessage(p *corev1.Pod) string {
 	return p.Status.Message
 }
 
-// observed is what the informers say about one deployment.
-type observed struct {
-	exists              bool
-	kind                string
-	generation, seen    int64
-	desired, ready, upd int
-	pods                []*corev1.Pod
-	cpuMilli, memoryMiB int
+// observedWorkload is what the informers say about one workload object
+// (a Deployment or DaemonSet) of a deployment.
+type observedWorkload struct {
+	Kind, Name          string
+	Version             string // the object's version label
+	Generation, Seen    int64
+	Desired             int // pods wanted: replicas, or eligible nodes
+	CPUMilli, MemoryMiB int
+	Pods                []*corev1.Pod
 }
 
-// deploymentRef names a deployment's objects.
-type deploymentRef struct {
-	ID              int
-	Namespace, Name string
-}
-
-// observeRef reads a deployment's objects and pods from the informer caches.
-func (m *Manager) observeRef(c *Conn, d *deploymentRef) (*observed, error) {
-	o := &observed{}
-	sel := labels.SelectorFromSet(labels.Set{LabelDeployment: strconv.Itoa(d.ID)})
-	pods, err := c.managed.Core().V1().Pods().Lister().Pods(d.Namespace).List(sel)
+// observe reads a deployment's workloads and their pods from the informer
+// caches. A deployment of a workload spec has one; a chart may have several.
+func (m *Manager) observe(c *Conn, id int, namespace string) ([]*observedWorkload, error) {
+	sel := labels.SelectorFromSet(labels.Set{LabelDeployment: strconv.Itoa(id)})
+	var out []*observedWorkload
+	add := func(kind, name string, lbl map[string]string, gen, seen int64, desired int, tmpl *corev1.PodTemplateSpec) {
+		w := &observedWorkload{Kind: kind, Name: name, Version: lbl[LabelVersion], Generation: gen, Seen: seen, Desired: desired}
+		if len(tmpl.Spec.Containers) > 0 {
+			req := tmpl.Spec.Containers[0].Resources.Requests
+			w.CPUMilli = int(req.Cpu().MilliValue())
+			w.MemoryMiB = int(req.Memory().Value() >> 20)
+		}
+		out = append(out, w)
+	}
+	deps, err := c.managed.Apps().V1().Deployments().Lister().Deployments(namespace).List(sel)
 	if err != nil {
 		return nil, err
 	}
+	for _, d := range deps {
+		desired := 1
+		if d.Spec.Replicas != nil {
+			desired = int(*d.Spec.Replicas)
+		}
+		add("Deployment", d.Name, d.Labels, d.Generation, d.Status.ObservedGeneration, desired, &d.Spec.Template)
+	}
+	dss, err := c.managed.Apps().V1().DaemonSets().Lister().DaemonSets(namespace).List(sel)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range dss {
+		desired, err := c.eligibleNodes(d.Spec.Template.Spec.NodeSelector)
+		if err != nil {
+			return nil, err
+		}
+		add("DaemonSet", d.Name, d.Labels, d.Generation, d.Status.ObservedGeneration, desired, &d.Spec.Template)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind+out[i].Name < out[j].Kind+out[j].Name })
+	pods, err := c.managed.Core().V1().Pods().Lister().Pods(namespace).List(sel)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
 	for _, p := range pods {
-		if p.DeletionTimestamp == nil {
-			o.pods = append(o.pods, p)
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		for _, w := range out {
+			if p.Labels[LabelWorkload] == w.Kind+"."+w.Name || (len(out) == 1 && p.Labels[LabelWorkload] == "") {
+				w.Pods = append(w.Pods, p)
+			}
 		}
 	}
-	sort.Slice(o.pods, func(i, j int) bool { return o.pods[i].Name < o.pods[j].Name })
-	var tmpl *corev1.PodTemplateSpec
-	if dep, err := c.managed.Apps().V1().Deployments().Lister().Deployments(d.Namespace).Get(d.Name); err == nil {
-		o.exists, o.kind, tmpl = true, "Deployment", &dep.Spec.Template
-		o.generation, o.seen = dep.Generation, dep.Status.ObservedGeneration
-		o.desired = 1
-		if dep.Spec.Replicas != nil {
-			o.desired = int(*dep.Spec.Replicas)
-		}
-		o.ready, o.upd = int(dep.Status.ReadyReplicas), int(dep.Status.UpdatedReplicas)
-		if int(dep.Status.Replicas) > o.desired { // old pods still going
-			o.upd = min(o.upd, o.desired-1)
-		}
-	} else if !apierrors.IsNotFound(err) {
-		return nil, err
-	} else if ds, err := c.managed.Apps().V1().DaemonSets().Lister().DaemonSets(d.Namespace).Get(d.Name); err == nil {
-		o.exists, o.kind, tmpl = true, "DaemonSet", &ds.Spec.Template
-		o.generation, o.seen = ds.Generation, ds.Status.ObservedGeneration
-		o.desired, o.ready, o.upd = int(ds.Status.DesiredNumberScheduled), int(ds.Status.NumberReady), int(ds.Status.UpdatedNumberScheduled)
-	} else if !apierrors.IsNotFound(err) {
-		return nil, err
-	}
-	if tmpl != nil && len(tmpl.Spec.Containers) > 0 {
-		req := tmpl.Spec.Containers[0].Resources.Requests
-		o.cpuMilli = int(req.Cpu().MilliValue())
-		o.memoryMiB = int(req.Memory().Value() >> 20)
-	}
-	return o, nil
+	return out, nil
 }
 
-// syncWorkloads rewrites a deployment's Workload row and pod counts.
+// syncWorkloads rewrites a deployment's Workload rows and pod counts.
 func (m *Manager) syncWorkloads(ctx context.Context, id int) error {
 	ctx = sys(ctx)
 	d, err := m.client.Deployment.Get(ctx, id)
@@ -201,46 +207,49 @@ func (m *Manager) syncWorkloads(ctx context.Context, id int) error {
 	if !ok {
 		return nil
 	}
-	o, err := m.observeRef(c, &deploymentRef{ID: d.ID, Namespace: d.Namespace, Name: d.Name})
+	ws, err := m.observe(c, d.ID, d.Namespace)
 	if err != nil {
 		return err
 	}
-	if !o.exists {
-		if _, err := m.client.Workload.Delete().Where(workload.DeploymentID(id)).Exec(ctx); err != nil {
+	names := make([]string, 0, len(ws))
+	running, failingN, total := 0, 0, 0
+	for _, w := range ws {
+		names = append(names, w.Name)
+		var pods []appspec.Pod
+		wRunning, wFailing := 0, 0
+		for _, p := range w.Pods {
+			ready, reason := podState(p)
+			if ready {
+				wRunning++
+			}
+			if reason != "" {
+				wFailing++
+			}
+			restarts := 0
+			for _, cs := range p.Status.ContainerStatuses {
+				restarts += int(cs.RestartCount)
+			}
+			var started int64
+			if p.Status.StartTime != nil {
+				started = p.Status.StartTime.Unix()
+			}
+			pods = append(pods, appspec.Pod{
+				Name: p.Name, IP: p.Status.PodIP, Node: p.Spec.NodeName, NodeIP: p.Status.HostIP,
+				Phase: string(p.Status.Phase), Ready: ready, Restarts: restarts, Reason: reason, Started: started,
+			})
+		}
+		running, failingN, total = running+wRunning, failingN+wFailing, total+len(pods)
+		err = m.client.Workload.Create().SetDeploymentID(id).SetTenantID(d.TenantID).SetName(w.Name).
+			SetKind(workload.Kind(w.Kind)).SetReplicas(w.Desired).SetCPU(w.CPUMilli).SetMemory(w.MemoryMiB).
+			SetRunningPods(wRunning).SetErrorPods(wFailing).SetTotalPods(len(pods)).SetPods(pods).
+			OnConflictColumns(workload.FieldDeploymentID, workload.FieldName).UpdateNewValues().Exec(ctx)
+		if err != nil {
 			return err
 		}
-		return m.client.Deployment.UpdateOneID(id).SetRunningPods(0).SetErrorPods(0).SetTotalPods(len(o.pods)).Exec(ctx)
 	}
-	var pods []appspec.Pod
-	running, failingN := 0, 0
-	for _, p := range o.pods {
-		ready, reason := podState(p)
-		if ready {
-			running++
-		}
-		if reason != "" {
-			failingN++
-		}
-		restarts := 0
-		for _, cs := range p.Status.ContainerStatuses {
-			restarts += int(cs.RestartCount)
-		}
-		var started int64
-		if p.Status.StartTime != nil {
-			started = p.Status.StartTime.Unix()
-		}
-		pods = append(pods, appspec.Pod{
-			Name: p.Name, IP: p.Status.PodIP, Node: p.Spec.NodeName, NodeIP: p.Status.HostIP,
-			Phase: string(p.Status.Phase), Ready: ready, Restarts: restarts, Reason: reason, Started: started,
-		})
-	}
-	err = m.client.Workload.Create().SetDeploymentID(id).SetTenantID(d.TenantID).SetName(d.Name).
-		SetKind(workload.Kind(o.kind)).SetReplicas(o.desired).SetCPU(o.cpuMilli).SetMemory(o.memoryMiB).
-		SetRunningPods(running).SetErrorPods(failingN).SetTotalPods(len(pods)).SetPods(pods).
-		OnConflictColumns(workload.FieldDeploymentID, workload.FieldName).UpdateNewValues().Exec(ctx)
-	if err != nil {
+	if _, err := m.client.Workload.Delete().Where(workload.DeploymentID(id), workload.NameNotIn(names...)).Exec(ctx); err != nil {
 		return err
 	}
 	return m.client.Deployment.Update().Where(deployment.ID(id)).
-		SetRunningPods(running).SetErrorPods(failingN).SetTotalPods(len(pods)).Exec(ctx)
+		SetRunningPods(running).SetErrorPods(failingN).SetTotalPods(total).Exec(ctx)
 }
