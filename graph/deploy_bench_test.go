@@ -126,4 +126,3 @@ func benchmarkDeploymentPage(b *testing.B, n int) {
 
 func BenchmarkDeploymentPage100(b *testing.B)    { benchmarkDeploymentPage(b, 100) }
 func BenchmarkDeploymentPage100000(b *testing.B) { benchmarkDeploymentPage(b, 100000) }
-
