@@ -19,11 +19,20 @@ import (
 	"github.com/meridianplane/meridian/internal/backend/cluster/sim"
 )
 
-// kubeClient builds the clientset a container manager describes.
-func (m *Manager) kubeClient(cm *ent.ContainerManager) (kubernetes.Interface, error) {
+// endpoint is how to talk to one cluster: a clientset, and either the REST
+// config of a real API server or the simulated cluster.
+type endpoint struct {
+	kube kubernetes.Interface
+	rest *rest.Config
+	sim  *sim.Cluster
+}
+
+// endpointOf builds the endpoint a container manager describes.
+func (m *Manager) endpointOf(cm *ent.ContainerManager) (*endpoint, error) {
 	switch cm.Kind {
 	case containermanager.KindSimulator:
-		return m.simulator(cm.ID).Clientset, nil
+		s := m.simulator(cm.ID)
+		return &endpoint{kube: s.Clientset, sim: s}, nil
 	case containermanager.KindKubeconfig:
 		raw, err := m.box.Open(cm.KubeconfigSealed)
 		if err != nil {
@@ -33,7 +42,7 @@ func (m *Manager) kubeClient(cm *ent.ContainerManager) (kubernetes.Interface, er
 		if err != nil {
 			return nil, fmt.Errorf("kubeconfig: %w", err)
 		}
-		return newClientset(cfg)
+		return newEndpoint(cfg)
 	case containermanager.KindToken:
 		tok, err := m.box.Open(cm.TokenSealed)
 		if err != nil {
@@ -47,18 +56,22 @@ func (m *Manager) kubeClient(cm *ent.ContainerManager) (kubernetes.Interface, er
 				Insecure: cm.InsecureSkipTLSVerify,
 			},
 		}
-		return newClientset(cfg)
+		return newEndpoint(cfg)
 	}
 	return nil, fmt.Errorf("container manager kind %q", cm.Kind)
 }
 
-func newClientset(cfg *rest.Config) (kubernetes.Interface, error) {
+func newEndpoint(cfg *rest.Config) (*endpoint, error) {
 	cfg.UserAgent = "meridian"
 	cfg.QPS, cfg.Burst = 50, 100
 	if cfg.Timeout == 0 {
 		cfg.Timeout = defaultTimeout
 	}
-	return kubernetes.NewForConfig(cfg)
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &endpoint{kube: kube, rest: cfg}, nil
 }
 
 // CheckKubeconfig validates a kubeconfig before it is stored.

@@ -75,6 +75,7 @@ type Conn struct {
 	Version   string
 
 	cmID    int
+	ep      *endpoint
 	factory informers.SharedInformerFactory // nodes
 	managed informers.SharedInformerFactory // what Meridian applied, and its pods
 	cancel  context.CancelFunc
@@ -158,11 +159,12 @@ func (m *Manager) connect(ctx context.Context, clusterID int) (*Conn, error) {
 	if cl.Edges.ContainerManager == nil {
 		return nil, fmt.Errorf("cluster %s has no container manager: it is a record only", cl.Name)
 	}
-	kube, err := m.kubeClient(cl.Edges.ContainerManager)
+	ep, err := m.endpointOf(cl.Edges.ContainerManager)
 	if err != nil {
 		m.markDown(ctx, clusterID, err)
 		return nil, err
 	}
+	kube := ep.kube
 	v, err := kube.Discovery().ServerVersion()
 	if err != nil {
 		err = fmt.Errorf("cluster %s unreachable: %w", cl.Name, err)
@@ -170,7 +172,7 @@ func (m *Manager) connect(ctx context.Context, clusterID int) (*Conn, error) {
 		return nil, err
 	}
 	cctx, cancel := context.WithCancel(m.ctx)
-	c := &Conn{ClusterID: clusterID, TenantID: cl.TenantID, Kube: kube, Version: v.GitVersion, cmID: cl.Edges.ContainerManager.ID, cancel: cancel}
+	c := &Conn{ClusterID: clusterID, TenantID: cl.TenantID, Kube: kube, Version: v.GitVersion, cmID: cl.Edges.ContainerManager.ID, cancel: cancel, ep: ep}
 	c.factory = informers.NewSharedInformerFactoryWithOptions(kube, 10*time.Minute)
 	m.watchNodes(cctx, c)
 	m.watchWorkloads(cctx, c)
