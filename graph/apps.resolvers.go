@@ -8,11 +8,13 @@ package graph
 import (
 	"context"
 	"errors"
+	"io"
 
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/graph/generated"
 	"github.com/meridianplane/meridian/graph/model"
 	"github.com/meridianplane/meridian/internal/apierr"
+	"github.com/meridianplane/meridian/internal/backend/chart"
 	"github.com/meridianplane/meridian/internal/deploy"
 	"github.com/meridianplane/meridian/internal/events"
 	"github.com/meridianplane/meridian/internal/operations"
@@ -80,6 +82,15 @@ func (r *mutationResolver) CancelOperation(ctx context.Context, id int) (*ent.Op
 		return nil, apierr.New(apierr.Conflict, "%s", fin.Error())
 	}
 	return op, err
+}
+
+// UploadChart is the resolver for the uploadChart field.
+func (r *mutationResolver) UploadChart(ctx context.Context, input model.UploadChartInput) (*ent.ApplicationVersion, error) {
+	raw, err := io.ReadAll(io.LimitReader(input.Chart.File, chart.MaxArchive+1))
+	if err != nil {
+		return nil, apierr.BadInput("chart", "cannot read the upload: %s", err.Error())
+	}
+	return r.deploy.UploadChart(ctx, input.ApplicationID, input.Version, raw, deref(input.Values))
 }
 
 // OperationUpdated is the resolver for the operationUpdated field.

@@ -311,3 +311,57 @@ func TestNodeLabelsReachKubernetes(t *testing.T) {
 		t.Fatalf("nodes labelled gpu: %s", r.Raw)
 	}
 }
+
+// TestChartDeployment: a chart uploaded over GraphQL multipart is installed,
+// upgraded, rolled back and uninstalled through Helm on the simulated cluster.
+func TestChartDeployment(t *testing.T) {
+	e := testenv.Start(t, testenv.Databases()[0], testenv.WithSimulator)
+	tok := e.AdminToken()
+	cid := localCluster(t, e)
+	app := e.GQL(tok, `mutation { createApplication(input: {name: "webapp"}) { id } }`, nil).OK().Str("createApplication.id")
+	upload := `mutation($input: UploadChartInput!) { uploadChart(input: $input) { version kind chartName chartVersion values } }`
+	before := e.Snapshot()
+	r := e.Upload(tok, upload, map[string]any{"input": map[string]any{"applicationID": app, "version": "1.0", "chart": nil}}, "input.chart", []byte("this is not a chart"))
+	if r.Code() != "BAD_USER_INPUT" || r.Field() != "chart" {
+		t.Fatalf("a file that is not a chart: %v", r.Errors)
+	}
+	if e.Snapshot() != before {
+		t.Fatal("a rejected upload changed the database")
+	}
+	r = e.Upload(tok, upload, map[string]any{"input": map[string]any{"applicationID": app, "version": "1.0", "chart": nil, "values": "replicaCount: 2\n"}}, "input.chart", testenv.ChartArchive(t, "webapp", "0.1.0")).OK()
+	if r.Str("uploadChart.version") != "1.0.1" || r.Str("uploadChart.kind") != "chart" || r.Str("uploadChart.chartName") != "webapp" || r.Str("uploadChart.chartVersion") != "0.1.0" {
+		t.Fatalf("upload: %v", r.Data)
+	}
+	e.Upload(tok, upload, map[string]any{"input": map[string]any{"applicationID": app, "version": "1.0", "chart": nil, "values": "replicaCount: 3\n"}}, "input.chart", testenv.ChartArchive(t, "webapp", "0.2.0")).OK()
+	r = e.GQL(tok, `mutation($a: ID!, $c: ID!) { deploy(input: {applicationID: $a, version: "1.0.1", clusterID: $c, name: "web"}) { deployment { id } operation { id } } }`, map[string]any{"a": app, "c": cid}).OK()
+	dep := r.Str("deploy.deployment.id")
+	if op := waitOp(t, e, tok, r.Str("deploy.operation.id")); op["status"] != "succeeded" {
+		t.Fatalf("chart install: %v", op)
+	}
+	pods := func() float64 {
+		return e.GQL(tok, `query($id: ID!) { node(id: $id) { ... on Deployment { runningPods } } }`, map[string]any{"id": dep}).OK().Num("node.runningPods")
+	}
+	testenv.Eventually(t, 10*time.Second, func() bool { return pods() == 2 })
+	r = e.GQL(tok, `mutation($d: ID!) { upgradeDeployment(id: $d, version: "1.0.2") { operation { id } } }`, map[string]any{"d": dep}).OK()
+	if op := waitOp(t, e, tok, r.Str("upgradeDeployment.operation.id")); op["status"] != "succeeded" {
+		t.Fatalf("chart upgrade: %v", op)
+	}
+	testenv.Eventually(t, 10*time.Second, func() bool { return pods() == 3 })
+	r = e.GQL(tok, `mutation($d: ID!) { rollbackDeployment(id: $d, version: "1.0.1") { operation { id } } }`, map[string]any{"d": dep}).OK()
+	if op := waitOp(t, e, tok, r.Str("rollbackDeployment.operation.id")); op["status"] != "succeeded" {
+		t.Fatalf("chart rollback: %v", op)
+	}
+	testenv.Eventually(t, 10*time.Second, func() bool { return pods() == 2 })
+	sim := e.Server.Clusters.Simulator(mustInt(cid))
+	secrets, _ := sim.Clientset.CoreV1().Secrets("meridian-admin").List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm,name=web"})
+	if len(secrets.Items) != 3 {
+		t.Fatalf("helm keeps %d revisions in the cluster, want 3", len(secrets.Items))
+	}
+	r = e.GQL(tok, `mutation($d: ID!) { deleteDeployment(id: $d) { operation { id } } }`, map[string]any{"d": dep}).OK()
+	if op := waitOp(t, e, tok, r.Str("deleteDeployment.operation.id")); op["status"] != "succeeded" {
+		t.Fatalf("chart uninstall: %v", op)
+	}
+	if d, err := sim.Clientset.AppsV1().Deployments("meridian-admin").List(context.Background(), metav1.ListOptions{}); err != nil || len(d.Items) != 0 {
+		t.Fatalf("objects left after uninstall: %v %v", d, err)
+	}
+}

@@ -367,6 +367,7 @@ type ComplexityRoot struct {
 		UpdateTenant             func(childComplexity int, id int, input ent.UpdateTenantInput) int
 		UpdateUser               func(childComplexity int, id int, input ent.UpdateUserInput) int
 		UpgradeDeployment        func(childComplexity int, id int, version string, comment *string) int
+		UploadChart              func(childComplexity int, input model.UploadChartInput) int
 	}
 
 	NodeLabel struct {
@@ -603,6 +604,7 @@ type MutationResolver interface {
 	ScaleWorkload(ctx context.Context, id int, replicas int) (*model.DeploymentPayload, error)
 	DeleteDeployment(ctx context.Context, id int) (*model.DeploymentPayload, error)
 	CancelOperation(ctx context.Context, id int) (*ent.Operation, error)
+	UploadChart(ctx context.Context, input model.UploadChartInput) (*ent.ApplicationVersion, error)
 	Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
@@ -2211,6 +2213,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpgradeDeployment(childComplexity, args["id"].(int), args["version"].(string), args["comment"].(*string)), true
+	case "Mutation.uploadChart":
+		if e.ComplexityRoot.Mutation.UploadChart == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uploadChart_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadChart(childComplexity, args["input"].(model.UploadChartInput)), true
 
 	case "NodeLabel.createdAt":
 		if e.ComplexityRoot.NodeLabel.CreatedAt == nil {
@@ -3273,6 +3286,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputUpdateClusterNodeInput,
 		ec.unmarshalInputUpdateTenantInput,
 		ec.unmarshalInputUpdateUserInput,
+		ec.unmarshalInputUploadChartInput,
 		ec.unmarshalInputUserOrder,
 		ec.unmarshalInputUserWhereInput,
 		ec.unmarshalInputVolumeSpecInput,
@@ -3552,6 +3566,24 @@ type Subscription {
   operationUpdated(id: ID): Operation!
   """Deployments as their status, version or pods change (all you can see, or one)."""
   deploymentStatusChanged(id: ID): Deployment!
+}
+
+"""A file in a GraphQL multipart request."""
+scalar Upload
+
+input UploadChartInput {
+  applicationID: ID!
+  """The main version x.y; the new version is x.y.N."""
+  version: String!
+  """The chart archive (.tgz), validated with Helm's loader and linter."""
+  chart: Upload!
+  """Helm values (YAML) the version installs with."""
+  values: String
+}
+
+extend type Mutation {
+  """Add an application version from a Helm chart (GraphQL multipart request)."""
+  uploadChart(input: UploadChartInput!): ApplicationVersion!
 }
 `, BuiltIn: false},
 	{Name: "../ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -9529,6 +9561,20 @@ func (ec *executionContext) field_Mutation_upgradeDeployment_args(ctx context.Co
 		return nil, err
 	}
 	args["comment"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_uploadChart_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UploadChartInput, error) {
+			return ec.unmarshalNUploadChartInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐUploadChartInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -15741,6 +15787,50 @@ func (ec *executionContext) fieldContext_Mutation_cancelOperation(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_cancelOperation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_uploadChart(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_uploadChart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UploadChart(ctx, fc.Args["input"].(model.UploadChartInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ApplicationVersion) graphql.Marshaler {
+			return ec.marshalNApplicationVersion2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐApplicationVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_uploadChart(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_uploadChart_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -32014,6 +32104,57 @@ func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputUploadChartInput(ctx context.Context, obj any) (model.UploadChartInput, error) {
+	var it model.UploadChartInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationID", "version", "chart", "values"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "chart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("chart"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Chart = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputUserOrder(ctx context.Context, obj any) (ent.UserOrder, error) {
 	var it ent.UserOrder
 	if obj == nil {
@@ -36854,6 +36995,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "uploadChart":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_uploadChart(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "login":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_login(ctx, field)
@@ -40506,6 +40654,27 @@ func (ec *executionContext) unmarshalNUpdateTenantInput2githubᚗcomᚋmeridianp
 
 func (ec *executionContext) unmarshalNUpdateUserInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐUpdateUserInput(ctx context.Context, v any) (ent.UpdateUserInput, error) {
 	res, err := ec.unmarshalInputUpdateUserInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNUploadChartInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐUploadChartInput(ctx context.Context, v any) (model.UploadChartInput, error) {
+	res, err := ec.unmarshalInputUploadChartInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

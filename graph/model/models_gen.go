@@ -5,6 +5,7 @@ package model
 import (
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/user"
@@ -116,6 +117,16 @@ type RegisterInput struct {
 }
 
 type Subscription struct {
+}
+
+type UploadChartInput struct {
+	ApplicationID int `json:"applicationID"`
+	// The main version x.y; the new version is x.y.N.
+	Version string `json:"version"`
+	// The chart archive (.tgz), validated with Helm's loader and linter.
+	Chart graphql.Upload `json:"chart"`
+	// Helm values (YAML) the version installs with.
+	Values *string `json:"values,omitempty"`
 }
 
 // The signed-in user and the settings of their tenant.

@@ -97,16 +97,12 @@ func (s *Service) runConnect(ctx context.Context, op *ent.Operation) (map[string
 	}
 	ds, err := s.client.Deployment.Query().Where(deployment.ClusterID(id),
 		deployment.StatusIn(deployment.StatusRunning, deployment.StatusDeploying)).
-		WithVersion().WithApplication().All(ctx)
+		WithVersion().WithApplication().WithNode().All(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range ds {
-		t, err := target(d, d.Edges.Version, 0)
-		if err != nil {
-			continue
-		}
-		if err := c.Apply(ctx, t); err != nil {
+		if err := s.apply(ctx, c, d, d.Edges.Version, op); err != nil {
 			return nil, err
 		}
 	}

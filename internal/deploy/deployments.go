@@ -17,6 +17,7 @@ import (
 	"github.com/meridianplane/meridian/internal/apierr"
 	"github.com/meridianplane/meridian/internal/appspec"
 	"github.com/meridianplane/meridian/internal/auth"
+	"github.com/meridianplane/meridian/internal/backend/chart"
 	"github.com/meridianplane/meridian/internal/backend/cluster"
 	"github.com/meridianplane/meridian/internal/operations"
 )
@@ -39,21 +40,61 @@ func (s *Service) CreateVersion(ctx context.Context, appID int, mainVersion stri
 	db := s.db(ctx)
 	app, err := db.Application.Get(ctx, appID)
 	if err != nil {
-		return nil, err
+		return nil, notFound("applicationID", err)
 	}
-	last, err := db.ApplicationVersion.Query().
-		Where(applicationversion.ApplicationID(app.ID), applicationversion.MainVersion(mainVersion)).
-		Order(ent.Desc(applicationversion.FieldSequence)).First(ctx)
-	seq := 1
-	switch {
-	case err == nil:
-		seq = last.Sequence + 1
-	case !ent.IsNotFound(err):
+	seq, err := nextSequence(ctx, db, app.ID, mainVersion)
+	if err != nil {
 		return nil, err
 	}
 	return db.ApplicationVersion.Create().SetApplicationID(app.ID).
 		SetMainVersion(mainVersion).SetSequence(seq).SetVersion(fmt.Sprintf("%s.%d", mainVersion, seq)).
 		SetKind(applicationversion.KindWorkload).SetSpec(spec).SetCreatedBy(v.UserID).Save(ctx)
+}
+
+// UploadChart adds version x.y.N of an application from a Helm chart
+// archive, validated with Helm's loader and linter, and its values (YAML).
+func (s *Service) UploadChart(ctx context.Context, appID int, mainVersion string, archive []byte, values string) (*ent.ApplicationVersion, error) {
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := appspec.CheckMainVersion("version", mainVersion); err != nil {
+		return nil, err
+	}
+	if _, err := chart.Values(values); err != nil {
+		return nil, apierr.BadInput("values", "%s", err.Error())
+	}
+	ch, err := chart.Load(archive, values)
+	if err != nil {
+		return nil, apierr.BadInput("chart", "%s", err.Error())
+	}
+	db := s.db(ctx)
+	app, err := db.Application.Get(ctx, appID)
+	if err != nil {
+		return nil, notFound("applicationID", err)
+	}
+	seq, err := nextSequence(ctx, db, app.ID, mainVersion)
+	if err != nil {
+		return nil, err
+	}
+	return db.ApplicationVersion.Create().SetApplicationID(app.ID).
+		SetMainVersion(mainVersion).SetSequence(seq).SetVersion(fmt.Sprintf("%s.%d", mainVersion, seq)).
+		SetKind(applicationversion.KindChart).SetChart(archive).SetChartName(ch.Name()).
+		SetChartVersion(ch.Metadata.Version).SetValues(values).SetCreatedBy(v.UserID).Save(ctx)
+}
+
+// nextSequence is N for the next version x.y.N.
+func nextSequence(ctx context.Context, db *ent.Client, appID int, mainVersion string) (int, error) {
+	last, err := db.ApplicationVersion.Query().
+		Where(applicationversion.ApplicationID(appID), applicationversion.MainVersion(mainVersion)).
+		Order(ent.Desc(applicationversion.FieldSequence)).First(ctx)
+	switch {
+	case err == nil:
+		return last.Sequence + 1, nil
+	case ent.IsNotFound(err):
+		return 1, nil
+	}
+	return 0, err
 }
 
 // DeployInput places a version on a cluster.
@@ -199,6 +240,9 @@ func (s *Service) Scale(ctx context.Context, workloadID, replicas int) (*ent.Dep
 		return nil, nil, err
 	}
 	spec := ver.Spec
+	if ver.Kind == applicationversion.KindChart {
+		return nil, nil, apierr.BadInput("id", "a chart's replicas come from its values: upgrade to a version with other values")
+	}
 	if w.Kind == workload.KindDaemonSet || spec == nil || spec.DeployType != appspec.Deployment {
 		return nil, nil, apierr.BadInput("id", "a daemonset runs one pod per node and cannot be scaled")
 	}
@@ -273,7 +317,7 @@ func (s *Service) enqueueApply(ctx context.Context, d *ent.Deployment, action de
 	if err != nil {
 		return nil, err
 	}
-	return s.enqueue(ctx, d, KindApply, map[string]any{"revision": rev.ID, "version": to, "replicas": replicas})
+	return s.enqueue(ctx, d, KindApply, map[string]any{"revision": rev.ID, "version": to, "replicas": replicas, "action": string(action)})
 }
 
 func (s *Service) enqueue(ctx context.Context, d *ent.Deployment, kind string, payload map[string]any) (*ent.Operation, error) {
@@ -313,10 +357,6 @@ func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]a
 	if err != nil {
 		return nil, operations.Permanent(err)
 	}
-	t, err := target(d, ver, payloadInt(op, "replicas"))
-	if err != nil {
-		return nil, operations.Permanent(err)
-	}
 	if err := s.client.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeploying).SetMessage("").Exec(ctx); err != nil {
 		return nil, err
 	}
@@ -325,7 +365,7 @@ func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]a
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Apply(ctx, t); err != nil {
+	if err := s.apply(ctx, c, d, ver, op); err != nil {
 		return nil, err
 	}
 	if err := s.clusters.WaitRollout(ctx, d.ClusterID, d.ID, d.Namespace, ver.Version); err != nil {
@@ -345,6 +385,27 @@ func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]a
 		}
 	}
 	return map[string]any{"version": ver.Version}, nil
+}
+
+// apply puts a deployment's version on the cluster: server-side apply for a
+// workload, Helm for a chart (a rollback through Helm's own rollback).
+func (s *Service) apply(ctx context.Context, c *cluster.Conn, d *ent.Deployment, ver *ent.ApplicationVersion, op *ent.Operation) error {
+	if ver.Kind == applicationversion.KindChart {
+		if op.Payload["action"] == string(deploymentrevision.ActionRollback) {
+			err := c.HelmRollback(ctx, d.Name, d.Namespace, ver.Version)
+			if err == nil {
+				return nil
+			}
+			s.log.Warn("deploy: helm rollback failed; upgrading to the version's chart instead", "deployment", d.ID, "err", err)
+		}
+		return c.HelmApply(ctx, &cluster.ChartTarget{DeploymentID: d.ID, Release: d.Name, Namespace: d.Namespace,
+			Version: ver.Version, Archive: ver.Chart, Values: ver.Values})
+	}
+	t, err := target(d, ver, payloadInt(op, "replicas"))
+	if err != nil {
+		return operations.Permanent(err)
+	}
+	return c.Apply(ctx, t)
 }
 
 // applyFinished records a failed or cancelled rollout: the deployment is
@@ -378,6 +439,11 @@ func (s *Service) runDelete(ctx context.Context, op *ent.Operation) (map[string]
 	c, err := s.clusters.Conn(ctx, d.ClusterID)
 	if err != nil {
 		return nil, err
+	}
+	if ver, err := s.client.ApplicationVersion.Get(ctx, d.VersionID); err == nil && ver.Kind == applicationversion.KindChart {
+		if err := c.HelmUninstall(ctx, d.Name, d.Namespace); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.Delete(ctx, d.Namespace, d.Name); err != nil {
 		return nil, err
