@@ -6,7 +6,10 @@ DB        ?= sqlite://./meridian.db
 ADDR      ?= 127.0.0.1:8080
 REST_APIS := rest/otestack
 
-.PHONY: all generate build run test test-short lint bench clean playground-assets
+KUBE_APISERVER := bin/kube-apiserver
+KUBE_VERSION   := v1.35.1
+
+.PHONY: all generate build run test lint bench clean playground-assets kube-testenv
 
 all: build
 
@@ -24,9 +27,26 @@ build:
 run: build
 	./$(BIN) serve --addr $(ADDR) --db $(DB)
 
-## test: every test; PostgreSQL too when MERIDIAN_TEST_POSTGRES holds a DSN.
+## test: every test; PostgreSQL too when MERIDIAN_TEST_POSTGRES holds a DSN, and the
+## real kube-apiserver tests when `make kube-testenv` has built their binaries.
 test:
-	$(GO) test -count=1 ./...
+	@if [ -x $(KUBE_APISERVER) ] && command -v etcd >/dev/null 2>&1; then \
+		echo "== kube-apiserver integration tests: on ($(KUBE_APISERVER), $$(command -v etcd))"; \
+	else \
+		echo "== kube-apiserver integration tests: SKIPPED (run make kube-testenv to build kube-apiserver and install etcd)"; \
+	fi
+	$(GO) test -count=1 -timeout 20m ./...
+
+## kube-testenv: etcd (Debian's etcd-server) and kube-apiserver built from k8s.io/kubernetes
+## at the release matching client-go (hack/kube-testenv; 6-10 minutes once, then cached).
+kube-testenv: $(KUBE_APISERVER)
+	@command -v etcd >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null; }
+	@command -v etcd >/dev/null 2>&1 && echo "etcd: $$(command -v etcd)"
+
+$(KUBE_APISERVER): hack/kube-testenv/go.mod hack/kube-testenv/go.sum
+	cd hack/kube-testenv && $(GO) build -o ../../$(KUBE_APISERVER) \
+		-ldflags "-X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=35" \
+		k8s.io/kubernetes/cmd/kube-apiserver
 
 ## lint: gofmt and go vet.
 lint:

@@ -132,6 +132,19 @@ func TestDeployLifecycle(t *testing.T) {
 		if testenv.Path(s, "revisions.edges.2.node.result") != "failed" {
 			t.Fatalf("the failed revision: %v", s["revisions"])
 		}
+		// One query: the deployments on the cluster whose workloads have
+		// failing pods, with their application and last revision.
+		var q *testenv.Result
+		testenv.Eventually(t, 10*time.Second, func() bool {
+			q = e.GQL(tok, `query($c: ID!) { deployments(where: {clusterID: $c, hasWorkloadsWith: [{errorPodsGT: 0}]}) {
+				edges { node { name application { name } workloads { errorPods pods { reason } } revisions(last: 1) { edges { node { revision action result message } } } } } } }`,
+				map[string]any{"c": cid}).OK()
+			return len(asList(q.Get("deployments.edges"))) == 1
+		})
+		if q.Str("deployments.edges.0.node.application.name") != "nginx1" || q.Num("deployments.edges.0.node.revisions.edges.0.node.revision") != 3 ||
+			q.Str("deployments.edges.0.node.revisions.edges.0.node.result") != "failed" {
+			t.Fatalf("failing deployments: %v", q.Data)
+		}
 		// Rolling back to a version never deployed is refused; to 1.2.1 works.
 		if r := e.GQL(tok, `mutation($d: ID!) { rollbackDeployment(id: $d, version: "1.2.3") { operation { id } } }`, map[string]any{"d": dep}); r.Code() != "BAD_USER_INPUT" || r.Field() != "version" {
 			t.Fatalf("rollback to a never-deployed version: %v", r.Errors)
