@@ -378,3 +378,34 @@ func TestChartDeployment(t *testing.T) {
 		t.Fatalf("objects left after uninstall: %v %v", d, err)
 	}
 }
+
+// TestDeleteDeploymentsByLabel: removing a node label with deleteDeploy
+// deletes the deployments placed by it (OTE-Stack).
+func TestDeleteDeploymentsByLabel(t *testing.T) {
+	e := testenv.Start(t, testenv.Databases()[0], testenv.WithSimulator)
+	tok := e.AdminToken()
+	cid := localCluster(t, e)
+	e.Do("POST", "/v1/node/label", map[string]any{"nodeLabel": "edge", "clusterName": "local", "nodeName": []string{"node-2"}}, testenv.Auth(tok)...)
+	app := e.GQL(tok, `mutation { createApplication(input: {name: "probe"}) { id } }`, nil).OK().Str("createApplication.id")
+	spec := map[string]any{"deployType": "daemonset", "image": "probe:1", "minCPU": 0, "maxCPU": 0, "isHPA": false, "minMemory": 0, "maxMemory": 0}
+	e.GQL(tok, `mutation($a: ID!, $s: WorkloadSpecInput!) { createApplicationVersion(input: {applicationID: $a, version: "1.0", spec: $s}) { id } }`, map[string]any{"a": app, "s": spec}).OK()
+	var opIDs []string
+	for _, placement := range []string{"edge", "all"} {
+		r := e.GQL(tok, `mutation($a: ID!, $c: ID!, $n: String!, $l: String!) { deploy(input: {applicationID: $a, version: "1.0.1", clusterID: $c, name: $n, nodeLabel: $l}) { operation { id } } }`,
+			map[string]any{"a": app, "c": cid, "n": "probe-" + placement, "l": placement}).OK()
+		opIDs = append(opIDs, r.Str("deploy.operation.id"))
+	}
+	for _, id := range opIDs {
+		if op := waitOp(t, e, tok, id); op["status"] != "succeeded" {
+			t.Fatalf("deploy: %v", op)
+		}
+	}
+	r := e.Do("DELETE", "/v1/node/label", map[string]any{"nodeLabel": "edge", "clusterName": "local", "nodeName": []string{"node-2"}, "deleteDeploy": true}, testenv.Auth(tok)...)
+	if r.Status != 200 {
+		t.Fatalf("unlabel with deleteDeploy: %d %s", r.Status, r.Raw)
+	}
+	testenv.Eventually(t, 10*time.Second, func() bool {
+		g := e.GQL(tok, `{ deployments(orderBy: {field: NAME}) { edges { node { name status } } } }`, nil).OK()
+		return g.Str("deployments.edges.0.node.status") == "running" && g.Str("deployments.edges.1.node.status") == "deleted"
+	})
+}

@@ -273,6 +273,11 @@ func (r *mutationResolver) RemoveNodeLabel(ctx context.Context, input model.Node
 	if err != nil {
 		return 0, err
 	}
+	if input.DeleteDeployments != nil && *input.DeleteDeployments {
+		if err := r.deploy.DeleteByNodeLabel(ctx, ns[0].ClusterID, input.Label); err != nil {
+			return 0, err
+		}
+	}
 	return n, r.labelKubeNodes(ctx, input, false)
 }
 

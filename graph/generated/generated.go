@@ -7600,6 +7600,11 @@ input NodeLabelInput {
   label: String!
   clusterName: String!
   nodeNames: [String!]!
+  """
+  On removal: also delete the cluster's deployments placed by this label
+  (each in a deletion operation).
+  """
+  deleteDeployments: Boolean
 }
 
 extend type Query {
@@ -29842,7 +29847,7 @@ func (ec *executionContext) unmarshalInputNodeLabelInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"label", "clusterName", "nodeNames"}
+	fieldsInOrder := [...]string{"label", "clusterName", "nodeNames", "deleteDeployments"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29870,6 +29875,13 @@ func (ec *executionContext) unmarshalInputNodeLabelInput(ctx context.Context, ob
 				return it, err
 			}
 			it.NodeNames = data
+		case "deleteDeployments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deleteDeployments"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeleteDeployments = data
 		}
 	}
 	return it, nil

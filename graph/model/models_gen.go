@@ -90,6 +90,9 @@ type NodeLabelInput struct {
 	Label       string   `json:"label"`
 	ClusterName string   `json:"clusterName"`
 	NodeNames   []string `json:"nodeNames"`
+	// On removal: also delete the cluster's deployments placed by this label
+	// (each in a deletion operation).
+	DeleteDeployments *bool `json:"deleteDeployments,omitempty"`
 }
 
 // How to reach a new cluster: exactly one of a kubeconfig, an API server URL

@@ -280,6 +280,22 @@ func (s *Service) Delete(ctx context.Context, id int) (*ent.Deployment, *ent.Ope
 	return d, op, err
 }
 
+// DeleteByNodeLabel deletes the cluster's deployments placed by a node
+// label (OTE-Stack's deleteDeploy), each in its own operation.
+func (s *Service) DeleteByNodeLabel(ctx context.Context, clusterID int, label string) error {
+	ids, err := s.db(ctx).Deployment.Query().Where(deployment.ClusterID(clusterID), deployment.NodeLabel(label),
+		deployment.StatusNotIn(deployment.StatusDeleted, deployment.StatusDeleting)).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, _, err := s.Delete(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // idle loads a deployment that has no operation in progress.
 func (s *Service) idle(ctx context.Context, id int) (*ent.Deployment, error) {
 	db := s.db(ctx)
