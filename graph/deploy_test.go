@@ -8,7 +8,9 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/meridianplane/meridian/ent/cluster"
+	entcluster "github.com/meridianplane/meridian/ent/cluster"
+	"github.com/meridianplane/meridian/ent/tenant"
+	"github.com/meridianplane/meridian/internal/backend/cluster"
 	"github.com/meridianplane/meridian/internal/testenv"
 )
 
@@ -93,7 +95,7 @@ func TestDeployLifecycle(t *testing.T) {
 		// The applied objects.
 		sim := e.Server.Clusters.Simulator(mustInt(cid))
 		ctx := context.Background()
-		ns := "meridian-admin"
+		ns := adminNamespace(e)
 		kd, err := sim.Clientset.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -218,6 +220,9 @@ func TestDeployBadInput(t *testing.T) {
 		{"bad deployment name", tok, `mutation($a: ID!, $c: ID!) { deploy(input: {applicationID: $a, version: "1.0.1", clusterID: $c, name: "Not_A_Label"}) { deployment { id } } }`, map[string]any{"a": app, "c": cid}, "BAD_USER_INPUT", "name"},
 		{"two ways to reach a cluster", tok, `mutation { registerCluster(input: {name: "two", simulator: true, apiServer: "https://x", token: "t"}) { cluster { id } } }`, nil, "BAD_USER_INPUT", "kubeconfig"},
 		{"not a kubeconfig", tok, `mutation { registerCluster(input: {name: "bad", kubeconfig: "hello"}) { cluster { id } } }`, nil, "BAD_USER_INPUT", "kubeconfig"},
+		{"a kubeconfig that runs a command", tok, `mutation($k: String!) { registerCluster(input: {name: "evil", kubeconfig: $k}) { cluster { id } } }`, map[string]any{"k": execKubeconfig}, "BAD_USER_INPUT", "kubeconfig"},
+		{"a kubeconfig that reads server files", tok, `mutation($k: String!) { registerCluster(input: {name: "evil", kubeconfig: $k}) { cluster { id } } }`, map[string]any{"k": fileKubeconfig}, "BAD_USER_INPUT", "kubeconfig"},
+		{"a normal user registers a real cluster", alice, `mutation { registerCluster(input: {name: "real", apiServer: "https://10.1.2.3:6443", token: "t"}) { cluster { id } } }`, nil, "FORBIDDEN", ""},
 	}
 	for _, c := range cases {
 		r := e.GQL(c.token, c.query, c.vars)
@@ -242,7 +247,7 @@ func TestUnreachableCluster(t *testing.T) {
 	sim := e.Server.Clusters.Simulator(mustInt(cid))
 	sim.SetReachable(false)
 	testenv.Eventually(t, 10*time.Second, func() bool {
-		c := e.Client.Cluster.Query().Where(cluster.Name("local")).OnlyX(e.Sys())
+		c := e.Client.Cluster.Query().Where(entcluster.Name("local")).OnlyX(e.Sys())
 		return !c.Ready && strings.Contains(c.LastError, "unreachable")
 	})
 	r := e.GQL(tok, `mutation($a: ID!, $c: ID!) { deploy(input: {applicationID: $a, version: "1.0.1", clusterID: $c, name: "agent"}) { operation { id } } }`,
@@ -253,7 +258,7 @@ func TestUnreachableCluster(t *testing.T) {
 	}
 	sim.SetReachable(true)
 	testenv.Eventually(t, 10*time.Second, func() bool {
-		return e.Client.Cluster.Query().Where(cluster.Name("local")).OnlyX(e.Sys()).Ready
+		return e.Client.Cluster.Query().Where(entcluster.Name("local")).OnlyX(e.Sys()).Ready
 	})
 	dep := e.GQL(tok, `{ deployments { edges { node { id status message } } } }`, nil).OK()
 	if dep.Str("deployments.edges.0.node.status") != "failed" {
@@ -366,7 +371,7 @@ func TestChartDeployment(t *testing.T) {
 	}
 	testenv.Eventually(t, 10*time.Second, func() bool { return pods() == 2 })
 	sim := e.Server.Clusters.Simulator(mustInt(cid))
-	secrets, _ := sim.Clientset.CoreV1().Secrets("meridian-admin").List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm,name=web"})
+	secrets, _ := sim.Clientset.CoreV1().Secrets(adminNamespace(e)).List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm,name=web"})
 	if len(secrets.Items) != 3 {
 		t.Fatalf("helm keeps %d revisions in the cluster, want 3", len(secrets.Items))
 	}
@@ -374,7 +379,7 @@ func TestChartDeployment(t *testing.T) {
 	if op := waitOp(t, e, tok, r.Str("deleteDeployment.operation.id")); op["status"] != "succeeded" {
 		t.Fatalf("chart uninstall: %v", op)
 	}
-	if d, err := sim.Clientset.AppsV1().Deployments("meridian-admin").List(context.Background(), metav1.ListOptions{}); err != nil || len(d.Items) != 0 {
+	if d, err := sim.Clientset.AppsV1().Deployments(adminNamespace(e)).List(context.Background(), metav1.ListOptions{}); err != nil || len(d.Items) != 0 {
 		t.Fatalf("objects left after uninstall: %v %v", d, err)
 	}
 }
@@ -409,3 +414,23 @@ func TestDeleteDeploymentsByLabel(t *testing.T) {
 		return g.Str("deployments.edges.0.node.status") == "running" && g.Str("deployments.edges.1.node.status") == "deleted"
 	})
 }
+
+func adminNamespace(e *testenv.Env) string {
+	return cluster.Namespace("admin", e.Client.Tenant.Query().Where(tenant.Name("admin")).OnlyIDX(e.Sys()))
+}
+
+const execKubeconfig = `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, args: ["-c", "touch /tmp/pwned"]}}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`
+
+const fileKubeconfig = `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: u, user: {tokenFile: /etc/shadow}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`

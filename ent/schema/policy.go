@@ -65,3 +65,9 @@ func (Setting) Policy() ent.Policy {
 		Query:    privacy.QueryPolicy{privacy.AlwaysDenyRule()},
 	}
 }
+
+// Policy of the ContainerManager: anyone may run a simulated cluster; only
+// admins register real ones (Meridian connects to what they name).
+func (ContainerManager) Policy() ent.Policy {
+	return privacy.Policy{Mutation: privacy.MutationPolicy{policy.RealClustersByAdmins()}}
+}

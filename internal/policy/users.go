@@ -6,6 +6,7 @@ import (
 
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/business"
+	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/privacy"
 	"github.com/meridianplane/meridian/ent/user"
 	"github.com/meridianplane/meridian/internal/viewer"
@@ -116,4 +117,21 @@ func AssignOwner() ent.Hook {
 			return next.Mutate(ctx, m)
 		})
 	}
+}
+
+// RealClustersByAdmins lets only admins register or change container
+// managers that reach a real cluster; anyone may have a simulated one.
+func RealClustersByAdmins() privacy.MutationRule {
+	return privacy.ContainerManagerMutationRuleFunc(func(ctx context.Context, m *ent.ContainerManagerMutation) error {
+		if viewer.FromContext(ctx).IsAdmin() {
+			return privacy.Skip
+		}
+		if k, ok := m.Kind(); ok && k != containermanager.KindSimulator {
+			return privacy.Denyf("only an admin registers a real cluster")
+		}
+		if m.Op().Is(ent.OpUpdate | ent.OpUpdateOne) {
+			return privacy.Denyf("only an admin changes how a cluster is reached")
+		}
+		return privacy.Skip
+	})
 }

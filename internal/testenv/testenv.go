@@ -138,6 +138,7 @@ func StartDSN(t testing.TB, dsn string, opts ...Option) *Env {
 	cfg.DB = dsn
 	cfg.AdminPassword = AdminPassword
 	cfg.Simulator = false // tests that want the "local" cluster say so (WithSimulator)
+	cfg.SecretKey = randomKey()
 	cfg.SimulatorTick = 20 * time.Millisecond
 	cfg.OperationLease = 2 * time.Second
 	cfg.RolloutDeadline = 20 * time.Second
@@ -423,4 +424,11 @@ func Eventually(t testing.TB, d time.Duration, f func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// randomKey is a fresh MERIDIAN_SECRET_KEY, so tests write no key files.
+func randomKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

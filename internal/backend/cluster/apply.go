@@ -40,16 +40,18 @@ type Target struct {
 
 var nsInvalid = regexp.MustCompile(`[^a-z0-9-]+`)
 
-// Namespace returns the Kubernetes namespace of a tenant.
+// Namespace returns the Kubernetes namespace of a tenant: unique by the
+// tenant's ID (two tenants never share one), readable by its name.
 func Namespace(tenantName string, tenantID int) string {
+	ns := "mt-" + strconv.FormatInt(int64(tenantID), 36)
 	s := strings.Trim(nsInvalid.ReplaceAllString(strings.ToLower(tenantName), "-"), "-")
-	if s == "" {
-		return "tenant-" + strconv.Itoa(tenantID)
+	if max := 63 - len(ns) - 1; len(s) > max {
+		s = strings.Trim(s[:max], "-")
 	}
-	if len(s) > 50 {
-		s = strings.Trim(s[:50], "-")
+	if s != "" {
+		ns += "-" + s
 	}
-	return "meridian-" + s
+	return ns
 }
 
 func (t *Target) labels() map[string]string {

@@ -74,9 +74,33 @@ func newEndpoint(cfg *rest.Config) (*endpoint, error) {
 	return &endpoint{kube: kube, rest: cfg}, nil
 }
 
-// CheckKubeconfig validates a kubeconfig before it is stored.
+// CheckKubeconfig validates a kubeconfig before it is stored. Everything
+// must be inline: a kubeconfig that runs a command (exec plugins, auth
+// providers) or names files on the server (token, certificate and key
+// paths) is refused, since it would run or read them on Meridian's host.
 func CheckKubeconfig(raw []byte) error {
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(raw)
+	kc, err := clientcmd.Load(raw)
+	if err != nil {
+		return err
+	}
+	for name, a := range kc.AuthInfos {
+		switch {
+		case a.Exec != nil:
+			return fmt.Errorf("user %q uses an exec plugin; give a token or inline client certificate instead", name)
+		case a.AuthProvider != nil:
+			return fmt.Errorf("user %q uses an auth provider; give a token or inline client certificate instead", name)
+		case a.TokenFile != "" || a.ClientCertificate != "" || a.ClientKey != "":
+			return fmt.Errorf("user %q refers to files; put the token, certificate and key inline", name)
+		case a.Impersonate != "" || len(a.ImpersonateGroups) > 0:
+			return fmt.Errorf("user %q impersonates; give the credentials of the user itself", name)
+		}
+	}
+	for name, c := range kc.Clusters {
+		if c.CertificateAuthority != "" {
+			return fmt.Errorf("cluster %q refers to a CA file; put certificate-authority-data inline", name)
+		}
+	}
+	cfg, err := clientcmd.NewDefaultClientConfig(*kc, &clientcmd.ConfigOverrides{}).ClientConfig()
 	if err != nil {
 		return err
 	}
