@@ -1,10 +1,13 @@
 package graph_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/deploymentrevision"
@@ -52,6 +55,13 @@ func TestServerRestart(t *testing.T) {
 	ctx = e2.Sys()
 	testenv.Eventually(t, 60*time.Second, func() bool {
 		return e2.Client.Deployment.Query().Where(deployment.StatusEQ(deployment.StatusRunning), deployment.RunningPods(1)).CountX(ctx) == n
+	})
+	// The new process's simulated cluster started empty: every deployment
+	// that was running is back in it.
+	sim := e2.Server.Clusters.Simulator(mustInt(cid))
+	testenv.Eventually(t, 20*time.Second, func() bool {
+		l, err := sim.Clientset.AppsV1().Deployments(adminNamespace(e2)).List(context.Background(), metav1.ListOptions{})
+		return err == nil && len(l.Items) == n
 	})
 	ops := e2.Client.Operation.Query().Where(operation.KindEQ("deployment.apply")).AllX(ctx)
 	if len(ops) != n {

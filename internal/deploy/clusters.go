@@ -5,8 +5,10 @@ import (
 	"strings"
 
 	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/ent/applicationversion"
 	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/internal/apierr"
 	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/backend/cluster"
@@ -86,27 +88,40 @@ func (s *Service) RegisterCluster(ctx context.Context, in RegisterInput) (*ent.C
 	return c, op, nil
 }
 
-// runConnect connects to the cluster, syncs its nodes, and re-applies the
-// deployments that should be running there (a simulated cluster starts
-// empty; a real one may have drifted while it was away).
+// runConnect connects to the cluster (the Manager then syncs its nodes and
+// runs reapply).
 func (s *Service) runConnect(ctx context.Context, op *ent.Operation) (map[string]any, error) {
-	id := payloadInt(op, "cluster")
-	c, err := s.clusters.Connect(ctx, id)
+	c, err := s.clusters.Conn(ctx, payloadInt(op, "cluster"))
 	if err != nil {
 		return nil, err
 	}
-	ds, err := s.client.Deployment.Query().Where(deployment.ClusterID(id),
-		deployment.StatusIn(deployment.StatusRunning, deployment.StatusDeploying)).
+	return map[string]any{"kubernetesVersion": c.Version}, nil
+}
+
+// reapply puts back, after a (re)connection, the deployments that should be
+// running on the cluster: a simulated cluster starts empty, and a real one
+// may have drifted while it was away. Server-side apply is idempotent; a
+// chart is reinstalled only if its release is missing. Deployments with an
+// operation in progress are left to it.
+func (s *Service) reapply(ctx context.Context, c *cluster.Conn) {
+	ds, err := s.client.Deployment.Query().Where(deployment.ClusterID(c.ClusterID), deployment.StatusEQ(deployment.StatusRunning),
+		deployment.Not(deployment.HasOperationsWith(operation.StatusIn(operation.StatusPending, operation.StatusRunning)))).
 		WithVersion().WithApplication().WithNode().All(ctx)
 	if err != nil {
-		return nil, err
+		s.log.Warn("deploy: listing deployments to re-apply", "cluster", c.ClusterID, "err", err)
+		return
 	}
 	for _, d := range ds {
-		if err := s.apply(ctx, c, d, d.Edges.Version, op); err != nil {
-			return nil, err
+		ver := d.Edges.Version
+		if ver.Kind == applicationversion.KindChart {
+			if ok, err := c.HelmReleaseExists(d.Name, d.Namespace); err != nil || ok {
+				continue
+			}
+		}
+		if err := s.apply(ctx, c, d, ver, &ent.Operation{Payload: map[string]any{}}); err != nil {
+			s.log.Warn("deploy: re-applying", "deployment", d.ID, "err", err)
 		}
 	}
-	return map[string]any{"kubernetesVersion": c.Version, "reapplied": len(ds)}, nil
 }
 
 // LabelNodes writes a node label change to a connected cluster's nodes (an

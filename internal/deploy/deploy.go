@@ -7,7 +7,6 @@ package deploy
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/meridianplane/meridian/ent"
@@ -53,11 +52,9 @@ func New(client *ent.Client, ops *operations.Runner, clusters *cluster.Manager, 
 	ops.Register(KindApply, operations.Kind{Run: s.runApply, Finished: s.applyFinished})
 	ops.Register(KindDelete, operations.Kind{Run: s.runDelete, Finished: s.deleteFinished})
 	ops.Register(KindNodeLabels, operations.Kind{Run: s.runNodeLabels})
+	clusters.OnConnect(func(ctx context.Context, c *cluster.Conn) { s.reapply(ctx, c) })
 	return s
 }
-
-// Clusters is the cluster backend.
-func (s *Service) Clusters() *cluster.Manager { return s.clusters }
 
 // db is the request transaction's client, or the root client.
 func (s *Service) db(ctx context.Context) *ent.Client {
@@ -78,5 +75,3 @@ func payloadInt(op *ent.Operation, key string) int {
 	}
 	return 0
 }
-
-func errf(format string, a ...any) error { return fmt.Errorf(format, a...) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 
@@ -125,6 +126,15 @@ func (c *Conn) HelmRollback(ctx context.Context, name, namespace, version string
 	return nil
 }
 
+// HelmReleaseExists reports whether the release is in the cluster.
+func (c *Conn) HelmReleaseExists(name, namespace string) (bool, error) {
+	_, err := c.helm(namespace).Releases.Last(name)
+	if errors.Is(err, driver.ErrReleaseNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // HelmHistory returns the release's revisions, newest last.
 func (c *Conn) HelmHistory(name, namespace string) ([]*release.Release, error) {
 	hist, err := c.helm(namespace).Releases.History(name)
@@ -160,7 +170,7 @@ func (l *labeler) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 	for {
 		var obj map[string]any
 		if err := dec.Decode(&obj); err != nil {
-			if err.Error() == "EOF" {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			return nil, fmt.Errorf("post-render: %w", err)

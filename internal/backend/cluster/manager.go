@@ -62,6 +62,8 @@ type Manager struct {
 	connecting map[int]*sync.Mutex
 	sims       map[int]*sim.Cluster
 
+	onConnect []func(ctx context.Context, c *Conn)
+
 	dirtyMu sync.Mutex
 	dirty   map[int]bool // deployment IDs whose workloads changed
 	changed []func(deploymentID int)
@@ -103,6 +105,13 @@ func New(ctx context.Context, client *ent.Client, box *secret.Box, o Options) *M
 	go m.flushLoop()
 	go m.healthLoop()
 	return m
+}
+
+// OnConnect adds a hook run after every (re)connection, before the
+// connection is used: the deploy workflow re-applies what should run there.
+// Register hooks before clusters connect.
+func (m *Manager) OnConnect(f func(ctx context.Context, c *Conn)) {
+	m.onConnect = append(m.onConnect, f)
 }
 
 // Box is the secret box credentials are sealed with.
@@ -202,6 +211,9 @@ func (m *Manager) connect(ctx context.Context, clusterID int) (*Conn, error) {
 	now := time.Now()
 	err = m.client.Cluster.UpdateOneID(clusterID).SetReady(true).SetKubernetesVersion(v.GitVersion).
 		SetConnectedAt(now).SetLastError("").Exec(ctx)
+	for _, f := range m.onConnect {
+		f(ctx, c)
+	}
 	return c, err
 }
 
