@@ -76,7 +76,7 @@ func (r *mutationResolver) DeleteDeployment(ctx context.Context, id int) (*model
 
 // CancelOperation is the resolver for the cancelOperation field.
 func (r *mutationResolver) CancelOperation(ctx context.Context, id int) (*ent.Operation, error) {
-	op, err := operations.Cancel(ctx, r.db(ctx), id)
+	op, err := r.deploy.Operations().Cancel(ctx, r.db(ctx), id)
 	var fin *operations.Finished
 	if errors.As(err, &fin) {
 		return nil, apierr.New(apierr.Conflict, "%s", fin.Error())

@@ -2,6 +2,8 @@ package deploy
 
 import (
 	"context"
+	"crypto/x509"
+	"net/url"
 	"strings"
 
 	"github.com/meridianplane/meridian/ent"
@@ -55,11 +57,20 @@ func (s *Service) RegisterCluster(ctx context.Context, in RegisterInput) (*ent.C
 	}
 	if in.APIServer != "" || in.Token != "" {
 		ways++
-		if !strings.HasPrefix(in.APIServer, "https://") && !strings.HasPrefix(in.APIServer, "http://") {
+		u, err := url.Parse(in.APIServer)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return nil, nil, apierr.BadInput("apiServer", "must be an http(s) URL")
 		}
 		if in.Token == "" {
 			return nil, nil, apierr.BadInput("token", "is required with apiServer")
+		}
+		if in.CACert != "" {
+			if in.InsecureSkipTLSVerify {
+				return nil, nil, apierr.BadInput("insecureSkipTLSVerify", "give a CA or skip verification, not both")
+			}
+			if !x509.NewCertPool().AppendCertsFromPEM([]byte(in.CACert)) {
+				return nil, nil, apierr.BadInput("caCert", "is not a PEM certificate")
+			}
 		}
 		sealed, err := s.clusters.Box().Seal([]byte(in.Token))
 		if err != nil {

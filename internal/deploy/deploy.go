@@ -26,11 +26,15 @@ const (
 // Service runs the workflow.
 type Service struct {
 	client   *ent.Client
+	dialect  string
 	ops      *operations.Runner
 	clusters *cluster.Manager
 	log      *slog.Logger
 	changed  []func(deploymentID int)
 }
+
+// Operations is the runner the workflow's operations go to.
+func (s *Service) Operations() *operations.Runner { return s.ops }
 
 // OnChange adds a listener told when an operation changes a deployment's
 // status. Register listeners before operations run.
@@ -43,11 +47,12 @@ func (s *Service) notify(id int) {
 }
 
 // New returns the Service and registers its operation kinds with ops.
-func New(client *ent.Client, ops *operations.Runner, clusters *cluster.Manager, log *slog.Logger) *Service {
+// dialect is the database's ("sqlite3" or "postgres").
+func New(client *ent.Client, dialect string, ops *operations.Runner, clusters *cluster.Manager, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{client: client, ops: ops, clusters: clusters, log: log}
+	s := &Service{client: client, dialect: dialect, ops: ops, clusters: clusters, log: log}
 	ops.Register(KindConnect, operations.Kind{Run: s.runConnect})
 	ops.Register(KindApply, operations.Kind{Run: s.runApply, Finished: s.applyFinished})
 	ops.Register(KindDelete, operations.Kind{Run: s.runDelete, Finished: s.deleteFinished})

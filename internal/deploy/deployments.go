@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/application"
 	"github.com/meridianplane/meridian/ent/applicationversion"
 	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/deploymentrevision"
 	"github.com/meridianplane/meridian/ent/node"
+	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/workload"
 	"github.com/meridianplane/meridian/internal/apierr"
@@ -134,6 +137,18 @@ func (s *Service) Deploy(ctx context.Context, in DeployInput) (*ent.Deployment, 
 	if label == "" {
 		label = "all"
 	}
+	if label != "all" {
+		if err := nodelabel.NameValidator(label); err != nil {
+			return nil, nil, apierr.BadInput("nodeLabel", "%q is not a label name", label)
+		}
+		has, err := db.NodeLabel.Query().Where(nodelabel.Name(label), nodelabel.HasNodeWith(node.ClusterID(cl.ID))).Exist(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !has {
+			return nil, nil, apierr.BadInput("nodeLabel", "no node of cluster %s has the label %q", cl.Name, label)
+		}
+	}
 	var nodeID *int
 	if in.NodeID != 0 {
 		n, err := db.Node.Query().Where(node.ID(in.NodeID), node.ClusterID(cl.ID)).Only(ctx)
@@ -176,11 +191,11 @@ func (s *Service) Deploy(ctx context.Context, in DeployInput) (*ent.Deployment, 
 
 // Upgrade moves a deployment to another version.
 func (s *Service) Upgrade(ctx context.Context, id int, version, comment string) (*ent.Deployment, *ent.Operation, error) {
-	d, err := s.idle(ctx, id)
+	d, err := s.live(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	ver, err := versionOf(ctx, s.db(ctx), d.ApplicationID, version)
+	ver, err := s.sameKind(ctx, d, version)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -198,12 +213,12 @@ func (s *Service) Upgrade(ctx context.Context, id int, version, comment string) 
 
 // Rollback returns a deployment to a version it ran before.
 func (s *Service) Rollback(ctx context.Context, id int, version, comment string) (*ent.Deployment, *ent.Operation, error) {
-	d, err := s.idle(ctx, id)
+	d, err := s.live(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
 	db := s.db(ctx)
-	ver, err := versionOf(ctx, db, d.ApplicationID, version)
+	ver, err := s.sameKind(ctx, d, version)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -231,7 +246,7 @@ func (s *Service) Scale(ctx context.Context, workloadID, replicas int) (*ent.Dep
 	if err != nil {
 		return nil, nil, notFound("id", err)
 	}
-	d, err := s.idle(ctx, w.DeploymentID)
+	d, err := s.live(ctx, w.DeploymentID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -296,10 +311,44 @@ func (s *Service) DeleteByNodeLabel(ctx context.Context, clusterID int, label st
 	return nil
 }
 
-// idle loads a deployment that has no operation in progress.
+// live is idle for a deployment that must not be deleted.
+func (s *Service) live(ctx context.Context, id int) (*ent.Deployment, error) {
+	d, err := s.idle(ctx, id)
+	if err == nil && d.Status == deployment.StatusDeleted {
+		return nil, apierr.New(apierr.Conflict, "deployment %s is deleted; deploy it again", d.Name)
+	}
+	return d, err
+}
+
+// sameKind finds the version to move a deployment to: it must be of the
+// deployment's kind (workload or chart), since the two are put on the
+// cluster differently.
+func (s *Service) sameKind(ctx context.Context, d *ent.Deployment, version string) (*ent.ApplicationVersion, error) {
+	db := s.db(ctx)
+	ver, err := versionOf(ctx, db, d.ApplicationID, version)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := db.ApplicationVersion.Get(ctx, d.VersionID)
+	if err != nil {
+		return nil, err
+	}
+	if cur.Kind != ver.Kind {
+		return nil, apierr.BadInput("version", "version %s is a %s and the deployment runs a %s: delete it and deploy the new version", version, ver.Kind, cur.Kind)
+	}
+	return ver, nil
+}
+
+// idle loads a deployment that has no operation in progress, locking its
+// row for the request's transaction so that two requests cannot both start
+// one (on SQLite the transaction holds the database's write lock already).
 func (s *Service) idle(ctx context.Context, id int) (*ent.Deployment, error) {
 	db := s.db(ctx)
-	d, err := db.Deployment.Get(ctx, id)
+	q := db.Deployment.Query().Where(deployment.ID(id))
+	if s.dialect == dialect.Postgres && ent.TxFromContext(ctx) != nil {
+		q.ForUpdate()
+	}
+	d, err := q.Only(ctx)
 	if err != nil {
 		return nil, notFound("id", err)
 	}

@@ -123,6 +123,7 @@ func (r *Runner) OnUpdate(f func(*ent.Operation)) {
 }
 
 func (r *Runner) notify(op *ent.Operation) {
+	r.Wake()
 	r.mu.Lock()
 	ls := append([]func(*ent.Operation){}, r.listeners...)
 	r.mu.Unlock()
@@ -147,21 +148,7 @@ func (r *Runner) Enqueue(ctx context.Context, c *ent.OperationCreate) (*ent.Oper
 	if err != nil {
 		return nil, err
 	}
-	if tx := ent.TxFromContext(ctx); tx != nil {
-		tx.OnCommit(func(next ent.Committer) ent.Committer {
-			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-				err := next.Commit(ctx, tx)
-				if err == nil {
-					r.Wake()
-					r.notify(op)
-				}
-				return err
-			})
-		})
-	} else {
-		r.Wake()
-		r.notify(op)
-	}
+	r.afterCommit(ctx, op)
 	return op, nil
 }
 
@@ -403,10 +390,12 @@ func (r *Runner) release(op *ent.Operation) {
 	}
 }
 
-// Cancel asks for an operation to stop: a pending one is cancelled at once,
-// a running one when its handler next sees its context. It runs under the
-// caller's privacy (ctx), so users cancel only what they can see.
-func Cancel(ctx context.Context, client *ent.Client, id int) (*ent.Operation, error) {
+// Cancel stops an operation. A pending one is cancelled at once, with its
+// kind's Finished hook, in the caller's transaction; a running one is asked
+// to stop and ends when its handler next sees its context. The operation is
+// looked up under the caller's privacy (ctx), so users cancel only what they
+// can see; client is the caller's (transaction) client.
+func (r *Runner) Cancel(ctx context.Context, client *ent.Client, id int) (*ent.Operation, error) {
 	op, err := client.Operation.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -414,8 +403,48 @@ func Cancel(ctx context.Context, client *ent.Client, id int) (*ent.Operation, er
 	switch op.Status {
 	case operation.StatusSucceeded, operation.StatusFailed, operation.StatusCancelled:
 		return op, &Finished{Status: op.Status}
+	case operation.StatusPending:
+		n, err := client.Operation.Update().Where(operation.ID(id), operation.StatusEQ(operation.StatusPending)).
+			SetStatus(operation.StatusCancelled).SetCancelRequested(true).SetFinishedAt(time.Now()).
+			SetLastError("cancelled before it ran").Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n == 1 {
+			if op, err = client.Operation.Get(ctx, id); err != nil {
+				return nil, err
+			}
+			if err := r.finished(sys(ctx), client, op, nil); err != nil {
+				return nil, err
+			}
+			r.afterCommit(ctx, op)
+			return op, nil
+		}
+		// A worker claimed it meanwhile: ask it to stop.
 	}
-	return client.Operation.UpdateOne(op).SetCancelRequested(true).Save(ctx)
+	op, err = client.Operation.UpdateOneID(id).SetCancelRequested(true).Save(ctx)
+	if err == nil {
+		r.afterCommit(ctx, op)
+	}
+	return op, err
+}
+
+// afterCommit tells listeners about op once ctx's transaction (if any) commits.
+func (r *Runner) afterCommit(ctx context.Context, op *ent.Operation) {
+	tx := ent.TxFromContext(ctx)
+	if tx == nil {
+		r.notify(op)
+		return
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			if err == nil {
+				r.notify(op)
+			}
+			return err
+		})
+	})
 }
 
 // Finished is the error of cancelling an operation that already ended.

@@ -164,7 +164,7 @@ func TestCancel(t *testing.T) {
 			sys := policy.System(context.Background())
 			// Cancelled before a runner sees it.
 			pending := enqueue(t, r, d, "slow", 1)
-			if _, err := operations.Cancel(sys, d.Client, pending[0]); err != nil {
+			if _, err := r.Cancel(sys, d.Client, pending[0]); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -177,7 +177,7 @@ func TestCancel(t *testing.T) {
 			// Cancelled while running.
 			running := enqueue(t, r, d, "slow", 1)
 			<-started
-			if _, err := operations.Cancel(sys, d.Client, running[0]); err != nil {
+			if _, err := r.Cancel(sys, d.Client, running[0]); err != nil {
 				t.Fatal(err)
 			}
 			ops = waitAll(t, d, running, 5*time.Second)
@@ -185,7 +185,7 @@ func TestCancel(t *testing.T) {
 				t.Fatalf("running cancel: %s (%s)", ops[0].Status, ops[0].LastError)
 			}
 			var fin *operations.Finished
-			if _, err := operations.Cancel(sys, d.Client, running[0]); !errors.As(err, &fin) {
+			if _, err := r.Cancel(sys, d.Client, running[0]); !errors.As(err, &fin) {
 				t.Fatalf("cancelling a finished operation: %v", err)
 			}
 		})

@@ -85,7 +85,7 @@ func New(ctx context.Context, cfg config.Config, database *db.DB, log *slog.Logg
 	s.Clusters = cluster.New(s.bg, database.Client, box, cluster.Options{
 		SimulatorTick: cfg.SimulatorTick, RolloutDeadline: cfg.RolloutDeadline, Health: cfg.ClusterHealth, Log: log,
 	})
-	s.Deploy = deploy.New(database.Client, s.Operations, s.Clusters, log)
+	s.Deploy = deploy.New(database.Client, database.Dialect, s.Operations, s.Clusters, log)
 	s.Events = events.New(log)
 	if database.Dialect == dialect.Postgres {
 		s.Events.UsePostgres(s.bg, cfg.DB)
