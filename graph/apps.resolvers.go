@@ -95,14 +95,14 @@ func (r *mutationResolver) UploadChart(ctx context.Context, input model.UploadCh
 
 // OperationUpdated is the resolver for the operationUpdated field.
 func (r *subscriptionResolver) OperationUpdated(ctx context.Context, id *int) (<-chan *ent.Operation, error) {
-	return subscribe(ctx, r.events, events.Operation, id, func(ctx context.Context, id int) (*ent.Operation, error) {
+	return subscribe(ctx, r.Resolver, events.Operation, id, func(ctx context.Context, id int) (*ent.Operation, error) {
 		return r.client.Operation.Get(ctx, id)
 	})
 }
 
 // DeploymentStatusChanged is the resolver for the deploymentStatusChanged field.
 func (r *subscriptionResolver) DeploymentStatusChanged(ctx context.Context, id *int) (<-chan *ent.Deployment, error) {
-	return subscribe(ctx, r.events, events.Deployment, id, func(ctx context.Context, id int) (*ent.Deployment, error) {
+	return subscribe(ctx, r.Resolver, events.Deployment, id, func(ctx context.Context, id int) (*ent.Deployment, error) {
 		return r.client.Deployment.Get(ctx, id)
 	})
 }

@@ -3,13 +3,13 @@ package graph
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/graph/model"
 	"github.com/meridianplane/meridian/internal/apierr"
 	"github.com/meridianplane/meridian/internal/auth"
-	"github.com/meridianplane/meridian/internal/events"
 )
 
 // db returns the client of the request's transaction (mutations run in one)
@@ -80,22 +80,39 @@ func payload(d *ent.Deployment, op *ent.Operation, err error) (*model.Deployment
 }
 
 // subscribe streams the rows of a topic that the subscriber can see (load
-// runs under the subscriber's privacy), all of them or the one with id.
-func subscribe[T any](ctx context.Context, bus *events.Bus, topic string, id *int, load func(context.Context, int) (T, error)) (<-chan T, error) {
+// runs under the subscriber's privacy), all of them or the one with id. The
+// stream ends when the subscriber's credentials stop holding (logout,
+// password change, disabled user, expired token), checked at every event
+// and every 30 seconds.
+func subscribe[T any](ctx context.Context, r *Resolver, topic string, id *int, load func(context.Context, int) (T, error)) (<-chan T, error) {
 	if _, err := auth.Require(ctx); err != nil {
 		return nil, err
 	}
-	in := bus.Subscribe(ctx)
+	if err := r.auth.Alive(ctx); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	in := r.events.Subscribe(ctx)
 	out := make(chan T, 16)
+	tick := time.NewTicker(30 * time.Second)
 	go func() {
 		defer close(out)
+		defer cancel()
+		defer tick.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case <-tick.C:
+				if r.auth.Alive(ctx) != nil {
+					return
+				}
 			case e := <-in:
 				if e.Topic != topic || (id != nil && e.ID != *id) {
 					continue
+				}
+				if r.auth.Alive(ctx) != nil {
+					return
 				}
 				row, err := load(ctx, e.ID)
 				if err != nil {

@@ -96,3 +96,33 @@ func TestSubscriptionsAcrossReplicas(t *testing.T) {
 		t.Fatalf("the replica heard: %v", got)
 	}
 }
+
+// TestSubscriptionEndsAtLogout: a stream stops once its token is revoked.
+func TestSubscriptionEndsAtLogout(t *testing.T) {
+	e := testenv.Start(t, testenv.Databases()[0])
+	tok := e.Login("admin", testenv.AdminPassword)
+	ops := e.Subscribe(tok, `subscription { operationUpdated { kind status } }`, nil)
+	time.Sleep(100 * time.Millisecond)
+	if r := e.Do("DELETE", "/v1/authorization", nil, testenv.Auth(tok)...); r.Status != 200 {
+		t.Fatalf("logout: %d", r.Status)
+	}
+	// The next event finds the session revoked and ends the stream.
+	e.GQL(e.AdminToken(), `mutation { registerCluster(input: {name: "x", simulator: true}) { cluster { id } } }`, nil).OK()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case m, ok := <-ops:
+			if !ok {
+				return
+			}
+			if m["errors"] == nil && m["data"] != nil {
+				t.Fatalf("a revoked token still receives: %v", m)
+			}
+			if m["errors"] != nil {
+				return // the server completed the subscription
+			}
+		case <-deadline:
+			t.Fatal("the stream did not end after logout")
+		}
+	}
+}

@@ -254,7 +254,37 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*viewer.Viewe
 	if err != nil {
 		return nil, err
 	}
-	return viewerOf(u, sess.TokenID), nil
+	v := viewerOf(u, sess.TokenID)
+	if c.ExpiresAt != nil {
+		v.Expires = c.ExpiresAt.Time
+	}
+	return v, nil
+}
+
+// Alive checks that the viewer's credentials still hold, for long-lived
+// connections (subscriptions): the token has not expired, its session is not
+// revoked, and the user may still sign in.
+func (s *Service) Alive(ctx context.Context) error {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return apierr.New(apierr.Unauthenticated, "authentication required")
+	}
+	if !v.Expires.IsZero() && !s.now().Before(v.Expires) {
+		return apierr.New(apierr.Unauthenticated, "token expired")
+	}
+	sys := policy.System(ctx)
+	if v.SessionID != "" {
+		_, _, err := s.session(sys, &claims{RegisteredClaims: jwt.RegisteredClaims{ID: v.SessionID}})
+		return err
+	}
+	u, err := s.db(ctx).User.Get(sys, v.UserID)
+	if err != nil {
+		return apierr.New(apierr.Unauthenticated, "user gone")
+	}
+	if err := usable(u); err != nil {
+		return apierr.New(apierr.Unauthenticated, "%s", err.Error())
+	}
+	return nil
 }
 
 // AuthenticateBasic checks a user name and password (HTTP Basic).

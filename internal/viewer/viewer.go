@@ -2,7 +2,10 @@
 // ent privacy policies read it to decide what the caller may see and change.
 package viewer
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Role is a platform-wide role. The values equal the ent user.Role enum values.
 type Role string
@@ -36,7 +39,8 @@ type Viewer struct {
 	Username  string
 	TenantID  int
 	Role      Role
-	SessionID string // the token's session, empty for HTTP Basic
+	SessionID string    // the token's session, empty for HTTP Basic
+	Expires   time.Time // when the token expires; zero for HTTP Basic
 }
 
 // IsAdmin reports whether the viewer is an admin or super-admin: such a viewer
