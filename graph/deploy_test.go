@@ -179,6 +179,14 @@ func TestDeployLifecycle(t *testing.T) {
 		if _, err := sim.Clientset.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{}); err == nil {
 			t.Fatal("the Kubernetes deployment survived")
 		}
+		// The cluster can go now that nothing runs on it.
+		e.GQL(tok, `mutation($c: ID!) { deleteCluster(id: $c) }`, map[string]any{"c": cid}).OK()
+		if n := e.Client.ContainerManager.Query().CountX(e.Sys()); n != 0 {
+			t.Fatalf("%d container managers left", n)
+		}
+		if e.Server.Clusters.Simulator(mustInt(cid)) != nil {
+			t.Fatal("still connected to the deleted cluster")
+		}
 	})
 }
 
@@ -255,6 +263,9 @@ func TestUnreachableCluster(t *testing.T) {
 	op := waitOp(t, e, tok, r.Str("deploy.operation.id"))
 	if op["status"] != "failed" || op["attempts"] != float64(3) || !strings.Contains(op["lastError"].(string), "unreachable") {
 		t.Fatalf("deploy to an unreachable cluster: %v", op)
+	}
+	if r := e.GQL(tok, `mutation($c: ID!) { deleteCluster(id: $c) }`, map[string]any{"c": cid}); r.Code() != "CONFLICT" {
+		t.Fatalf("deleting a cluster with a deployment: %v", r.Errors)
 	}
 	sim.SetReachable(true)
 	testenv.Eventually(t, 10*time.Second, func() bool {

@@ -170,3 +170,22 @@ func (s *Service) runNodeLabels(ctx context.Context, op *ent.Operation) (map[str
 	}
 	return nil, c.LabelNodes(ctx, label, nodes, add)
 }
+
+// Forget disconnects from a cluster once ctx's transaction (which deletes
+// it) commits.
+func (s *Service) Forget(ctx context.Context, clusterID int) {
+	tx := ent.TxFromContext(ctx)
+	if tx == nil {
+		s.clusters.Disconnect(clusterID)
+		return
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			if err == nil {
+				s.clusters.Disconnect(clusterID)
+			}
+			return err
+		})
+	})
+}

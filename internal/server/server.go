@@ -113,6 +113,7 @@ func (s *Server) Start() {
 		if s.Config.Workers < 0 { // a replica that only serves requests
 			return
 		}
+		s.Clusters.Start()
 		s.worker.Add(2)
 		go func() { defer s.worker.Done(); s.Operations.Run(s.bg) }()
 		go func() { defer s.worker.Done(); s.Clusters.CheckAll(s.bg) }()
@@ -124,6 +125,7 @@ func (s *Server) Start() {
 func (s *Server) Close() {
 	s.stop()
 	s.worker.Wait()
+	s.Clusters.Wait()
 }
 
 // ServeHTTP implements http.Handler.

@@ -123,7 +123,8 @@ func (m *Manager) simulator(cmID int) *sim.Cluster {
 		s.Tick = m.o.SimulatorTick
 	}
 	m.sims[cmID] = s
-	go s.Run(m.ctx)
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); s.Run(m.ctx) }()
 	return s
 }
 

@@ -57,6 +57,7 @@ type Manager struct {
 	log    *slog.Logger
 	ctx    context.Context
 
+	wg         sync.WaitGroup
 	mu         sync.Mutex
 	conns      map[int]*Conn
 	connecting map[int]*sync.Mutex
@@ -102,9 +103,32 @@ func New(ctx context.Context, client *ent.Client, box *secret.Box, o Options) *M
 	}
 	m := &Manager{client: client, box: box, o: o, log: o.Log, ctx: ctx,
 		conns: map[int]*Conn{}, connecting: map[int]*sync.Mutex{}, sims: map[int]*sim.Cluster{}, dirty: map[int]bool{}}
-	go m.flushLoop()
-	go m.healthLoop()
 	return m
+}
+
+// Start runs the background loops (workload status, cluster health) until
+// the Manager's context ends; Wait waits for them and every connection.
+func (m *Manager) Start() {
+	m.wg.Add(2)
+	go func() { defer m.wg.Done(); m.flushLoop() }()
+	go func() { defer m.wg.Done(); m.healthLoop() }()
+}
+
+// Wait waits, once the Manager's context has ended, until its loops,
+// simulators and informers have stopped.
+func (m *Manager) Wait() {
+	m.wg.Wait()
+	m.mu.Lock()
+	conns := make([]*Conn, 0, len(m.conns))
+	for _, c := range m.conns {
+		conns = append(conns, c)
+	}
+	m.mu.Unlock()
+	for _, c := range conns {
+		c.cancel()
+		c.factory.Shutdown()
+		c.managed.Shutdown()
+	}
 }
 
 // OnConnect adds a hook run after every (re)connection, before the
@@ -200,9 +224,6 @@ func (m *Manager) connect(ctx context.Context, clusterID int) (*Conn, error) {
 		}
 	}
 	m.mu.Lock()
-	if old, ok := m.conns[clusterID]; ok {
-		old.cancel()
-	}
 	m.conns[clusterID] = c
 	m.mu.Unlock()
 	if err := m.resyncNodes(ctx, c); err != nil {
