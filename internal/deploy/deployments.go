@@ -430,10 +430,13 @@ func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]a
 	if err != nil {
 		return nil, err
 	}
-	if err := s.apply(ctx, c, d, ver, op); err != nil {
+	wait, err := s.apply(ctx, c, d, ver, op)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.clusters.WaitRollout(ctx, d.ClusterID, d.ID, d.Namespace, ver.Version); err != nil {
+	if !wait {
+		// A chart without Deployments or DaemonSets: nothing rolls out.
+	} else if err := s.clusters.WaitRollout(ctx, d.ClusterID, d.ID, d.Namespace, ver.Version); err != nil {
 		var re *cluster.RolloutError
 		if errors.As(err, &re) {
 			return nil, operations.Permanent(err)
@@ -453,13 +456,14 @@ func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]a
 }
 
 // apply puts a deployment's version on the cluster: server-side apply for a
-// workload, Helm for a chart (a rollback through Helm's own rollback).
-func (s *Service) apply(ctx context.Context, c *cluster.Conn, d *ent.Deployment, ver *ent.ApplicationVersion, op *ent.Operation) error {
+// workload, Helm for a chart (a rollback through Helm's own rollback). It
+// reports whether there is a rollout to wait for.
+func (s *Service) apply(ctx context.Context, c *cluster.Conn, d *ent.Deployment, ver *ent.ApplicationVersion, op *ent.Operation) (bool, error) {
 	if ver.Kind == applicationversion.KindChart {
 		if op.Payload["action"] == string(deploymentrevision.ActionRollback) {
-			err := c.HelmRollback(ctx, d.Name, d.Namespace, ver.Version)
+			wait, err := c.HelmRollback(ctx, d.Name, d.Namespace, ver.Version)
 			if err == nil {
-				return nil
+				return wait, nil
 			}
 			s.log.Warn("deploy: helm rollback failed; upgrading to the version's chart instead", "deployment", d.ID, "err", err)
 		}
@@ -468,9 +472,9 @@ func (s *Service) apply(ctx context.Context, c *cluster.Conn, d *ent.Deployment,
 	}
 	t, err := target(d, ver, payloadInt(op, "replicas"))
 	if err != nil {
-		return operations.Permanent(err)
+		return false, operations.Permanent(err)
 	}
-	return c.Apply(ctx, t)
+	return true, c.Apply(ctx, t)
 }
 
 // applyFinished records a failed or cancelled rollout: the deployment is

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strconv"
 
@@ -61,69 +62,80 @@ func (c *Conn) helm(namespace string) *action.Configuration {
 	return cfg
 }
 
-// HelmApply installs the release, or upgrades it to the target's chart.
-func (c *Conn) HelmApply(ctx context.Context, t *ChartTarget) error {
+// workloadKinds finds the pod-owning objects Meridian follows in a manifest.
+var workloadKinds = regexp.MustCompile(`(?m)^kind:\s*(Deployment|DaemonSet)\s*$`)
+
+// Tracked reports whether a release renders workloads Meridian follows
+// (Deployments, DaemonSets); a chart of only other kinds has no rollout to
+// wait for.
+func Tracked(manifest string) bool { return workloadKinds.MatchString(manifest) }
+
+// HelmApply installs the release, or upgrades it to the target's chart. It
+// reports whether the release has workloads to wait for.
+func (c *Conn) HelmApply(ctx context.Context, t *ChartTarget) (bool, error) {
 	ch, err := loader.LoadArchive(bytes.NewReader(t.Archive))
 	if err != nil {
-		return err
+		return false, err
 	}
 	vals, err := chart.Values(t.Values)
 	if err != nil {
-		return err
+		return false, err
 	}
 	ns := corev1ac.Namespace(t.Namespace).WithLabels(map[string]string{LabelManagedBy: ManagedBy})
 	if _, err := c.Kube.CoreV1().Namespaces().Apply(ctx, ns, applyOpts); err != nil {
-		return fmt.Errorf("namespace %s: %w", t.Namespace, err)
+		return false, fmt.Errorf("namespace %s: %w", t.Namespace, err)
 	}
 	cfg := c.helm(t.Namespace)
 	labels := map[string]string{LabelVersion: t.Version}
 	post := &labeler{deployment: t.DeploymentID, version: t.Version}
+	var rel *release.Release
 	_, err = cfg.Releases.Last(t.Release)
 	switch {
 	case errors.Is(err, driver.ErrReleaseNotFound):
 		in := action.NewInstall(cfg)
 		in.ReleaseName, in.Namespace, in.Labels, in.PostRenderer = t.Release, t.Namespace, labels, post
 		in.DisableOpenAPIValidation = c.ep.sim != nil
-		_, err = in.RunWithContext(ctx, ch, vals)
+		rel, err = in.RunWithContext(ctx, ch, vals)
 	case err != nil:
-		return err
+		return false, err
 	default:
 		up := action.NewUpgrade(cfg)
 		up.Namespace, up.Labels, up.PostRenderer, up.MaxHistory = t.Namespace, labels, post, 20
 		up.DisableOpenAPIValidation = c.ep.sim != nil
-		_, err = up.RunWithContext(ctx, t.Release, ch, vals)
+		rel, err = up.RunWithContext(ctx, t.Release, ch, vals)
 	}
 	if err != nil {
-		return fmt.Errorf("helm: %w", err)
+		return false, fmt.Errorf("helm: %w", err)
 	}
-	return nil
+	return Tracked(rel.Manifest), nil
 }
 
 // HelmRollback rolls the release back to the last revision that ran
-// version, through Helm's rollback.
-func (c *Conn) HelmRollback(ctx context.Context, name, namespace, version string) error {
+// version, through Helm's rollback. It reports whether the release has
+// workloads to wait for.
+func (c *Conn) HelmRollback(ctx context.Context, name, namespace, version string) (bool, error) {
 	cfg := c.helm(namespace)
 	hist, err := cfg.Releases.History(name)
 	if err != nil {
-		return fmt.Errorf("helm: release history: %w", err)
+		return false, fmt.Errorf("helm: release history: %w", err)
 	}
 	sort.Slice(hist, func(i, j int) bool { return hist[i].Version > hist[j].Version })
-	rev := 0
+	var target *release.Release
 	for _, r := range hist {
 		if r.Labels[LabelVersion] == version && r.Info != nil && r.Info.Status != release.StatusFailed {
-			rev = r.Version
+			target = r
 			break
 		}
 	}
-	if rev == 0 {
-		return fmt.Errorf("helm: release %s has no revision of version %s", name, version)
+	if target == nil {
+		return false, fmt.Errorf("helm: release %s has no revision of version %s", name, version)
 	}
 	rb := action.NewRollback(cfg)
-	rb.Version, rb.MaxHistory = rev, 20
+	rb.Version, rb.MaxHistory = target.Version, 20
 	if err := rb.Run(name); err != nil {
-		return fmt.Errorf("helm: %w", err)
+		return false, fmt.Errorf("helm: %w", err)
 	}
-	return nil
+	return Tracked(target.Manifest), nil
 }
 
 // HelmReleaseExists reports whether the release is in the cluster.

@@ -72,7 +72,7 @@ func TestHelmOnSimulator(t *testing.T) {
 	go s.Run(ctx)
 	c := &Conn{Kube: s.Clientset, ep: &endpoint{kube: s.Clientset, sim: s}}
 	v1 := testChart(t, "0.1.0")
-	if err := c.HelmApply(ctx, &ChartTarget{DeploymentID: 9, Release: "web", Namespace: "ns", Version: "1.0.1", Archive: v1, Values: "replicaCount: 2\n"}); err != nil {
+	if tracked, err := c.HelmApply(ctx, &ChartTarget{DeploymentID: 9, Release: "web", Namespace: "ns", Version: "1.0.1", Archive: v1, Values: "replicaCount: 2\n"}); err != nil || !tracked {
 		t.Fatal(err)
 	}
 	d, err := s.Clientset.AppsV1().Deployments("ns").Get(ctx, "web-webapp", metav1.GetOptions{})
@@ -82,10 +82,10 @@ func TestHelmOnSimulator(t *testing.T) {
 	if *d.Spec.Replicas != 2 || d.Spec.Template.Labels[LabelDeployment] != "9" || d.Spec.Template.Labels[LabelWorkload] != "Deployment.web-webapp" || d.Labels["app.kubernetes.io/managed-by"] != "Helm" {
 		t.Fatalf("installed deployment: %+v", d.ObjectMeta.Labels)
 	}
-	if err := c.HelmApply(ctx, &ChartTarget{DeploymentID: 9, Release: "web", Namespace: "ns", Version: "1.0.2", Archive: testChart(t, "0.2.0"), Values: "replicaCount: 3\n"}); err != nil {
+	if _, err := c.HelmApply(ctx, &ChartTarget{DeploymentID: 9, Release: "web", Namespace: "ns", Version: "1.0.2", Archive: testChart(t, "0.2.0"), Values: "replicaCount: 3\n"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.HelmRollback(ctx, "web", "ns", "1.0.1"); err != nil {
+	if _, err := c.HelmRollback(ctx, "web", "ns", "1.0.1"); err != nil {
 		t.Fatal(err)
 	}
 	hist, err := c.HelmHistory("web", "ns")

@@ -131,13 +131,13 @@ func TestRealKubeAPIServer(t *testing.T) {
 
 	// Helm: install, upgrade, rollback, uninstall with real release records.
 	for i, v := range []string{"0.1.0", "0.2.0"} {
-		err := c.HelmApply(ctx, &cluster.ChartTarget{DeploymentID: 43, Release: "webapp", Namespace: "meridian-test",
+		_, err := c.HelmApply(ctx, &cluster.ChartTarget{DeploymentID: 43, Release: "webapp", Namespace: "meridian-test",
 			Version: fmt.Sprintf("1.0.%d", i+1), Archive: testenv.ChartArchive(t, "webapp", v), Values: fmt.Sprintf("replicaCount: %d\n", i+2)})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := c.HelmRollback(ctx, "webapp", "meridian-test", "1.0.1"); err != nil {
+	if _, err := c.HelmRollback(ctx, "webapp", "meridian-test", "1.0.1"); err != nil {
 		t.Fatal(err)
 	}
 	hist, err := c.HelmHistory("webapp", "meridian-test")

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/predicate"
@@ -79,11 +80,21 @@ func (m *Manager) upsertNode(ctx context.Context, c *Conn, prev, n *corev1.Node,
 	return nil
 }
 
+// deleteNode removes a node's record, or, when a deployment is pinned to
+// the node, keeps it marked not ready (so the pin is not lost and the
+// deployment does not spread to every node).
 func (m *Manager) deleteNode(ctx context.Context, c *Conn, name string) error {
 	ctx = sys(ctx)
+	pinned, err := m.client.Deployment.Query().Where(deployment.HasNodeWith(node.ClusterID(c.ClusterID), node.Name(name))).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if pinned {
+		return m.client.Node.Update().Where(node.ClusterID(c.ClusterID), node.Name(name)).SetReady(false).SetLastCheck(time.Now()).Exec(ctx)
+	}
 	if _, err := m.client.NodeLabel.Delete().Where(nodelabel.HasNodeWith(node.ClusterID(c.ClusterID), node.Name(name))).Exec(ctx); err != nil {
 		return err
 	}
-	_, err := m.client.Node.Delete().Where(node.ClusterID(c.ClusterID), node.Name(name)).Exec(ctx)
+	_, err = m.client.Node.Delete().Where(node.ClusterID(c.ClusterID), node.Name(name)).Exec(ctx)
 	return err
 }
