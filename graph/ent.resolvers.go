@@ -29,6 +29,12 @@ func (r *queryResolver) Applications(ctx context.Context, after *entgql.Cursor[i
 		ent.WithApplicationOrder(orderBy), ent.WithApplicationFilter(where.Filter))
 }
 
+// ApplicationVersions is the resolver for the applicationVersions field.
+func (r *queryResolver) ApplicationVersions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ApplicationVersionOrder, where *ent.ApplicationVersionWhereInput) (*ent.ApplicationVersionConnection, error) {
+	return r.client.ApplicationVersion.Query().Paginate(ctx, after, first, before, last,
+		ent.WithApplicationVersionOrder(orderBy), ent.WithApplicationVersionFilter(where.Filter))
+}
+
 // Businesses is the resolver for the businesses field.
 func (r *queryResolver) Businesses(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.BusinessOrder, where *ent.BusinessWhereInput) (*ent.BusinessConnection, error) {
 	return r.client.Business.Query().Paginate(ctx, after, first, before, last,
@@ -59,6 +65,12 @@ func (r *queryResolver) Deployments(ctx context.Context, after *entgql.Cursor[in
 		ent.WithDeploymentOrder(orderBy), ent.WithDeploymentFilter(where.Filter))
 }
 
+// DeploymentRevisions is the resolver for the deploymentRevisions field.
+func (r *queryResolver) DeploymentRevisions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DeploymentRevisionOrder, where *ent.DeploymentRevisionWhereInput) (*ent.DeploymentRevisionConnection, error) {
+	return r.client.DeploymentRevision.Query().Paginate(ctx, after, first, before, last,
+		ent.WithDeploymentRevisionOrder(orderBy), ent.WithDeploymentRevisionFilter(where.Filter))
+}
+
 // ClusterNodes is the resolver for the clusterNodes field.
 func (r *queryResolver) ClusterNodes(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClusterNodeOrder, where *ent.ClusterNodeWhereInput) (*ent.ClusterNodeConnection, error) {
 	return r.client.Node.Query().Paginate(ctx, after, first, before, last,
@@ -87,6 +99,12 @@ func (r *queryResolver) Tenants(ctx context.Context, after *entgql.Cursor[int], 
 func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error) {
 	return r.client.User.Query().Paginate(ctx, after, first, before, last,
 		ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
+}
+
+// Workloads is the resolver for the workloads field.
+func (r *queryResolver) Workloads(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WorkloadOrder, where *ent.WorkloadWhereInput) (*ent.WorkloadConnection, error) {
+	return r.client.Workload.Query().Paginate(ctx, after, first, before, last,
+		ent.WithWorkloadOrder(orderBy), ent.WithWorkloadFilter(where.Filter))
 }
 
 // Query returns generated.QueryResolver implementation.

@@ -96,5 +96,5 @@ func (ApplicationVersion) Indexes() []ent.Index {
 
 // Annotations of the ApplicationVersion.
 func (ApplicationVersion) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection()}
+	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection()}
 }

@@ -115,7 +115,7 @@ func (DeploymentRevision) Indexes() []ent.Index {
 
 // Annotations of the DeploymentRevision.
 func (DeploymentRevision) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection()}
+	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection()}
 }
 
 // Workload is one component of a deployment as it runs: a Kubernetes
@@ -157,5 +157,5 @@ func (Workload) Indexes() []ent.Index {
 
 // Annotations of the Workload.
 func (Workload) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection()}
+	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection()}
 }

@@ -23,6 +23,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/meridianplane/meridian/ent"
+	entcluster "github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/user"
 	"github.com/meridianplane/meridian/graph"
 	"github.com/meridianplane/meridian/internal/auth"
@@ -102,6 +103,12 @@ func New(ctx context.Context, cfg config.Config, database *db.DB, log *slog.Logg
 		s.stop()
 		return nil, err
 	}
+	if cfg.Simulator {
+		if err := s.ensureSimulator(ctx); err != nil {
+			s.stop()
+			return nil, err
+		}
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -169,11 +176,6 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return err
-	}
-	if s.Config.Simulator {
-		if err := s.bootstrapSimulator(ctx, t.ID); err != nil {
-			return err
-		}
 	}
 	if s.AdminPassword != "" {
 		s.Log.Warn("created the super-admin 'admin' with a generated password, shown only this once (set MERIDIAN_ADMIN_PASSWORD to choose it)",
@@ -275,14 +277,27 @@ func (s *Server) purgeSessions(ctx context.Context) {
 	}
 }
 
-// bootstrapSimulator registers the built-in simulated cluster "local"
-// (three nodes) for the admin, so that a fresh server can deploy at once.
-func (s *Server) bootstrapSimulator(ctx context.Context, tenantID int) error {
-	u, err := s.DB.Client.User.Query().Where(user.Username("admin")).Only(policy.System(ctx))
+// ensureSimulator registers the built-in simulated cluster "local" (three
+// nodes) for the admin when no cluster is configured, so that a server can
+// deploy at once.
+func (s *Server) ensureSimulator(ctx context.Context) error {
+	sys := policy.System(ctx)
+	n, err := s.DB.Client.Cluster.Query().Where(entcluster.ContainerManagerIDNotNil()).Count(sys)
+	if err != nil || n > 0 {
+		return err
+	}
+	u, err := s.DB.Client.User.Query().Where(user.Username("admin")).Only(sys)
 	if err != nil {
 		return err
 	}
-	actx := viewer.NewContext(ctx, &viewer.Viewer{UserID: u.ID, Username: u.Username, TenantID: tenantID, Role: viewer.RoleSuperAdmin})
+	taken, err := s.DB.Client.Cluster.Query().Where(entcluster.TenantID(u.TenantID), entcluster.Name("local")).Exist(sys)
+	if err != nil || taken {
+		if taken {
+			s.Log.Warn("no cluster is configured, and the admin's cluster record 'local' blocks the simulated one")
+		}
+		return err
+	}
+	actx := viewer.NewContext(ctx, &viewer.Viewer{UserID: u.ID, Username: u.Username, TenantID: u.TenantID, Role: viewer.RoleSuperAdmin})
 	_, _, err = s.Deploy.RegisterCluster(actx, deploy.RegisterInput{Name: "local", Description: "The built-in simulated cluster", Simulator: true})
 	if err == nil {
 		s.Log.Info("registered the simulated cluster 'local' (3 nodes)")

@@ -152,3 +152,26 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal("server still answers after shutdown")
 	}
 }
+
+// TestSimulatorWhenNoClusterConfigured: a server on a database without a
+// connected cluster (say, one from before clusters could connect) gets the
+// simulated cluster "local"; a second start adds no other.
+func TestSimulatorWhenNoClusterConfigured(t *testing.T) {
+	dsn := "sqlite://" + t.TempDir() + "/s.db"
+	e := testenv.StartDSN(t, dsn)
+	tok := e.AdminToken()
+	e.GQL(tok, `mutation { createCluster(input: {name: "record-only"}) { id } }`, nil).OK()
+	e.HTTP.Close()
+	e.Server.Close()
+	e.DB.Close()
+	for i := 0; i < 2; i++ {
+		e2 := testenv.StartDSN(t, dsn, testenv.WithSimulator)
+		r := e2.GQL(e2.AdminToken(), `{ clusters(orderBy: {field: NAME}) { totalCount edges { node { name } } } }`, nil).OK()
+		if r.Num("clusters.totalCount") != 2 || r.Str("clusters.edges.0.node.name") != "local" {
+			t.Fatalf("start %d: %v", i, r.Data)
+		}
+		e2.HTTP.Close()
+		e2.Server.Close()
+		e2.DB.Close()
+	}
+}
