@@ -36,9 +36,6 @@ func (s *Service) RegisterCluster(ctx context.Context, in RegisterInput) (*ent.C
 	}
 	db := s.db(ctx)
 	cm := db.ContainerManager.Create().SetName(in.Name)
-	if in.TenantID != 0 {
-		cm.SetTenantID(in.TenantID)
-	}
 	ways := 0
 	if in.Simulator {
 		ways++

@@ -492,11 +492,11 @@ func (s *Service) applyFinished(ctx context.Context, op *ent.Operation, status o
 		result = deploymentrevision.ResultCancelled
 	}
 	if rev := payloadInt(op, "revision"); rev != 0 {
-		if err := s.db(ctx).DeploymentRevision.UpdateOneID(rev).SetResult(result).SetMessage(clip(msg)).SetFinishedAt(time.Now()).Exec(ctx); err != nil {
+		if err := s.db(ctx).DeploymentRevision.UpdateOneID(rev).SetResult(result).SetMessage(operations.Clip(msg)).SetFinishedAt(time.Now()).Exec(ctx); err != nil {
 			return err
 		}
 	}
-	return s.db(ctx).Deployment.UpdateOneID(*op.DeploymentID).SetStatus(deployment.StatusFailed).SetMessage(clip(msg)).Exec(ctx)
+	return s.db(ctx).Deployment.UpdateOneID(*op.DeploymentID).SetStatus(deployment.StatusFailed).SetMessage(operations.Clip(msg)).Exec(ctx)
 }
 
 // runDelete removes the deployment's objects from the cluster.
@@ -551,11 +551,4 @@ func notFound(field string, err error) error {
 		return &apierr.Error{Code: apierr.NotFound, Field: field, Message: field + ": not found"}
 	}
 	return err
-}
-
-func clip(s string) string {
-	if len(s) > 4000 {
-		return s[:4000]
-	}
-	return s
 }

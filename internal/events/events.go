@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Topics.
@@ -33,7 +34,6 @@ type Bus struct {
 	subs map[int]chan Event
 	next int
 
-	pgDSN   string
 	publish func(Event)
 	log     *slog.Logger
 }
@@ -54,7 +54,6 @@ const channel = "meridian_events"
 // UsePostgres makes the bus publish with NOTIFY and deliver what LISTEN
 // hears, until ctx ends.
 func (b *Bus) UsePostgres(ctx context.Context, dsn string) {
-	b.pgDSN = dsn
 	var (
 		mu   sync.Mutex
 		conn *pgx.Conn
@@ -89,8 +88,8 @@ func (b *Bus) listen(ctx context.Context, dsn string) {
 			_, err = conn.Exec(ctx, "LISTEN "+channel)
 		}
 		for err == nil {
-			var n *pgconnNotification
-			n, err = waitNotification(ctx, conn)
+			var n *pgconn.Notification
+			n, err = conn.WaitForNotification(ctx)
 			if err == nil {
 				var e Event
 				if json.Unmarshal([]byte(n.Payload), &e) == nil {

@@ -21,6 +21,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	entsql "entgo.io/ent/dialect/sql"
 
@@ -340,10 +341,10 @@ func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[strin
 	case !IsPermanent(runErr) && op.Attempts < op.MaxAttempts:
 		status = operation.StatusPending
 		delay := r.o.Backoff << min(op.Attempts-1, 8)
-		upd.SetStatus(status).SetRunAfter(now.Add(delay)).SetLastError(truncate(runErr.Error()))
+		upd.SetStatus(status).SetRunAfter(now.Add(delay)).SetLastError(Clip(runErr.Error()))
 	default:
 		status = operation.StatusFailed
-		upd.SetStatus(status).SetFinishedAt(now).SetLastError(truncate(runErr.Error()))
+		upd.SetStatus(status).SetFinishedAt(now).SetLastError(Clip(runErr.Error()))
 	}
 	n, err := upd.Save(ctx)
 	if err != nil || n == 0 {
@@ -452,9 +453,14 @@ type Finished struct{ Status operation.Status }
 
 func (f *Finished) Error() string { return fmt.Sprintf("the operation already ended (%s)", f.Status) }
 
-func truncate(s string) string {
-	if len(s) > 4000 {
-		return s[:4000] + "…"
+// Clip shortens an error text to what an operation or deployment keeps.
+func Clip(s string) string {
+	if len(s) <= 4000 {
+		return s
 	}
-	return s
+	s = s[:4000]
+	for !utf8.ValidString(s) { // do not cut a character in two
+		s = s[:len(s)-1]
+	}
+	return s + "…"
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/internal/backend/cluster/sim"
+	"github.com/meridianplane/meridian/internal/operations"
 	"github.com/meridianplane/meridian/internal/policy"
 	"github.com/meridianplane/meridian/internal/secret"
 )
@@ -249,10 +250,7 @@ func (m *Manager) Disconnect(clusterID int) {
 }
 
 func (m *Manager) markDown(ctx context.Context, clusterID int, cause error) {
-	msg := cause.Error()
-	if len(msg) > 4000 {
-		msg = msg[:4000]
-	}
+	msg := operations.Clip(cause.Error())
 	if err := m.client.Cluster.UpdateOneID(clusterID).SetReady(false).SetLastError(msg).Exec(sys(ctx)); err != nil {
 		m.log.Warn("cluster: recording an outage", "cluster", clusterID, "err", err)
 	}

@@ -24,7 +24,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/apimachinery/pkg/watch"
 	fakediscovery "k8s.io/client-go/discovery/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -62,7 +64,7 @@ func New(n int) *Cluster {
 		}
 		return false, nil, nil
 	})
-	cs.PrependWatchReactor("*", func(k8stesting.Action) (bool, watchInterface, error) {
+	cs.PrependWatchReactor("*", func(k8stesting.Action) (bool, watch.Interface, error) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.unreachable {
@@ -283,11 +285,20 @@ func (c *Cluster) kubelet(ctx context.Context, p *corev1.Pod, ready map[string]*
 		}
 	}
 	if !equalJSON(before, &p.Status) {
-		_, _ = c.Clientset.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
+		_, _ = c.Clientset.CoreV1().Pods(p.Namespace).Patch(ctx, p.Name, types.JSONPatchType, statusPatch(p.Status), metav1.PatchOptions{}, "status")
 	}
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// statusPatch is a JSON patch that replaces an object's whole status and
+// nothing else, so that the simulated controllers never write back a spec
+// they read earlier (a real API server ignores spec in status updates; the
+// fake tracker does not).
+func statusPatch(status any) []byte {
+	b, _ := json.Marshal([]map[string]any{{"op": "add", "path": "/status", "value": status}})
+	return b
+}
 
 func setReady(p *corev1.Pod, ok bool) {
 	st := corev1.ConditionFalse
@@ -434,7 +445,7 @@ func (c *Cluster) deployment(ctx context.Context, d *appsv1.Deployment, byOwner 
 	}
 	if !equalJSON(st, d.Status) {
 		d.Status = st
-		_, _ = c.Clientset.AppsV1().Deployments(d.Namespace).UpdateStatus(ctx, d, metav1.UpdateOptions{})
+		_, _ = c.Clientset.AppsV1().Deployments(d.Namespace).Patch(ctx, d.Name, types.JSONPatchType, statusPatch(st), metav1.PatchOptions{}, "status")
 	}
 }
 
@@ -481,6 +492,6 @@ func (c *Cluster) daemonSet(ctx context.Context, d *appsv1.DaemonSet, byOwner ma
 	}
 	if !equalJSON(st, d.Status) {
 		d.Status = st
-		_, _ = c.Clientset.AppsV1().DaemonSets(d.Namespace).UpdateStatus(ctx, d, metav1.UpdateOptions{})
+		_, _ = c.Clientset.AppsV1().DaemonSets(d.Namespace).Patch(ctx, d.Name, types.JSONPatchType, statusPatch(st), metav1.PatchOptions{}, "status")
 	}
 }

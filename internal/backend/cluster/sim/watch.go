@@ -1,5 +1,0 @@
-package sim
-
-import "k8s.io/apimachinery/pkg/watch"
-
-type watchInterface = watch.Interface
