@@ -3,7 +3,6 @@ package testenv
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -55,15 +54,5 @@ func (e *Env) Upload(token, query string, vars map[string]any, path string, file
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	defer res.Body.Close()
-	r := &Result{t: e.T, Status: res.StatusCode}
-	raw, _ := io.ReadAll(res.Body)
-	if err := json.Unmarshal(raw, r); err != nil {
-		e.T.Fatalf("GraphQL answer is not JSON (%d): %s", res.StatusCode, raw)
-	}
-	return r
+	return e.result(req)
 }

@@ -284,6 +284,12 @@ func (e *Env) GQL(token, query string, vars map[string]any) *Result {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	return e.result(req)
+}
+
+// result sends a GraphQL request and decodes the answer.
+func (e *Env) result(req *http.Request) *Result {
+	e.T.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.T.Fatal(err)
