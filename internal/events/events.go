@@ -31,7 +31,7 @@ type Event struct {
 // Bus delivers events to subscribers.
 type Bus struct {
 	mu   sync.Mutex
-	subs map[int]chan Event
+	subs map[int]*subscriber
 	next int
 
 	publish func(Event)
@@ -43,7 +43,7 @@ func New(log *slog.Logger) *Bus {
 	if log == nil {
 		log = slog.Default()
 	}
-	b := &Bus{subs: map[int]chan Event{}, log: log}
+	b := &Bus{subs: map[int]*subscriber{}, log: log}
 	b.publish = b.deliver
 	return b
 }
@@ -54,20 +54,41 @@ const channel = "meridian_events"
 // UsePostgres makes the bus publish with NOTIFY and deliver what LISTEN
 // hears, until ctx ends.
 func (b *Bus) UsePostgres(ctx context.Context, dsn string) {
-	var (
-		mu   sync.Mutex
-		conn *pgx.Conn
-	)
+	queue := make(chan Event, 4096)
 	b.publish = func(e Event) {
+		select {
+		case queue <- e: // NOTIFY happens off the caller's path (a commit hook)
+		default:
+			b.log.Warn("events: NOTIFY queue full; delivering locally only")
+			b.deliver(e)
+		}
+	}
+	go b.notifyLoop(ctx, dsn, queue)
+	go b.listen(ctx, dsn)
+}
+
+// notifyLoop sends queued events with NOTIFY over one connection.
+func (b *Bus) notifyLoop(ctx context.Context, dsn string, queue <-chan Event) {
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			_ = conn.Close(context.Background())
+		}
+	}()
+	for {
+		var e Event
+		select {
+		case <-ctx.Done():
+			return
+		case e = <-queue:
+		}
 		payload, _ := json.Marshal(e)
-		mu.Lock()
-		defer mu.Unlock()
 		if conn == nil || conn.IsClosed() {
 			c, err := pgx.Connect(ctx, dsn)
 			if err != nil {
 				b.log.Warn("events: NOTIFY connection", "err", err)
 				b.deliver(e) // at least this replica hears it
-				return
+				continue
 			}
 			conn = c
 		}
@@ -78,7 +99,6 @@ func (b *Bus) UsePostgres(ctx context.Context, dsn string) {
 			b.deliver(e)
 		}
 	}
-	go b.listen(ctx, dsn)
 }
 
 func (b *Bus) listen(ctx context.Context, dsn string) {
@@ -116,27 +136,85 @@ func (b *Bus) Publish(topic string, id int) { b.publish(Event{Topic: topic, ID: 
 func (b *Bus) deliver(e Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, ch := range b.subs {
+	for _, sub := range b.subs {
+		sub.offer(e)
+	}
+}
+
+// subscriber holds a subscriber's channel and, when it is full, the events
+// still to give it, each row once: a slow subscriber sees the latest state
+// of every row it missed rather than losing the last change.
+type subscriber struct {
+	ch      chan Event
+	mu      sync.Mutex
+	pending map[Event]bool
+	order   []Event
+	wake    chan struct{}
+}
+
+func (s *subscriber) offer(e Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.order) == 0 {
 		select {
-		case ch <- e:
-		default: // a slow subscriber misses a notice rather than stall everyone
+		case s.ch <- e:
+			return
+		default:
+		}
+	}
+	if !s.pending[e] {
+		s.pending[e] = true
+		s.order = append(s.order, e)
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// drain moves pending events into the channel as the subscriber reads.
+func (s *subscriber) drain(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		}
+		for {
+			s.mu.Lock()
+			if len(s.order) == 0 {
+				s.mu.Unlock()
+				break
+			}
+			e := s.order[0]
+			s.mu.Unlock()
+			select {
+			case s.ch <- e:
+			case <-ctx.Done():
+				return
+			}
+			s.mu.Lock()
+			s.order = s.order[1:]
+			delete(s.pending, e)
+			s.mu.Unlock()
 		}
 	}
 }
 
 // Subscribe returns a channel of events until ctx ends.
 func (b *Bus) Subscribe(ctx context.Context) <-chan Event {
-	ch := make(chan Event, 256)
+	sub := &subscriber{ch: make(chan Event, 256), pending: map[Event]bool{}, wake: make(chan struct{}, 1)}
 	b.mu.Lock()
 	id := b.next
 	b.next++
-	b.subs[id] = ch
+	b.subs[id] = sub
 	b.mu.Unlock()
+	go sub.drain(ctx)
 	go func() {
 		<-ctx.Done()
 		b.mu.Lock()
 		delete(b.subs, id)
 		b.mu.Unlock()
 	}()
-	return ch
+	return sub.ch
 }
