@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -42,8 +43,24 @@ type Options struct {
 	Now           func() time.Time
 }
 
+// Sign-in throttling: after MaxFailures wrong passwords for one user name
+// within FailureWindow, that user name is refused until the window passes
+// (login and HTTP Basic alike), before any password is hashed.
+const (
+	MaxFailures   = 10
+	FailureWindow = 5 * time.Minute
+)
+
+type failures struct {
+	n     int
+	since time.Time
+}
+
 // Service issues and checks credentials.
 type Service struct {
+	failMu sync.Mutex
+	fails  map[string]*failures
+
 	client      *ent.Client
 	secret      []byte
 	ttl, window time.Duration
@@ -136,18 +153,64 @@ func (s *Service) Login(ctx context.Context, username, password string) (*Issued
 
 // credentials returns the user whose name and password these are.
 func (s *Service) credentials(ctx context.Context, username, password string) (*ent.User, error) {
+	if err := s.throttled(username); err != nil {
+		return nil, err
+	}
 	u, err := s.db(ctx).User.Query().Where(user.Username(username)).Only(policy.System(ctx))
 	if ent.IsNotFound(err) {
 		passwordMatches(string(dummyHash), password)
+		s.failed(username)
 		return nil, errBadCredentials
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !passwordMatches(u.PasswordHash, password) {
+		s.failed(username)
 		return nil, errBadCredentials
 	}
+	s.failMu.Lock()
+	delete(s.fails, username)
+	s.failMu.Unlock()
 	return u, nil
+}
+
+func (s *Service) throttled(username string) error {
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	f := s.fails[username]
+	if f == nil {
+		return nil
+	}
+	if s.now().Sub(f.since) > FailureWindow {
+		delete(s.fails, username)
+		return nil
+	}
+	if f.n >= MaxFailures {
+		return apierr.New(apierr.Unauthenticated, "too many failed sign-ins for %q; try again in a few minutes", username)
+	}
+	return nil
+}
+
+func (s *Service) failed(username string) {
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	if s.fails == nil {
+		s.fails = map[string]*failures{}
+	}
+	f := s.fails[username]
+	if f == nil || s.now().Sub(f.since) > FailureWindow {
+		f = &failures{since: s.now()}
+		s.fails[username] = f
+	}
+	f.n++
+	if len(s.fails) > 100000 { // bound memory under a spray of user names
+		for k, v := range s.fails {
+			if s.now().Sub(v.since) > FailureWindow {
+				delete(s.fails, k)
+			}
+		}
+	}
 }
 
 // usable refuses users who may not sign in.

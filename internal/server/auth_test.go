@@ -306,3 +306,21 @@ func TestRESTIgnoresAdHocLimits(t *testing.T) {
 		t.Fatalf("ad-hoc GraphQL passed tight limits")
 	}
 }
+
+// TestSignInThrottle: wrong passwords for one user name are refused after
+// a few tries, before any hashing; other users are unaffected.
+func TestSignInThrottle(t *testing.T) {
+	e := testenv.Start(t, testenv.Databases()[0])
+	e.NewUser("victim", "normal")
+	for i := 0; i < 10; i++ {
+		e.Do("POST", "/v1/authorization", map[string]any{"user": "victim", "password": "guess-" + strconv.Itoa(i)})
+	}
+	r := e.Do("POST", "/v1/authorization", map[string]any{"user": "victim", "password": "password1"})
+	if r.Status != 401 || !strings.Contains(r.Body["message"].(string), "too many") {
+		t.Fatalf("the right password after 10 wrong ones: %d %s", r.Status, r.Raw)
+	}
+	if r := e.Do("GET", "/v1/authorization", nil, "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("victim:password1"))); r.Status != 401 {
+		t.Fatalf("HTTP Basic is throttled too: %d", r.Status)
+	}
+	e.Login("admin", testenv.AdminPassword)
+}
