@@ -167,6 +167,19 @@ func TestDeployLifecycle(t *testing.T) {
 		if op := waitOp(t, e, tok, r.Str("scaleWorkload.operation.id")); op["status"] != "succeeded" {
 			t.Fatalf("scale: %v", op)
 		}
+		// The operation ends once the four pods run.
+		pods, _ := sim.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "meridian.io/deployment-id=" + dep})
+		ready := 0
+		for _, p := range pods.Items {
+			for _, c := range p.Status.Conditions {
+				if c.Type == "Ready" && c.Status == "True" {
+					ready++
+				}
+			}
+		}
+		if ready != 4 {
+			t.Fatalf("scale finished with %d ready pods", ready)
+		}
 		testenv.Eventually(t, 10*time.Second, func() bool { return status()["runningPods"] == float64(4) })
 		// Delete.
 		r = e.GQL(tok, `mutation($d: ID!) { deleteDeployment(id: $d) { operation { id } } }`, map[string]any{"d": dep}).OK()

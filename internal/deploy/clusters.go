@@ -126,7 +126,7 @@ func (s *Service) reapply(ctx context.Context, c *cluster.Conn) {
 				continue
 			}
 		}
-		if _, err := s.apply(ctx, c, d, ver, &ent.Operation{Payload: map[string]any{}}); err != nil {
+		if _, _, err := s.apply(ctx, c, d, ver, &ent.Operation{Payload: map[string]any{}}); err != nil {
 			s.log.Warn("deploy: re-applying", "deployment", d.ID, "err", err)
 		}
 	}

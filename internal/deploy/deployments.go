@@ -430,13 +430,13 @@ func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]a
 	if err != nil {
 		return nil, err
 	}
-	wait, err := s.apply(ctx, c, d, ver, op)
+	wait, expect, err := s.apply(ctx, c, d, ver, op)
 	if err != nil {
 		return nil, err
 	}
 	if !wait {
 		// A chart without Deployments or DaemonSets: nothing rolls out.
-	} else if err := s.clusters.WaitRollout(ctx, d.ClusterID, d.ID, d.Namespace, ver.Version); err != nil {
+	} else if err := s.clusters.WaitRollout(ctx, d.ClusterID, d.ID, d.Namespace, ver.Version, expect); err != nil {
 		var re *cluster.RolloutError
 		if errors.As(err, &re) {
 			return nil, operations.Permanent(err)
@@ -457,24 +457,26 @@ func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]a
 
 // apply puts a deployment's version on the cluster: server-side apply for a
 // workload, Helm for a chart (a rollback through Helm's own rollback). It
-// reports whether there is a rollout to wait for.
-func (s *Service) apply(ctx context.Context, c *cluster.Conn, d *ent.Deployment, ver *ent.ApplicationVersion, op *ent.Operation) (bool, error) {
+// reports whether there is a rollout to wait for, and the replicas it asked
+// of its workloads where it knows them.
+func (s *Service) apply(ctx context.Context, c *cluster.Conn, d *ent.Deployment, ver *ent.ApplicationVersion, op *ent.Operation) (bool, map[string]int, error) {
 	if ver.Kind == applicationversion.KindChart {
 		if op.Payload["action"] == string(deploymentrevision.ActionRollback) {
 			wait, err := c.HelmRollback(ctx, d.Name, d.Namespace, ver.Version)
 			if err == nil {
-				return wait, nil
+				return wait, nil, nil
 			}
 			s.log.Warn("deploy: helm rollback failed; upgrading to the version's chart instead", "deployment", d.ID, "err", err)
 		}
-		return c.HelmApply(ctx, &cluster.ChartTarget{DeploymentID: d.ID, Release: d.Name, Namespace: d.Namespace,
+		wait, err := c.HelmApply(ctx, &cluster.ChartTarget{DeploymentID: d.ID, Release: d.Name, Namespace: d.Namespace,
 			Version: ver.Version, Archive: ver.Chart, Values: ver.Values})
+		return wait, nil, err
 	}
 	t, err := target(d, ver, payloadInt(op, "replicas"))
 	if err != nil {
-		return false, operations.Permanent(err)
+		return false, nil, operations.Permanent(err)
 	}
-	return true, c.Apply(ctx, t)
+	return true, t.Expect(), c.Apply(ctx, t)
 }
 
 // applyFinished records a failed or cancelled rollout: the deployment is

@@ -140,6 +140,19 @@ func (t *Target) nodeSelector() map[string]string {
 
 var applyOpts = metav1.ApplyOptions{FieldManager: FieldManager, Force: true}
 
+// Expect is the replicas a workload target asks for ("Kind.name" to
+// count), for WaitRollout; a DaemonSet's count follows the nodes.
+func (t *Target) Expect() map[string]int {
+	if t.Spec.DeployType == appspec.DaemonSet {
+		return nil
+	}
+	n := t.Spec.DesiredReplicas()
+	if t.Replicas > 0 {
+		n = t.Replicas
+	}
+	return map[string]int{"Deployment." + t.Name: n}
+}
+
 // Apply applies a deployment's objects with server-side apply.
 func (c *Conn) Apply(ctx context.Context, t *Target) error {
 	ns := corev1ac.Namespace(t.Namespace).WithLabels(map[string]string{LabelManagedBy: ManagedBy})
@@ -274,7 +287,10 @@ func (e *RolloutError) Error() string { return "rollout failed: " + e.Reason }
 // with all its pods of that version ready, or the rollout fails: a pod of
 // the new version cannot start (image pull, crash loop...) or the deadline
 // passes. It reads the informer caches of the live connection.
-func (m *Manager) WaitRollout(ctx context.Context, clusterID, deploymentID int, namespace, version string) error {
+//
+// want, when set, holds the replicas Meridian just asked of a workload
+// ("Kind.name"): the informer cache may still show the previous count.
+func (m *Manager) WaitRollout(ctx context.Context, clusterID, deploymentID int, namespace, version string, want map[string]int) error {
 	deadline := time.Now().Add(m.o.RolloutDeadline)
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
@@ -287,7 +303,7 @@ func (m *Manager) WaitRollout(ctx context.Context, clusterID, deploymentID int, 
 		if err != nil {
 			return err
 		}
-		done, readyNew, want := len(ws) > 0, 0, 0
+		done, readyNew, wanted := len(ws) > 0, 0, 0
 		for _, w := range ws {
 			ready, old := 0, 0
 			for _, p := range w.Pods {
@@ -307,7 +323,10 @@ func (m *Manager) WaitRollout(ctx context.Context, clusterID, deploymentID int, 
 					return &RolloutError{Reason: fmt.Sprintf("pod %s: %s%s", p.Name, reason, msg)}
 				}
 			}
-			readyNew, want = readyNew+ready, want+w.Desired
+			readyNew, wanted = readyNew+ready, wanted+w.Desired
+			if n, ok := want[w.Kind+"."+w.Name]; ok && n != w.Desired {
+				done = false
+			}
 			if w.Version != version || w.Seen < w.Generation || ready < w.Desired || old > 0 || len(w.Pods) != w.Desired {
 				done = false
 			}
@@ -316,7 +335,7 @@ func (m *Manager) WaitRollout(ctx context.Context, clusterID, deploymentID int, 
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return &RolloutError{Reason: fmt.Sprintf("not ready after %s (%d of %d pods of version %s ready)", m.o.RolloutDeadline, readyNew, want, version)}
+			return &RolloutError{Reason: fmt.Sprintf("not ready after %s (%d of %d pods of version %s ready)", m.o.RolloutDeadline, readyNew, wanted, version)}
 		}
 		select {
 		case <-ctx.Done():
