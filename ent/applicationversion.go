@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/meridianplane/meridian/ent/application"
 	"github.com/meridianplane/meridian/ent/applicationversion"
+	"github.com/meridianplane/meridian/ent/externalregistry"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/internal/appspec"
 )
@@ -49,6 +50,8 @@ type ApplicationVersion struct {
 	Values string `json:"values,omitempty"`
 	// CreatedBy holds the value of the "created_by" field.
 	CreatedBy int `json:"created_by,omitempty"`
+	// The external registry whose credentials pull the image (OTE-Stack's repositoryId).
+	ExternalRegistryID *int `json:"external_registry_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ApplicationVersionQuery when eager-loading is set.
 	Edges        ApplicationVersionEdges `json:"edges"`
@@ -61,11 +64,13 @@ type ApplicationVersionEdges struct {
 	Tenant *Tenant `json:"tenant,omitempty"`
 	// Application holds the value of the application edge.
 	Application *Application `json:"application,omitempty"`
+	// ExternalRegistry holds the value of the external_registry edge.
+	ExternalRegistry *ExternalRegistry `json:"external_registry,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 }
 
 // TenantOrErr returns the Tenant value or an error if the edge
@@ -90,6 +95,17 @@ func (e ApplicationVersionEdges) ApplicationOrErr() (*Application, error) {
 	return nil, &NotLoadedError{edge: "application"}
 }
 
+// ExternalRegistryOrErr returns the ExternalRegistry value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ApplicationVersionEdges) ExternalRegistryOrErr() (*ExternalRegistry, error) {
+	if e.ExternalRegistry != nil {
+		return e.ExternalRegistry, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: externalregistry.Label}
+	}
+	return nil, &NotLoadedError{edge: "external_registry"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*ApplicationVersion) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -97,7 +113,7 @@ func (*ApplicationVersion) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case applicationversion.FieldSpec, applicationversion.FieldChart:
 			values[i] = new([]byte)
-		case applicationversion.FieldID, applicationversion.FieldTenantID, applicationversion.FieldApplicationID, applicationversion.FieldSequence, applicationversion.FieldCreatedBy:
+		case applicationversion.FieldID, applicationversion.FieldTenantID, applicationversion.FieldApplicationID, applicationversion.FieldSequence, applicationversion.FieldCreatedBy, applicationversion.FieldExternalRegistryID:
 			values[i] = new(sql.NullInt64)
 		case applicationversion.FieldVersion, applicationversion.FieldMainVersion, applicationversion.FieldKind, applicationversion.FieldChartName, applicationversion.FieldChartVersion, applicationversion.FieldValues:
 			values[i] = new(sql.NullString)
@@ -210,6 +226,13 @@ func (_m *ApplicationVersion) assignValues(columns []string, values []any) error
 			} else if value.Valid {
 				_m.CreatedBy = int(value.Int64)
 			}
+		case applicationversion.FieldExternalRegistryID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field external_registry_id", values[i])
+			} else if value.Valid {
+				_m.ExternalRegistryID = new(int)
+				*_m.ExternalRegistryID = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -231,6 +254,11 @@ func (_m *ApplicationVersion) QueryTenant() *TenantQuery {
 // QueryApplication queries the "application" edge of the ApplicationVersion entity.
 func (_m *ApplicationVersion) QueryApplication() *ApplicationQuery {
 	return NewApplicationVersionClient(_m.config).QueryApplication(_m)
+}
+
+// QueryExternalRegistry queries the "external_registry" edge of the ApplicationVersion entity.
+func (_m *ApplicationVersion) QueryExternalRegistry() *ExternalRegistryQuery {
+	return NewApplicationVersionClient(_m.config).QueryExternalRegistry(_m)
 }
 
 // Update returns a builder for updating this ApplicationVersion.
@@ -297,6 +325,11 @@ func (_m *ApplicationVersion) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("created_by=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CreatedBy))
+	builder.WriteString(", ")
+	if v := _m.ExternalRegistryID; v != nil {
+		builder.WriteString("external_registry_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/meridianplane/meridian/ent/application"
 	"github.com/meridianplane/meridian/ent/applicationversion"
+	"github.com/meridianplane/meridian/ent/externalregistry"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/internal/appspec"
 )
@@ -157,6 +158,20 @@ func (_c *ApplicationVersionCreate) SetNillableCreatedBy(v *int) *ApplicationVer
 	return _c
 }
 
+// SetExternalRegistryID sets the "external_registry_id" field.
+func (_c *ApplicationVersionCreate) SetExternalRegistryID(v int) *ApplicationVersionCreate {
+	_c.mutation.SetExternalRegistryID(v)
+	return _c
+}
+
+// SetNillableExternalRegistryID sets the "external_registry_id" field if the given value is not nil.
+func (_c *ApplicationVersionCreate) SetNillableExternalRegistryID(v *int) *ApplicationVersionCreate {
+	if v != nil {
+		_c.SetExternalRegistryID(*v)
+	}
+	return _c
+}
+
 // SetTenant sets the "tenant" edge to the Tenant entity.
 func (_c *ApplicationVersionCreate) SetTenant(v *Tenant) *ApplicationVersionCreate {
 	return _c.SetTenantID(v.ID)
@@ -165,6 +180,11 @@ func (_c *ApplicationVersionCreate) SetTenant(v *Tenant) *ApplicationVersionCrea
 // SetApplication sets the "application" edge to the Application entity.
 func (_c *ApplicationVersionCreate) SetApplication(v *Application) *ApplicationVersionCreate {
 	return _c.SetApplicationID(v.ID)
+}
+
+// SetExternalRegistry sets the "external_registry" edge to the ExternalRegistry entity.
+func (_c *ApplicationVersionCreate) SetExternalRegistry(v *ExternalRegistry) *ApplicationVersionCreate {
+	return _c.SetExternalRegistryID(v.ID)
 }
 
 // Mutation returns the ApplicationVersionMutation object of the builder.
@@ -413,6 +433,23 @@ func (_c *ApplicationVersionCreate) createSpec() (*ApplicationVersion, *sqlgraph
 		_node.ApplicationID = nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
+	if nodes := _c.mutation.ExternalRegistryIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   applicationversion.ExternalRegistryTable,
+			Columns: []string{applicationversion.ExternalRegistryColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(externalregistry.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ExternalRegistryID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
 	return _node, _spec
 }
 
@@ -526,6 +563,9 @@ func (u *ApplicationVersionUpsertOne) UpdateNewValues() *ApplicationVersionUpser
 		}
 		if _, exists := u.create.mutation.CreatedBy(); exists {
 			s.SetIgnore(applicationversion.FieldCreatedBy)
+		}
+		if _, exists := u.create.mutation.ExternalRegistryID(); exists {
+			s.SetIgnore(applicationversion.FieldExternalRegistryID)
 		}
 	}))
 	return u
@@ -786,6 +826,9 @@ func (u *ApplicationVersionUpsertBulk) UpdateNewValues() *ApplicationVersionUpse
 			}
 			if _, exists := b.mutation.CreatedBy(); exists {
 				s.SetIgnore(applicationversion.FieldCreatedBy)
+			}
+			if _, exists := b.mutation.ExternalRegistryID(); exists {
+				s.SetIgnore(applicationversion.FieldExternalRegistryID)
 			}
 		}
 	}))

@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/meridianplane/meridian/ent/application"
 	"github.com/meridianplane/meridian/ent/applicationversion"
+	"github.com/meridianplane/meridian/ent/externalregistry"
 	"github.com/meridianplane/meridian/ent/predicate"
 	"github.com/meridianplane/meridian/ent/tenant"
 )
@@ -22,14 +23,15 @@ import (
 // ApplicationVersionQuery is the builder for querying ApplicationVersion entities.
 type ApplicationVersionQuery struct {
 	config
-	ctx             *QueryContext
-	order           []applicationversion.OrderOption
-	inters          []Interceptor
-	predicates      []predicate.ApplicationVersion
-	withTenant      *TenantQuery
-	withApplication *ApplicationQuery
-	loadTotal       []func(context.Context, []*ApplicationVersion) error
-	modifiers       []func(*sql.Selector)
+	ctx                  *QueryContext
+	order                []applicationversion.OrderOption
+	inters               []Interceptor
+	predicates           []predicate.ApplicationVersion
+	withTenant           *TenantQuery
+	withApplication      *ApplicationQuery
+	withExternalRegistry *ExternalRegistryQuery
+	loadTotal            []func(context.Context, []*ApplicationVersion) error
+	modifiers            []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -103,6 +105,28 @@ func (_q *ApplicationVersionQuery) QueryApplication() *ApplicationQuery {
 			sqlgraph.From(applicationversion.Table, applicationversion.FieldID, selector),
 			sqlgraph.To(application.Table, application.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, applicationversion.ApplicationTable, applicationversion.ApplicationColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryExternalRegistry chains the current query on the "external_registry" edge.
+func (_q *ApplicationVersionQuery) QueryExternalRegistry() *ExternalRegistryQuery {
+	query := (&ExternalRegistryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(applicationversion.Table, applicationversion.FieldID, selector),
+			sqlgraph.To(externalregistry.Table, externalregistry.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, applicationversion.ExternalRegistryTable, applicationversion.ExternalRegistryColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -297,13 +321,14 @@ func (_q *ApplicationVersionQuery) Clone() *ApplicationVersionQuery {
 		return nil
 	}
 	return &ApplicationVersionQuery{
-		config:          _q.config,
-		ctx:             _q.ctx.Clone(),
-		order:           append([]applicationversion.OrderOption{}, _q.order...),
-		inters:          append([]Interceptor{}, _q.inters...),
-		predicates:      append([]predicate.ApplicationVersion{}, _q.predicates...),
-		withTenant:      _q.withTenant.Clone(),
-		withApplication: _q.withApplication.Clone(),
+		config:               _q.config,
+		ctx:                  _q.ctx.Clone(),
+		order:                append([]applicationversion.OrderOption{}, _q.order...),
+		inters:               append([]Interceptor{}, _q.inters...),
+		predicates:           append([]predicate.ApplicationVersion{}, _q.predicates...),
+		withTenant:           _q.withTenant.Clone(),
+		withApplication:      _q.withApplication.Clone(),
+		withExternalRegistry: _q.withExternalRegistry.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -330,6 +355,17 @@ func (_q *ApplicationVersionQuery) WithApplication(opts ...func(*ApplicationQuer
 		opt(query)
 	}
 	_q.withApplication = query
+	return _q
+}
+
+// WithExternalRegistry tells the query-builder to eager-load the nodes that are connected to
+// the "external_registry" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ApplicationVersionQuery) WithExternalRegistry(opts ...func(*ExternalRegistryQuery)) *ApplicationVersionQuery {
+	query := (&ExternalRegistryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withExternalRegistry = query
 	return _q
 }
 
@@ -417,9 +453,10 @@ func (_q *ApplicationVersionQuery) sqlAll(ctx context.Context, hooks ...queryHoo
 	var (
 		nodes       = []*ApplicationVersion{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withTenant != nil,
 			_q.withApplication != nil,
+			_q.withExternalRegistry != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -452,6 +489,12 @@ func (_q *ApplicationVersionQuery) sqlAll(ctx context.Context, hooks ...queryHoo
 	if query := _q.withApplication; query != nil {
 		if err := _q.loadApplication(ctx, query, nodes, nil,
 			func(n *ApplicationVersion, e *Application) { n.Edges.Application = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withExternalRegistry; query != nil {
+		if err := _q.loadExternalRegistry(ctx, query, nodes, nil,
+			func(n *ApplicationVersion, e *ExternalRegistry) { n.Edges.ExternalRegistry = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -521,6 +564,38 @@ func (_q *ApplicationVersionQuery) loadApplication(ctx context.Context, query *A
 	}
 	return nil
 }
+func (_q *ApplicationVersionQuery) loadExternalRegistry(ctx context.Context, query *ExternalRegistryQuery, nodes []*ApplicationVersion, init func(*ApplicationVersion), assign func(*ApplicationVersion, *ExternalRegistry)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*ApplicationVersion)
+	for i := range nodes {
+		if nodes[i].ExternalRegistryID == nil {
+			continue
+		}
+		fk := *nodes[i].ExternalRegistryID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(externalregistry.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "external_registry_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *ApplicationVersionQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -555,6 +630,9 @@ func (_q *ApplicationVersionQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withApplication != nil {
 			_spec.Node.AddColumnOnce(applicationversion.FieldApplicationID)
+		}
+		if _q.withExternalRegistry != nil {
+			_spec.Node.AddColumnOnce(applicationversion.FieldExternalRegistryID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

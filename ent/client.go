@@ -23,9 +23,14 @@ import (
 	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/deploymentrevision"
+	"github.com/meridianplane/meridian/ent/externalregistry"
+	"github.com/meridianplane/meridian/ent/image"
+	"github.com/meridianplane/meridian/ent/imagetag"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/operation"
+	"github.com/meridianplane/meridian/ent/registryaccount"
+	"github.com/meridianplane/meridian/ent/registryproject"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/setting"
 	"github.com/meridianplane/meridian/ent/tenant"
@@ -54,12 +59,22 @@ type Client struct {
 	Deployment *DeploymentClient
 	// DeploymentRevision is the client for interacting with the DeploymentRevision builders.
 	DeploymentRevision *DeploymentRevisionClient
+	// ExternalRegistry is the client for interacting with the ExternalRegistry builders.
+	ExternalRegistry *ExternalRegistryClient
+	// Image is the client for interacting with the Image builders.
+	Image *ImageClient
+	// ImageTag is the client for interacting with the ImageTag builders.
+	ImageTag *ImageTagClient
 	// Node is the client for interacting with the Node builders.
 	Node *NodeClient
 	// NodeLabel is the client for interacting with the NodeLabel builders.
 	NodeLabel *NodeLabelClient
 	// Operation is the client for interacting with the Operation builders.
 	Operation *OperationClient
+	// RegistryAccount is the client for interacting with the RegistryAccount builders.
+	RegistryAccount *RegistryAccountClient
+	// RegistryProject is the client for interacting with the RegistryProject builders.
+	RegistryProject *RegistryProjectClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
@@ -89,9 +104,14 @@ func (c *Client) init() {
 	c.ContainerManager = NewContainerManagerClient(c.config)
 	c.Deployment = NewDeploymentClient(c.config)
 	c.DeploymentRevision = NewDeploymentRevisionClient(c.config)
+	c.ExternalRegistry = NewExternalRegistryClient(c.config)
+	c.Image = NewImageClient(c.config)
+	c.ImageTag = NewImageTagClient(c.config)
 	c.Node = NewNodeClient(c.config)
 	c.NodeLabel = NewNodeLabelClient(c.config)
 	c.Operation = NewOperationClient(c.config)
+	c.RegistryAccount = NewRegistryAccountClient(c.config)
+	c.RegistryProject = NewRegistryProjectClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Setting = NewSettingClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
@@ -197,9 +217,14 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ContainerManager:   NewContainerManagerClient(cfg),
 		Deployment:         NewDeploymentClient(cfg),
 		DeploymentRevision: NewDeploymentRevisionClient(cfg),
+		ExternalRegistry:   NewExternalRegistryClient(cfg),
+		Image:              NewImageClient(cfg),
+		ImageTag:           NewImageTagClient(cfg),
 		Node:               NewNodeClient(cfg),
 		NodeLabel:          NewNodeLabelClient(cfg),
 		Operation:          NewOperationClient(cfg),
+		RegistryAccount:    NewRegistryAccountClient(cfg),
+		RegistryProject:    NewRegistryProjectClient(cfg),
 		Session:            NewSessionClient(cfg),
 		Setting:            NewSettingClient(cfg),
 		Tenant:             NewTenantClient(cfg),
@@ -232,9 +257,14 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ContainerManager:   NewContainerManagerClient(cfg),
 		Deployment:         NewDeploymentClient(cfg),
 		DeploymentRevision: NewDeploymentRevisionClient(cfg),
+		ExternalRegistry:   NewExternalRegistryClient(cfg),
+		Image:              NewImageClient(cfg),
+		ImageTag:           NewImageTagClient(cfg),
 		Node:               NewNodeClient(cfg),
 		NodeLabel:          NewNodeLabelClient(cfg),
 		Operation:          NewOperationClient(cfg),
+		RegistryAccount:    NewRegistryAccountClient(cfg),
+		RegistryProject:    NewRegistryProjectClient(cfg),
 		Session:            NewSessionClient(cfg),
 		Setting:            NewSettingClient(cfg),
 		Tenant:             NewTenantClient(cfg),
@@ -270,8 +300,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.Application, c.ApplicationVersion, c.Business, c.Cluster, c.ClusterLabel,
-		c.ContainerManager, c.Deployment, c.DeploymentRevision, c.Node, c.NodeLabel,
-		c.Operation, c.Session, c.Setting, c.Tenant, c.User, c.Workload,
+		c.ContainerManager, c.Deployment, c.DeploymentRevision, c.ExternalRegistry,
+		c.Image, c.ImageTag, c.Node, c.NodeLabel, c.Operation, c.RegistryAccount,
+		c.RegistryProject, c.Session, c.Setting, c.Tenant, c.User, c.Workload,
 	} {
 		n.Use(hooks...)
 	}
@@ -282,8 +313,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.Application, c.ApplicationVersion, c.Business, c.Cluster, c.ClusterLabel,
-		c.ContainerManager, c.Deployment, c.DeploymentRevision, c.Node, c.NodeLabel,
-		c.Operation, c.Session, c.Setting, c.Tenant, c.User, c.Workload,
+		c.ContainerManager, c.Deployment, c.DeploymentRevision, c.ExternalRegistry,
+		c.Image, c.ImageTag, c.Node, c.NodeLabel, c.Operation, c.RegistryAccount,
+		c.RegistryProject, c.Session, c.Setting, c.Tenant, c.User, c.Workload,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -308,12 +340,22 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Deployment.mutate(ctx, m)
 	case *DeploymentRevisionMutation:
 		return c.DeploymentRevision.mutate(ctx, m)
+	case *ExternalRegistryMutation:
+		return c.ExternalRegistry.mutate(ctx, m)
+	case *ImageMutation:
+		return c.Image.mutate(ctx, m)
+	case *ImageTagMutation:
+		return c.ImageTag.mutate(ctx, m)
 	case *NodeMutation:
 		return c.Node.mutate(ctx, m)
 	case *NodeLabelMutation:
 		return c.NodeLabel.mutate(ctx, m)
 	case *OperationMutation:
 		return c.Operation.mutate(ctx, m)
+	case *RegistryAccountMutation:
+		return c.RegistryAccount.mutate(ctx, m)
+	case *RegistryProjectMutation:
+		return c.RegistryProject.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *SettingMutation:
@@ -644,6 +686,22 @@ func (c *ApplicationVersionClient) QueryApplication(_m *ApplicationVersion) *App
 			sqlgraph.From(applicationversion.Table, applicationversion.FieldID, id),
 			sqlgraph.To(application.Table, application.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, applicationversion.ApplicationTable, applicationversion.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryExternalRegistry queries the external_registry edge of a ApplicationVersion.
+func (c *ApplicationVersionClient) QueryExternalRegistry(_m *ApplicationVersion) *ExternalRegistryQuery {
+	query := (&ExternalRegistryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(applicationversion.Table, applicationversion.FieldID, id),
+			sqlgraph.To(externalregistry.Table, externalregistry.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, applicationversion.ExternalRegistryTable, applicationversion.ExternalRegistryColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1865,6 +1923,520 @@ func (c *DeploymentRevisionClient) mutate(ctx context.Context, m *DeploymentRevi
 	}
 }
 
+// ExternalRegistryClient is a client for the ExternalRegistry schema.
+type ExternalRegistryClient struct {
+	config
+}
+
+// NewExternalRegistryClient returns a client for the ExternalRegistry from the given config.
+func NewExternalRegistryClient(c config) *ExternalRegistryClient {
+	return &ExternalRegistryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `externalregistry.Hooks(f(g(h())))`.
+func (c *ExternalRegistryClient) Use(hooks ...Hook) {
+	c.hooks.ExternalRegistry = append(c.hooks.ExternalRegistry, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `externalregistry.Intercept(f(g(h())))`.
+func (c *ExternalRegistryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ExternalRegistry = append(c.inters.ExternalRegistry, interceptors...)
+}
+
+// Create returns a builder for creating a ExternalRegistry entity.
+func (c *ExternalRegistryClient) Create() *ExternalRegistryCreate {
+	mutation := newExternalRegistryMutation(c.config, OpCreate)
+	return &ExternalRegistryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ExternalRegistry entities.
+func (c *ExternalRegistryClient) CreateBulk(builders ...*ExternalRegistryCreate) *ExternalRegistryCreateBulk {
+	return &ExternalRegistryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ExternalRegistryClient) MapCreateBulk(slice any, setFunc func(*ExternalRegistryCreate, int)) *ExternalRegistryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ExternalRegistryCreateBulk{err: fmt.Errorf("calling to ExternalRegistryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ExternalRegistryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ExternalRegistryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ExternalRegistry.
+func (c *ExternalRegistryClient) Update() *ExternalRegistryUpdate {
+	mutation := newExternalRegistryMutation(c.config, OpUpdate)
+	return &ExternalRegistryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ExternalRegistryClient) UpdateOne(_m *ExternalRegistry) *ExternalRegistryUpdateOne {
+	mutation := newExternalRegistryMutation(c.config, OpUpdateOne, withExternalRegistry(_m))
+	return &ExternalRegistryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ExternalRegistryClient) UpdateOneID(id int) *ExternalRegistryUpdateOne {
+	mutation := newExternalRegistryMutation(c.config, OpUpdateOne, withExternalRegistryID(id))
+	return &ExternalRegistryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ExternalRegistry.
+func (c *ExternalRegistryClient) Delete() *ExternalRegistryDelete {
+	mutation := newExternalRegistryMutation(c.config, OpDelete)
+	return &ExternalRegistryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ExternalRegistryClient) DeleteOne(_m *ExternalRegistry) *ExternalRegistryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ExternalRegistryClient) DeleteOneID(id int) *ExternalRegistryDeleteOne {
+	builder := c.Delete().Where(externalregistry.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ExternalRegistryDeleteOne{builder}
+}
+
+// Query returns a query builder for ExternalRegistry.
+func (c *ExternalRegistryClient) Query() *ExternalRegistryQuery {
+	return &ExternalRegistryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeExternalRegistry},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ExternalRegistry entity by its id.
+func (c *ExternalRegistryClient) Get(ctx context.Context, id int) (*ExternalRegistry, error) {
+	return c.Query().Where(externalregistry.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ExternalRegistryClient) GetX(ctx context.Context, id int) *ExternalRegistry {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a ExternalRegistry.
+func (c *ExternalRegistryClient) QueryTenant(_m *ExternalRegistry) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(externalregistry.Table, externalregistry.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, externalregistry.TenantTable, externalregistry.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVersions queries the versions edge of a ExternalRegistry.
+func (c *ExternalRegistryClient) QueryVersions(_m *ExternalRegistry) *ApplicationVersionQuery {
+	query := (&ApplicationVersionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(externalregistry.Table, externalregistry.FieldID, id),
+			sqlgraph.To(applicationversion.Table, applicationversion.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, externalregistry.VersionsTable, externalregistry.VersionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ExternalRegistryClient) Hooks() []Hook {
+	hooks := c.hooks.ExternalRegistry
+	return append(hooks[:len(hooks):len(hooks)], externalregistry.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ExternalRegistryClient) Interceptors() []Interceptor {
+	return c.inters.ExternalRegistry
+}
+
+func (c *ExternalRegistryClient) mutate(ctx context.Context, m *ExternalRegistryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ExternalRegistryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ExternalRegistryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ExternalRegistryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ExternalRegistryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ExternalRegistry mutation op: %q", m.Op())
+	}
+}
+
+// ImageClient is a client for the Image schema.
+type ImageClient struct {
+	config
+}
+
+// NewImageClient returns a client for the Image from the given config.
+func NewImageClient(c config) *ImageClient {
+	return &ImageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `image.Hooks(f(g(h())))`.
+func (c *ImageClient) Use(hooks ...Hook) {
+	c.hooks.Image = append(c.hooks.Image, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `image.Intercept(f(g(h())))`.
+func (c *ImageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Image = append(c.inters.Image, interceptors...)
+}
+
+// Create returns a builder for creating a Image entity.
+func (c *ImageClient) Create() *ImageCreate {
+	mutation := newImageMutation(c.config, OpCreate)
+	return &ImageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Image entities.
+func (c *ImageClient) CreateBulk(builders ...*ImageCreate) *ImageCreateBulk {
+	return &ImageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImageClient) MapCreateBulk(slice any, setFunc func(*ImageCreate, int)) *ImageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImageCreateBulk{err: fmt.Errorf("calling to ImageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Image.
+func (c *ImageClient) Update() *ImageUpdate {
+	mutation := newImageMutation(c.config, OpUpdate)
+	return &ImageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImageClient) UpdateOne(_m *Image) *ImageUpdateOne {
+	mutation := newImageMutation(c.config, OpUpdateOne, withImage(_m))
+	return &ImageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImageClient) UpdateOneID(id int) *ImageUpdateOne {
+	mutation := newImageMutation(c.config, OpUpdateOne, withImageID(id))
+	return &ImageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Image.
+func (c *ImageClient) Delete() *ImageDelete {
+	mutation := newImageMutation(c.config, OpDelete)
+	return &ImageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImageClient) DeleteOne(_m *Image) *ImageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImageClient) DeleteOneID(id int) *ImageDeleteOne {
+	builder := c.Delete().Where(image.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImageDeleteOne{builder}
+}
+
+// Query returns a query builder for Image.
+func (c *ImageClient) Query() *ImageQuery {
+	return &ImageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Image entity by its id.
+func (c *ImageClient) Get(ctx context.Context, id int) (*Image, error) {
+	return c.Query().Where(image.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImageClient) GetX(ctx context.Context, id int) *Image {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Image.
+func (c *ImageClient) QueryTenant(_m *Image) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(image.Table, image.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, image.TenantTable, image.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryProject queries the project edge of a Image.
+func (c *ImageClient) QueryProject(_m *Image) *RegistryProjectQuery {
+	query := (&RegistryProjectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(image.Table, image.FieldID, id),
+			sqlgraph.To(registryproject.Table, registryproject.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, image.ProjectTable, image.ProjectColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTags queries the tags edge of a Image.
+func (c *ImageClient) QueryTags(_m *Image) *ImageTagQuery {
+	query := (&ImageTagClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(image.Table, image.FieldID, id),
+			sqlgraph.To(imagetag.Table, imagetag.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, image.TagsTable, image.TagsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ImageClient) Hooks() []Hook {
+	hooks := c.hooks.Image
+	return append(hooks[:len(hooks):len(hooks)], image.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImageClient) Interceptors() []Interceptor {
+	return c.inters.Image
+}
+
+func (c *ImageClient) mutate(ctx context.Context, m *ImageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Image mutation op: %q", m.Op())
+	}
+}
+
+// ImageTagClient is a client for the ImageTag schema.
+type ImageTagClient struct {
+	config
+}
+
+// NewImageTagClient returns a client for the ImageTag from the given config.
+func NewImageTagClient(c config) *ImageTagClient {
+	return &ImageTagClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `imagetag.Hooks(f(g(h())))`.
+func (c *ImageTagClient) Use(hooks ...Hook) {
+	c.hooks.ImageTag = append(c.hooks.ImageTag, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `imagetag.Intercept(f(g(h())))`.
+func (c *ImageTagClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ImageTag = append(c.inters.ImageTag, interceptors...)
+}
+
+// Create returns a builder for creating a ImageTag entity.
+func (c *ImageTagClient) Create() *ImageTagCreate {
+	mutation := newImageTagMutation(c.config, OpCreate)
+	return &ImageTagCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ImageTag entities.
+func (c *ImageTagClient) CreateBulk(builders ...*ImageTagCreate) *ImageTagCreateBulk {
+	return &ImageTagCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImageTagClient) MapCreateBulk(slice any, setFunc func(*ImageTagCreate, int)) *ImageTagCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImageTagCreateBulk{err: fmt.Errorf("calling to ImageTagClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImageTagCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImageTagCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ImageTag.
+func (c *ImageTagClient) Update() *ImageTagUpdate {
+	mutation := newImageTagMutation(c.config, OpUpdate)
+	return &ImageTagUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImageTagClient) UpdateOne(_m *ImageTag) *ImageTagUpdateOne {
+	mutation := newImageTagMutation(c.config, OpUpdateOne, withImageTag(_m))
+	return &ImageTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImageTagClient) UpdateOneID(id int) *ImageTagUpdateOne {
+	mutation := newImageTagMutation(c.config, OpUpdateOne, withImageTagID(id))
+	return &ImageTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ImageTag.
+func (c *ImageTagClient) Delete() *ImageTagDelete {
+	mutation := newImageTagMutation(c.config, OpDelete)
+	return &ImageTagDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImageTagClient) DeleteOne(_m *ImageTag) *ImageTagDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImageTagClient) DeleteOneID(id int) *ImageTagDeleteOne {
+	builder := c.Delete().Where(imagetag.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImageTagDeleteOne{builder}
+}
+
+// Query returns a query builder for ImageTag.
+func (c *ImageTagClient) Query() *ImageTagQuery {
+	return &ImageTagQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImageTag},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ImageTag entity by its id.
+func (c *ImageTagClient) Get(ctx context.Context, id int) (*ImageTag, error) {
+	return c.Query().Where(imagetag.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImageTagClient) GetX(ctx context.Context, id int) *ImageTag {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a ImageTag.
+func (c *ImageTagClient) QueryTenant(_m *ImageTag) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(imagetag.Table, imagetag.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, imagetag.TenantTable, imagetag.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryImage queries the image edge of a ImageTag.
+func (c *ImageTagClient) QueryImage(_m *ImageTag) *ImageQuery {
+	query := (&ImageClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(imagetag.Table, imagetag.FieldID, id),
+			sqlgraph.To(image.Table, image.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, imagetag.ImageTable, imagetag.ImageColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ImageTagClient) Hooks() []Hook {
+	hooks := c.hooks.ImageTag
+	return append(hooks[:len(hooks):len(hooks)], imagetag.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImageTagClient) Interceptors() []Interceptor {
+	return c.inters.ImageTag
+}
+
+func (c *ImageTagClient) mutate(ctx context.Context, m *ImageTagMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImageTagCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImageTagUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImageTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImageTagDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ImageTag mutation op: %q", m.Op())
+	}
+}
+
 // NodeClient is a client for the Node schema.
 type NodeClient struct {
 	config
@@ -2395,6 +2967,338 @@ func (c *OperationClient) mutate(ctx context.Context, m *OperationMutation) (Val
 	}
 }
 
+// RegistryAccountClient is a client for the RegistryAccount schema.
+type RegistryAccountClient struct {
+	config
+}
+
+// NewRegistryAccountClient returns a client for the RegistryAccount from the given config.
+func NewRegistryAccountClient(c config) *RegistryAccountClient {
+	return &RegistryAccountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `registryaccount.Hooks(f(g(h())))`.
+func (c *RegistryAccountClient) Use(hooks ...Hook) {
+	c.hooks.RegistryAccount = append(c.hooks.RegistryAccount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `registryaccount.Intercept(f(g(h())))`.
+func (c *RegistryAccountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RegistryAccount = append(c.inters.RegistryAccount, interceptors...)
+}
+
+// Create returns a builder for creating a RegistryAccount entity.
+func (c *RegistryAccountClient) Create() *RegistryAccountCreate {
+	mutation := newRegistryAccountMutation(c.config, OpCreate)
+	return &RegistryAccountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RegistryAccount entities.
+func (c *RegistryAccountClient) CreateBulk(builders ...*RegistryAccountCreate) *RegistryAccountCreateBulk {
+	return &RegistryAccountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RegistryAccountClient) MapCreateBulk(slice any, setFunc func(*RegistryAccountCreate, int)) *RegistryAccountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RegistryAccountCreateBulk{err: fmt.Errorf("calling to RegistryAccountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RegistryAccountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RegistryAccountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RegistryAccount.
+func (c *RegistryAccountClient) Update() *RegistryAccountUpdate {
+	mutation := newRegistryAccountMutation(c.config, OpUpdate)
+	return &RegistryAccountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RegistryAccountClient) UpdateOne(_m *RegistryAccount) *RegistryAccountUpdateOne {
+	mutation := newRegistryAccountMutation(c.config, OpUpdateOne, withRegistryAccount(_m))
+	return &RegistryAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RegistryAccountClient) UpdateOneID(id int) *RegistryAccountUpdateOne {
+	mutation := newRegistryAccountMutation(c.config, OpUpdateOne, withRegistryAccountID(id))
+	return &RegistryAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RegistryAccount.
+func (c *RegistryAccountClient) Delete() *RegistryAccountDelete {
+	mutation := newRegistryAccountMutation(c.config, OpDelete)
+	return &RegistryAccountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RegistryAccountClient) DeleteOne(_m *RegistryAccount) *RegistryAccountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RegistryAccountClient) DeleteOneID(id int) *RegistryAccountDeleteOne {
+	builder := c.Delete().Where(registryaccount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RegistryAccountDeleteOne{builder}
+}
+
+// Query returns a query builder for RegistryAccount.
+func (c *RegistryAccountClient) Query() *RegistryAccountQuery {
+	return &RegistryAccountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRegistryAccount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RegistryAccount entity by its id.
+func (c *RegistryAccountClient) Get(ctx context.Context, id int) (*RegistryAccount, error) {
+	return c.Query().Where(registryaccount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RegistryAccountClient) GetX(ctx context.Context, id int) *RegistryAccount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a RegistryAccount.
+func (c *RegistryAccountClient) QueryTenant(_m *RegistryAccount) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(registryaccount.Table, registryaccount.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, registryaccount.TenantTable, registryaccount.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a RegistryAccount.
+func (c *RegistryAccountClient) QueryUser(_m *RegistryAccount) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(registryaccount.Table, registryaccount.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, registryaccount.UserTable, registryaccount.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RegistryAccountClient) Hooks() []Hook {
+	hooks := c.hooks.RegistryAccount
+	return append(hooks[:len(hooks):len(hooks)], registryaccount.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RegistryAccountClient) Interceptors() []Interceptor {
+	return c.inters.RegistryAccount
+}
+
+func (c *RegistryAccountClient) mutate(ctx context.Context, m *RegistryAccountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RegistryAccountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RegistryAccountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RegistryAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RegistryAccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RegistryAccount mutation op: %q", m.Op())
+	}
+}
+
+// RegistryProjectClient is a client for the RegistryProject schema.
+type RegistryProjectClient struct {
+	config
+}
+
+// NewRegistryProjectClient returns a client for the RegistryProject from the given config.
+func NewRegistryProjectClient(c config) *RegistryProjectClient {
+	return &RegistryProjectClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `registryproject.Hooks(f(g(h())))`.
+func (c *RegistryProjectClient) Use(hooks ...Hook) {
+	c.hooks.RegistryProject = append(c.hooks.RegistryProject, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `registryproject.Intercept(f(g(h())))`.
+func (c *RegistryProjectClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RegistryProject = append(c.inters.RegistryProject, interceptors...)
+}
+
+// Create returns a builder for creating a RegistryProject entity.
+func (c *RegistryProjectClient) Create() *RegistryProjectCreate {
+	mutation := newRegistryProjectMutation(c.config, OpCreate)
+	return &RegistryProjectCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RegistryProject entities.
+func (c *RegistryProjectClient) CreateBulk(builders ...*RegistryProjectCreate) *RegistryProjectCreateBulk {
+	return &RegistryProjectCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RegistryProjectClient) MapCreateBulk(slice any, setFunc func(*RegistryProjectCreate, int)) *RegistryProjectCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RegistryProjectCreateBulk{err: fmt.Errorf("calling to RegistryProjectClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RegistryProjectCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RegistryProjectCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RegistryProject.
+func (c *RegistryProjectClient) Update() *RegistryProjectUpdate {
+	mutation := newRegistryProjectMutation(c.config, OpUpdate)
+	return &RegistryProjectUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RegistryProjectClient) UpdateOne(_m *RegistryProject) *RegistryProjectUpdateOne {
+	mutation := newRegistryProjectMutation(c.config, OpUpdateOne, withRegistryProject(_m))
+	return &RegistryProjectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RegistryProjectClient) UpdateOneID(id int) *RegistryProjectUpdateOne {
+	mutation := newRegistryProjectMutation(c.config, OpUpdateOne, withRegistryProjectID(id))
+	return &RegistryProjectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RegistryProject.
+func (c *RegistryProjectClient) Delete() *RegistryProjectDelete {
+	mutation := newRegistryProjectMutation(c.config, OpDelete)
+	return &RegistryProjectDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RegistryProjectClient) DeleteOne(_m *RegistryProject) *RegistryProjectDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RegistryProjectClient) DeleteOneID(id int) *RegistryProjectDeleteOne {
+	builder := c.Delete().Where(registryproject.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RegistryProjectDeleteOne{builder}
+}
+
+// Query returns a query builder for RegistryProject.
+func (c *RegistryProjectClient) Query() *RegistryProjectQuery {
+	return &RegistryProjectQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRegistryProject},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RegistryProject entity by its id.
+func (c *RegistryProjectClient) Get(ctx context.Context, id int) (*RegistryProject, error) {
+	return c.Query().Where(registryproject.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RegistryProjectClient) GetX(ctx context.Context, id int) *RegistryProject {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a RegistryProject.
+func (c *RegistryProjectClient) QueryTenant(_m *RegistryProject) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(registryproject.Table, registryproject.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, registryproject.TenantTable, registryproject.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryImages queries the images edge of a RegistryProject.
+func (c *RegistryProjectClient) QueryImages(_m *RegistryProject) *ImageQuery {
+	query := (&ImageClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(registryproject.Table, registryproject.FieldID, id),
+			sqlgraph.To(image.Table, image.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, registryproject.ImagesTable, registryproject.ImagesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RegistryProjectClient) Hooks() []Hook {
+	hooks := c.hooks.RegistryProject
+	return append(hooks[:len(hooks):len(hooks)], registryproject.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RegistryProjectClient) Interceptors() []Interceptor {
+	return c.inters.RegistryProject
+}
+
+func (c *RegistryProjectClient) mutate(ctx context.Context, m *RegistryProjectMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RegistryProjectCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RegistryProjectUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RegistryProjectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RegistryProjectDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RegistryProject mutation op: %q", m.Op())
+	}
+}
+
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -2787,6 +3691,22 @@ func (c *TenantClient) GetX(ctx context.Context, id int) *Tenant {
 	return obj
 }
 
+// QueryBusinesses queries the businesses edge of a Tenant.
+func (c *TenantClient) QueryBusinesses(_m *Tenant) *BusinessQuery {
+	query := (&BusinessClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tenant.Table, tenant.FieldID, id),
+			sqlgraph.To(business.Table, business.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, tenant.BusinessesTable, tenant.BusinessesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *TenantClient) Hooks() []Hook {
 	hooks := c.hooks.Tenant
@@ -2962,6 +3882,22 @@ func (c *UserClient) QueryBusinesses(_m *User) *BusinessQuery {
 			sqlgraph.From(user.Table, user.FieldID, id),
 			sqlgraph.To(business.Table, business.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.BusinessesTable, user.BusinessesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRegistryAccount queries the registry_account edge of a User.
+func (c *UserClient) QueryRegistryAccount(_m *User) *RegistryAccountQuery {
+	query := (&RegistryAccountClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(registryaccount.Table, registryaccount.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, user.RegistryAccountTable, user.RegistryAccountColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3165,12 +4101,14 @@ func (c *WorkloadClient) mutate(ctx context.Context, m *WorkloadMutation) (Value
 type (
 	hooks struct {
 		Application, ApplicationVersion, Business, Cluster, ClusterLabel,
-		ContainerManager, Deployment, DeploymentRevision, Node, NodeLabel, Operation,
+		ContainerManager, Deployment, DeploymentRevision, ExternalRegistry, Image,
+		ImageTag, Node, NodeLabel, Operation, RegistryAccount, RegistryProject,
 		Session, Setting, Tenant, User, Workload []ent.Hook
 	}
 	inters struct {
 		Application, ApplicationVersion, Business, Cluster, ClusterLabel,
-		ContainerManager, Deployment, DeploymentRevision, Node, NodeLabel, Operation,
+		ContainerManager, Deployment, DeploymentRevision, ExternalRegistry, Image,
+		ImageTag, Node, NodeLabel, Operation, RegistryAccount, RegistryProject,
 		Session, Setting, Tenant, User, Workload []ent.Interceptor
 	}
 )

@@ -42,8 +42,14 @@ type Deployment struct {
 	NodeLabel string `json:"node_label,omitempty"`
 	// Run on this node only.
 	NodeID *int `json:"node_id,omitempty"`
-	// pending: waiting for its operation; deploying: being applied or rolling out; running: every pod ready; failed: see message; deleting; deleted.
+	// awaiting_audit: created by a normal user, waiting for an admin; rejected: the admin said no (it never touched the cluster); pending: waiting for its operation; deploying: being applied or rolling out; running: every pod ready; failed: see message; deleting; deleted.
 	Status deployment.Status `json:"status,omitempty"`
+	// What the deployment's latest revision does or did.
+	Action deployment.Action `json:"action,omitempty"`
+	// The admin's comment at audit.
+	AuditComment string `json:"audit_comment,omitempty"`
+	// The admin who audited the deployment.
+	AuditedBy *int `json:"audited_by,omitempty"`
 	// Why the deployment failed, when it did.
 	Message string `json:"message,omitempty"`
 	// RunningPods holds the value of the "running_pods" field.
@@ -176,9 +182,9 @@ func (*Deployment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case deployment.FieldID, deployment.FieldTenantID, deployment.FieldApplicationID, deployment.FieldVersionID, deployment.FieldClusterID, deployment.FieldNodeID, deployment.FieldRunningPods, deployment.FieldErrorPods, deployment.FieldTotalPods:
+		case deployment.FieldID, deployment.FieldTenantID, deployment.FieldApplicationID, deployment.FieldVersionID, deployment.FieldClusterID, deployment.FieldNodeID, deployment.FieldAuditedBy, deployment.FieldRunningPods, deployment.FieldErrorPods, deployment.FieldTotalPods:
 			values[i] = new(sql.NullInt64)
-		case deployment.FieldName, deployment.FieldNamespace, deployment.FieldNodeLabel, deployment.FieldStatus, deployment.FieldMessage, deployment.FieldComment:
+		case deployment.FieldName, deployment.FieldNamespace, deployment.FieldNodeLabel, deployment.FieldStatus, deployment.FieldAction, deployment.FieldAuditComment, deployment.FieldMessage, deployment.FieldComment:
 			values[i] = new(sql.NullString)
 		case deployment.FieldCreatedAt, deployment.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -269,6 +275,25 @@ func (_m *Deployment) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field status", values[i])
 			} else if value.Valid {
 				_m.Status = deployment.Status(value.String)
+			}
+		case deployment.FieldAction:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field action", values[i])
+			} else if value.Valid {
+				_m.Action = deployment.Action(value.String)
+			}
+		case deployment.FieldAuditComment:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field audit_comment", values[i])
+			} else if value.Valid {
+				_m.AuditComment = value.String
+			}
+		case deployment.FieldAuditedBy:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field audited_by", values[i])
+			} else if value.Valid {
+				_m.AuditedBy = new(int)
+				*_m.AuditedBy = int(value.Int64)
 			}
 		case deployment.FieldMessage:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -410,6 +435,17 @@ func (_m *Deployment) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	builder.WriteString("action=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Action))
+	builder.WriteString(", ")
+	builder.WriteString("audit_comment=")
+	builder.WriteString(_m.AuditComment)
+	builder.WriteString(", ")
+	if v := _m.AuditedBy; v != nil {
+		builder.WriteString("audited_by=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("message=")
 	builder.WriteString(_m.Message)

@@ -136,6 +136,48 @@ func (_c *DeploymentCreate) SetNillableStatus(v *deployment.Status) *DeploymentC
 	return _c
 }
 
+// SetAction sets the "action" field.
+func (_c *DeploymentCreate) SetAction(v deployment.Action) *DeploymentCreate {
+	_c.mutation.SetAction(v)
+	return _c
+}
+
+// SetNillableAction sets the "action" field if the given value is not nil.
+func (_c *DeploymentCreate) SetNillableAction(v *deployment.Action) *DeploymentCreate {
+	if v != nil {
+		_c.SetAction(*v)
+	}
+	return _c
+}
+
+// SetAuditComment sets the "audit_comment" field.
+func (_c *DeploymentCreate) SetAuditComment(v string) *DeploymentCreate {
+	_c.mutation.SetAuditComment(v)
+	return _c
+}
+
+// SetNillableAuditComment sets the "audit_comment" field if the given value is not nil.
+func (_c *DeploymentCreate) SetNillableAuditComment(v *string) *DeploymentCreate {
+	if v != nil {
+		_c.SetAuditComment(*v)
+	}
+	return _c
+}
+
+// SetAuditedBy sets the "audited_by" field.
+func (_c *DeploymentCreate) SetAuditedBy(v int) *DeploymentCreate {
+	_c.mutation.SetAuditedBy(v)
+	return _c
+}
+
+// SetNillableAuditedBy sets the "audited_by" field if the given value is not nil.
+func (_c *DeploymentCreate) SetNillableAuditedBy(v *int) *DeploymentCreate {
+	if v != nil {
+		_c.SetAuditedBy(*v)
+	}
+	return _c
+}
+
 // SetMessage sets the "message" field.
 func (_c *DeploymentCreate) SetMessage(v string) *DeploymentCreate {
 	_c.mutation.SetMessage(v)
@@ -335,6 +377,14 @@ func (_c *DeploymentCreate) defaults() error {
 		v := deployment.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.Action(); !ok {
+		v := deployment.DefaultAction
+		_c.mutation.SetAction(v)
+	}
+	if _, ok := _c.mutation.AuditComment(); !ok {
+		v := deployment.DefaultAuditComment
+		_c.mutation.SetAuditComment(v)
+	}
 	if _, ok := _c.mutation.Message(); !ok {
 		v := deployment.DefaultMessage
 		_c.mutation.SetMessage(v)
@@ -408,6 +458,22 @@ func (_c *DeploymentCreate) check() error {
 	if v, ok := _c.mutation.Status(); ok {
 		if err := deployment.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Deployment.status": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Action(); !ok {
+		return &ValidationError{Name: "action", err: errors.New(`ent: missing required field "Deployment.action"`)}
+	}
+	if v, ok := _c.mutation.Action(); ok {
+		if err := deployment.ActionValidator(v); err != nil {
+			return &ValidationError{Name: "action", err: fmt.Errorf(`ent: validator failed for field "Deployment.action": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.AuditComment(); !ok {
+		return &ValidationError{Name: "audit_comment", err: errors.New(`ent: missing required field "Deployment.audit_comment"`)}
+	}
+	if v, ok := _c.mutation.AuditComment(); ok {
+		if err := deployment.AuditCommentValidator(v); err != nil {
+			return &ValidationError{Name: "audit_comment", err: fmt.Errorf(`ent: validator failed for field "Deployment.audit_comment": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Message(); !ok {
@@ -512,6 +578,18 @@ func (_c *DeploymentCreate) createSpec() (*Deployment, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(deployment.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
+	}
+	if value, ok := _c.mutation.Action(); ok {
+		_spec.SetField(deployment.FieldAction, field.TypeEnum, value)
+		_node.Action = value
+	}
+	if value, ok := _c.mutation.AuditComment(); ok {
+		_spec.SetField(deployment.FieldAuditComment, field.TypeString, value)
+		_node.AuditComment = value
+	}
+	if value, ok := _c.mutation.AuditedBy(); ok {
+		_spec.SetField(deployment.FieldAuditedBy, field.TypeInt, value)
+		_node.AuditedBy = &value
 	}
 	if value, ok := _c.mutation.Message(); ok {
 		_spec.SetField(deployment.FieldMessage, field.TypeString, value)
@@ -784,6 +862,54 @@ func (u *DeploymentUpsert) UpdateStatus() *DeploymentUpsert {
 	return u
 }
 
+// SetAction sets the "action" field.
+func (u *DeploymentUpsert) SetAction(v deployment.Action) *DeploymentUpsert {
+	u.Set(deployment.FieldAction, v)
+	return u
+}
+
+// UpdateAction sets the "action" field to the value that was provided on create.
+func (u *DeploymentUpsert) UpdateAction() *DeploymentUpsert {
+	u.SetExcluded(deployment.FieldAction)
+	return u
+}
+
+// SetAuditComment sets the "audit_comment" field.
+func (u *DeploymentUpsert) SetAuditComment(v string) *DeploymentUpsert {
+	u.Set(deployment.FieldAuditComment, v)
+	return u
+}
+
+// UpdateAuditComment sets the "audit_comment" field to the value that was provided on create.
+func (u *DeploymentUpsert) UpdateAuditComment() *DeploymentUpsert {
+	u.SetExcluded(deployment.FieldAuditComment)
+	return u
+}
+
+// SetAuditedBy sets the "audited_by" field.
+func (u *DeploymentUpsert) SetAuditedBy(v int) *DeploymentUpsert {
+	u.Set(deployment.FieldAuditedBy, v)
+	return u
+}
+
+// UpdateAuditedBy sets the "audited_by" field to the value that was provided on create.
+func (u *DeploymentUpsert) UpdateAuditedBy() *DeploymentUpsert {
+	u.SetExcluded(deployment.FieldAuditedBy)
+	return u
+}
+
+// AddAuditedBy adds v to the "audited_by" field.
+func (u *DeploymentUpsert) AddAuditedBy(v int) *DeploymentUpsert {
+	u.Add(deployment.FieldAuditedBy, v)
+	return u
+}
+
+// ClearAuditedBy clears the value of the "audited_by" field.
+func (u *DeploymentUpsert) ClearAuditedBy() *DeploymentUpsert {
+	u.SetNull(deployment.FieldAuditedBy)
+	return u
+}
+
 // SetMessage sets the "message" field.
 func (u *DeploymentUpsert) SetMessage(v string) *DeploymentUpsert {
 	u.Set(deployment.FieldMessage, v)
@@ -996,6 +1122,62 @@ func (u *DeploymentUpsertOne) SetStatus(v deployment.Status) *DeploymentUpsertOn
 func (u *DeploymentUpsertOne) UpdateStatus() *DeploymentUpsertOne {
 	return u.Update(func(s *DeploymentUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetAction sets the "action" field.
+func (u *DeploymentUpsertOne) SetAction(v deployment.Action) *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetAction(v)
+	})
+}
+
+// UpdateAction sets the "action" field to the value that was provided on create.
+func (u *DeploymentUpsertOne) UpdateAction() *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateAction()
+	})
+}
+
+// SetAuditComment sets the "audit_comment" field.
+func (u *DeploymentUpsertOne) SetAuditComment(v string) *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetAuditComment(v)
+	})
+}
+
+// UpdateAuditComment sets the "audit_comment" field to the value that was provided on create.
+func (u *DeploymentUpsertOne) UpdateAuditComment() *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateAuditComment()
+	})
+}
+
+// SetAuditedBy sets the "audited_by" field.
+func (u *DeploymentUpsertOne) SetAuditedBy(v int) *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetAuditedBy(v)
+	})
+}
+
+// AddAuditedBy adds v to the "audited_by" field.
+func (u *DeploymentUpsertOne) AddAuditedBy(v int) *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.AddAuditedBy(v)
+	})
+}
+
+// UpdateAuditedBy sets the "audited_by" field to the value that was provided on create.
+func (u *DeploymentUpsertOne) UpdateAuditedBy() *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateAuditedBy()
+	})
+}
+
+// ClearAuditedBy clears the value of the "audited_by" field.
+func (u *DeploymentUpsertOne) ClearAuditedBy() *DeploymentUpsertOne {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.ClearAuditedBy()
 	})
 }
 
@@ -1390,6 +1572,62 @@ func (u *DeploymentUpsertBulk) SetStatus(v deployment.Status) *DeploymentUpsertB
 func (u *DeploymentUpsertBulk) UpdateStatus() *DeploymentUpsertBulk {
 	return u.Update(func(s *DeploymentUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetAction sets the "action" field.
+func (u *DeploymentUpsertBulk) SetAction(v deployment.Action) *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetAction(v)
+	})
+}
+
+// UpdateAction sets the "action" field to the value that was provided on create.
+func (u *DeploymentUpsertBulk) UpdateAction() *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateAction()
+	})
+}
+
+// SetAuditComment sets the "audit_comment" field.
+func (u *DeploymentUpsertBulk) SetAuditComment(v string) *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetAuditComment(v)
+	})
+}
+
+// UpdateAuditComment sets the "audit_comment" field to the value that was provided on create.
+func (u *DeploymentUpsertBulk) UpdateAuditComment() *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateAuditComment()
+	})
+}
+
+// SetAuditedBy sets the "audited_by" field.
+func (u *DeploymentUpsertBulk) SetAuditedBy(v int) *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.SetAuditedBy(v)
+	})
+}
+
+// AddAuditedBy adds v to the "audited_by" field.
+func (u *DeploymentUpsertBulk) AddAuditedBy(v int) *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.AddAuditedBy(v)
+	})
+}
+
+// UpdateAuditedBy sets the "audited_by" field to the value that was provided on create.
+func (u *DeploymentUpsertBulk) UpdateAuditedBy() *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.UpdateAuditedBy()
+	})
+}
+
+// ClearAuditedBy clears the value of the "audited_by" field.
+func (u *DeploymentUpsertBulk) ClearAuditedBy() *DeploymentUpsertBulk {
+	return u.Update(func(s *DeploymentUpsert) {
+		s.ClearAuditedBy()
 	})
 }
 

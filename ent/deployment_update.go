@@ -102,6 +102,61 @@ func (_u *DeploymentUpdate) SetNillableStatus(v *deployment.Status) *DeploymentU
 	return _u
 }
 
+// SetAction sets the "action" field.
+func (_u *DeploymentUpdate) SetAction(v deployment.Action) *DeploymentUpdate {
+	_u.mutation.SetAction(v)
+	return _u
+}
+
+// SetNillableAction sets the "action" field if the given value is not nil.
+func (_u *DeploymentUpdate) SetNillableAction(v *deployment.Action) *DeploymentUpdate {
+	if v != nil {
+		_u.SetAction(*v)
+	}
+	return _u
+}
+
+// SetAuditComment sets the "audit_comment" field.
+func (_u *DeploymentUpdate) SetAuditComment(v string) *DeploymentUpdate {
+	_u.mutation.SetAuditComment(v)
+	return _u
+}
+
+// SetNillableAuditComment sets the "audit_comment" field if the given value is not nil.
+func (_u *DeploymentUpdate) SetNillableAuditComment(v *string) *DeploymentUpdate {
+	if v != nil {
+		_u.SetAuditComment(*v)
+	}
+	return _u
+}
+
+// SetAuditedBy sets the "audited_by" field.
+func (_u *DeploymentUpdate) SetAuditedBy(v int) *DeploymentUpdate {
+	_u.mutation.ResetAuditedBy()
+	_u.mutation.SetAuditedBy(v)
+	return _u
+}
+
+// SetNillableAuditedBy sets the "audited_by" field if the given value is not nil.
+func (_u *DeploymentUpdate) SetNillableAuditedBy(v *int) *DeploymentUpdate {
+	if v != nil {
+		_u.SetAuditedBy(*v)
+	}
+	return _u
+}
+
+// AddAuditedBy adds value to the "audited_by" field.
+func (_u *DeploymentUpdate) AddAuditedBy(v int) *DeploymentUpdate {
+	_u.mutation.AddAuditedBy(v)
+	return _u
+}
+
+// ClearAuditedBy clears the value of the "audited_by" field.
+func (_u *DeploymentUpdate) ClearAuditedBy() *DeploymentUpdate {
+	_u.mutation.ClearAuditedBy()
+	return _u
+}
+
 // SetMessage sets the "message" field.
 func (_u *DeploymentUpdate) SetMessage(v string) *DeploymentUpdate {
 	_u.mutation.SetMessage(v)
@@ -382,6 +437,16 @@ func (_u *DeploymentUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Deployment.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Action(); ok {
+		if err := deployment.ActionValidator(v); err != nil {
+			return &ValidationError{Name: "action", err: fmt.Errorf(`ent: validator failed for field "Deployment.action": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AuditComment(); ok {
+		if err := deployment.AuditCommentValidator(v); err != nil {
+			return &ValidationError{Name: "audit_comment", err: fmt.Errorf(`ent: validator failed for field "Deployment.audit_comment": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Message(); ok {
 		if err := deployment.MessageValidator(v); err != nil {
 			return &ValidationError{Name: "message", err: fmt.Errorf(`ent: validator failed for field "Deployment.message": %w`, err)}
@@ -448,6 +513,21 @@ func (_u *DeploymentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(deployment.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Action(); ok {
+		_spec.SetField(deployment.FieldAction, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.AuditComment(); ok {
+		_spec.SetField(deployment.FieldAuditComment, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AuditedBy(); ok {
+		_spec.SetField(deployment.FieldAuditedBy, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAuditedBy(); ok {
+		_spec.AddField(deployment.FieldAuditedBy, field.TypeInt, value)
+	}
+	if _u.mutation.AuditedByCleared() {
+		_spec.ClearField(deployment.FieldAuditedBy, field.TypeInt)
 	}
 	if value, ok := _u.mutation.Message(); ok {
 		_spec.SetField(deployment.FieldMessage, field.TypeString, value)
@@ -756,6 +836,61 @@ func (_u *DeploymentUpdateOne) SetNillableStatus(v *deployment.Status) *Deployme
 	return _u
 }
 
+// SetAction sets the "action" field.
+func (_u *DeploymentUpdateOne) SetAction(v deployment.Action) *DeploymentUpdateOne {
+	_u.mutation.SetAction(v)
+	return _u
+}
+
+// SetNillableAction sets the "action" field if the given value is not nil.
+func (_u *DeploymentUpdateOne) SetNillableAction(v *deployment.Action) *DeploymentUpdateOne {
+	if v != nil {
+		_u.SetAction(*v)
+	}
+	return _u
+}
+
+// SetAuditComment sets the "audit_comment" field.
+func (_u *DeploymentUpdateOne) SetAuditComment(v string) *DeploymentUpdateOne {
+	_u.mutation.SetAuditComment(v)
+	return _u
+}
+
+// SetNillableAuditComment sets the "audit_comment" field if the given value is not nil.
+func (_u *DeploymentUpdateOne) SetNillableAuditComment(v *string) *DeploymentUpdateOne {
+	if v != nil {
+		_u.SetAuditComment(*v)
+	}
+	return _u
+}
+
+// SetAuditedBy sets the "audited_by" field.
+func (_u *DeploymentUpdateOne) SetAuditedBy(v int) *DeploymentUpdateOne {
+	_u.mutation.ResetAuditedBy()
+	_u.mutation.SetAuditedBy(v)
+	return _u
+}
+
+// SetNillableAuditedBy sets the "audited_by" field if the given value is not nil.
+func (_u *DeploymentUpdateOne) SetNillableAuditedBy(v *int) *DeploymentUpdateOne {
+	if v != nil {
+		_u.SetAuditedBy(*v)
+	}
+	return _u
+}
+
+// AddAuditedBy adds value to the "audited_by" field.
+func (_u *DeploymentUpdateOne) AddAuditedBy(v int) *DeploymentUpdateOne {
+	_u.mutation.AddAuditedBy(v)
+	return _u
+}
+
+// ClearAuditedBy clears the value of the "audited_by" field.
+func (_u *DeploymentUpdateOne) ClearAuditedBy() *DeploymentUpdateOne {
+	_u.mutation.ClearAuditedBy()
+	return _u
+}
+
 // SetMessage sets the "message" field.
 func (_u *DeploymentUpdateOne) SetMessage(v string) *DeploymentUpdateOne {
 	_u.mutation.SetMessage(v)
@@ -1049,6 +1184,16 @@ func (_u *DeploymentUpdateOne) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Deployment.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Action(); ok {
+		if err := deployment.ActionValidator(v); err != nil {
+			return &ValidationError{Name: "action", err: fmt.Errorf(`ent: validator failed for field "Deployment.action": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AuditComment(); ok {
+		if err := deployment.AuditCommentValidator(v); err != nil {
+			return &ValidationError{Name: "audit_comment", err: fmt.Errorf(`ent: validator failed for field "Deployment.audit_comment": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Message(); ok {
 		if err := deployment.MessageValidator(v); err != nil {
 			return &ValidationError{Name: "message", err: fmt.Errorf(`ent: validator failed for field "Deployment.message": %w`, err)}
@@ -1132,6 +1277,21 @@ func (_u *DeploymentUpdateOne) sqlSave(ctx context.Context) (_node *Deployment, 
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(deployment.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Action(); ok {
+		_spec.SetField(deployment.FieldAction, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.AuditComment(); ok {
+		_spec.SetField(deployment.FieldAuditComment, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AuditedBy(); ok {
+		_spec.SetField(deployment.FieldAuditedBy, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedAuditedBy(); ok {
+		_spec.AddField(deployment.FieldAuditedBy, field.TypeInt, value)
+	}
+	if _u.mutation.AuditedByCleared() {
+		_spec.ClearField(deployment.FieldAuditedBy, field.TypeInt)
 	}
 	if value, ok := _u.mutation.Message(); ok {
 		_spec.SetField(deployment.FieldMessage, field.TypeString, value)

@@ -20,9 +20,14 @@ import (
 	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/deploymentrevision"
+	"github.com/meridianplane/meridian/ent/externalregistry"
+	"github.com/meridianplane/meridian/ent/image"
+	"github.com/meridianplane/meridian/ent/imagetag"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/operation"
+	"github.com/meridianplane/meridian/ent/registryaccount"
+	"github.com/meridianplane/meridian/ent/registryproject"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/setting"
 	"github.com/meridianplane/meridian/ent/tenant"
@@ -96,9 +101,14 @@ func checkColumn(t, c string) error {
 			containermanager.Table:   containermanager.ValidColumn,
 			deployment.Table:         deployment.ValidColumn,
 			deploymentrevision.Table: deploymentrevision.ValidColumn,
+			externalregistry.Table:   externalregistry.ValidColumn,
+			image.Table:              image.ValidColumn,
+			imagetag.Table:           imagetag.ValidColumn,
 			node.Table:               node.ValidColumn,
 			nodelabel.Table:          nodelabel.ValidColumn,
 			operation.Table:          operation.ValidColumn,
+			registryaccount.Table:    registryaccount.ValidColumn,
+			registryproject.Table:    registryproject.ValidColumn,
 			session.Table:            session.ValidColumn,
 			setting.Table:            setting.ValidColumn,
 			tenant.Table:             tenant.ValidColumn,

@@ -11,10 +11,15 @@ import (
 	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/deploymentrevision"
+	"github.com/meridianplane/meridian/ent/externalregistry"
+	"github.com/meridianplane/meridian/ent/image"
+	"github.com/meridianplane/meridian/ent/imagetag"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/predicate"
+	"github.com/meridianplane/meridian/ent/registryaccount"
+	"github.com/meridianplane/meridian/ent/registryproject"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/setting"
 	"github.com/meridianplane/meridian/ent/tenant"
@@ -29,7 +34,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   application.Table,
@@ -60,20 +65,21 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "ApplicationVersion",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			applicationversion.FieldCreatedAt:     {Type: field.TypeTime, Column: applicationversion.FieldCreatedAt},
-			applicationversion.FieldUpdatedAt:     {Type: field.TypeTime, Column: applicationversion.FieldUpdatedAt},
-			applicationversion.FieldTenantID:      {Type: field.TypeInt, Column: applicationversion.FieldTenantID},
-			applicationversion.FieldApplicationID: {Type: field.TypeInt, Column: applicationversion.FieldApplicationID},
-			applicationversion.FieldVersion:       {Type: field.TypeString, Column: applicationversion.FieldVersion},
-			applicationversion.FieldMainVersion:   {Type: field.TypeString, Column: applicationversion.FieldMainVersion},
-			applicationversion.FieldSequence:      {Type: field.TypeInt, Column: applicationversion.FieldSequence},
-			applicationversion.FieldKind:          {Type: field.TypeEnum, Column: applicationversion.FieldKind},
-			applicationversion.FieldSpec:          {Type: field.TypeJSON, Column: applicationversion.FieldSpec},
-			applicationversion.FieldChart:         {Type: field.TypeBytes, Column: applicationversion.FieldChart},
-			applicationversion.FieldChartName:     {Type: field.TypeString, Column: applicationversion.FieldChartName},
-			applicationversion.FieldChartVersion:  {Type: field.TypeString, Column: applicationversion.FieldChartVersion},
-			applicationversion.FieldValues:        {Type: field.TypeString, Column: applicationversion.FieldValues},
-			applicationversion.FieldCreatedBy:     {Type: field.TypeInt, Column: applicationversion.FieldCreatedBy},
+			applicationversion.FieldCreatedAt:          {Type: field.TypeTime, Column: applicationversion.FieldCreatedAt},
+			applicationversion.FieldUpdatedAt:          {Type: field.TypeTime, Column: applicationversion.FieldUpdatedAt},
+			applicationversion.FieldTenantID:           {Type: field.TypeInt, Column: applicationversion.FieldTenantID},
+			applicationversion.FieldApplicationID:      {Type: field.TypeInt, Column: applicationversion.FieldApplicationID},
+			applicationversion.FieldVersion:            {Type: field.TypeString, Column: applicationversion.FieldVersion},
+			applicationversion.FieldMainVersion:        {Type: field.TypeString, Column: applicationversion.FieldMainVersion},
+			applicationversion.FieldSequence:           {Type: field.TypeInt, Column: applicationversion.FieldSequence},
+			applicationversion.FieldKind:               {Type: field.TypeEnum, Column: applicationversion.FieldKind},
+			applicationversion.FieldSpec:               {Type: field.TypeJSON, Column: applicationversion.FieldSpec},
+			applicationversion.FieldChart:              {Type: field.TypeBytes, Column: applicationversion.FieldChart},
+			applicationversion.FieldChartName:          {Type: field.TypeString, Column: applicationversion.FieldChartName},
+			applicationversion.FieldChartVersion:       {Type: field.TypeString, Column: applicationversion.FieldChartVersion},
+			applicationversion.FieldValues:             {Type: field.TypeString, Column: applicationversion.FieldValues},
+			applicationversion.FieldCreatedBy:          {Type: field.TypeInt, Column: applicationversion.FieldCreatedBy},
+			applicationversion.FieldExternalRegistryID: {Type: field.TypeInt, Column: applicationversion.FieldExternalRegistryID},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
@@ -185,6 +191,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deployment.FieldNodeLabel:     {Type: field.TypeString, Column: deployment.FieldNodeLabel},
 			deployment.FieldNodeID:        {Type: field.TypeInt, Column: deployment.FieldNodeID},
 			deployment.FieldStatus:        {Type: field.TypeEnum, Column: deployment.FieldStatus},
+			deployment.FieldAction:        {Type: field.TypeEnum, Column: deployment.FieldAction},
+			deployment.FieldAuditComment:  {Type: field.TypeString, Column: deployment.FieldAuditComment},
+			deployment.FieldAuditedBy:     {Type: field.TypeInt, Column: deployment.FieldAuditedBy},
 			deployment.FieldMessage:       {Type: field.TypeString, Column: deployment.FieldMessage},
 			deployment.FieldRunningPods:   {Type: field.TypeInt, Column: deployment.FieldRunningPods},
 			deployment.FieldErrorPods:     {Type: field.TypeInt, Column: deployment.FieldErrorPods},
@@ -219,6 +228,65 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   externalregistry.Table,
+			Columns: externalregistry.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: externalregistry.FieldID,
+			},
+		},
+		Type: "ExternalRegistry",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			externalregistry.FieldCreatedAt:      {Type: field.TypeTime, Column: externalregistry.FieldCreatedAt},
+			externalregistry.FieldUpdatedAt:      {Type: field.TypeTime, Column: externalregistry.FieldUpdatedAt},
+			externalregistry.FieldTenantID:       {Type: field.TypeInt, Column: externalregistry.FieldTenantID},
+			externalregistry.FieldName:           {Type: field.TypeString, Column: externalregistry.FieldName},
+			externalregistry.FieldAddress:        {Type: field.TypeString, Column: externalregistry.FieldAddress},
+			externalregistry.FieldUsername:       {Type: field.TypeString, Column: externalregistry.FieldUsername},
+			externalregistry.FieldSealedPassword: {Type: field.TypeBytes, Column: externalregistry.FieldSealedPassword},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   image.Table,
+			Columns: image.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: image.FieldID,
+			},
+		},
+		Type: "Image",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			image.FieldCreatedAt: {Type: field.TypeTime, Column: image.FieldCreatedAt},
+			image.FieldUpdatedAt: {Type: field.TypeTime, Column: image.FieldUpdatedAt},
+			image.FieldTenantID:  {Type: field.TypeInt, Column: image.FieldTenantID},
+			image.FieldProjectID: {Type: field.TypeInt, Column: image.FieldProjectID},
+			image.FieldName:      {Type: field.TypeString, Column: image.FieldName},
+			image.FieldDeleting:  {Type: field.TypeBool, Column: image.FieldDeleting},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   imagetag.Table,
+			Columns: imagetag.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: imagetag.FieldID,
+			},
+		},
+		Type: "ImageTag",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			imagetag.FieldCreatedAt: {Type: field.TypeTime, Column: imagetag.FieldCreatedAt},
+			imagetag.FieldUpdatedAt: {Type: field.TypeTime, Column: imagetag.FieldUpdatedAt},
+			imagetag.FieldTenantID:  {Type: field.TypeInt, Column: imagetag.FieldTenantID},
+			imagetag.FieldImageID:   {Type: field.TypeInt, Column: imagetag.FieldImageID},
+			imagetag.FieldName:      {Type: field.TypeString, Column: imagetag.FieldName},
+			imagetag.FieldDigest:    {Type: field.TypeString, Column: imagetag.FieldDigest},
+			imagetag.FieldDeleting:  {Type: field.TypeBool, Column: imagetag.FieldDeleting},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   node.Table,
 			Columns: node.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -245,7 +313,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			node.FieldStatus:          {Type: field.TypeEnum, Column: node.FieldStatus},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   nodelabel.Table,
 			Columns: nodelabel.Columns,
@@ -263,7 +331,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			nodelabel.FieldNodeID:    {Type: field.TypeInt, Column: nodelabel.FieldNodeID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   operation.Table,
 			Columns: operation.Columns,
@@ -295,7 +363,44 @@ var schemaGraph = func() *sqlgraph.Schema {
 			operation.FieldFinishedAt:      {Type: field.TypeTime, Column: operation.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   registryaccount.Table,
+			Columns: registryaccount.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: registryaccount.FieldID,
+			},
+		},
+		Type: "RegistryAccount",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			registryaccount.FieldCreatedAt:    {Type: field.TypeTime, Column: registryaccount.FieldCreatedAt},
+			registryaccount.FieldUpdatedAt:    {Type: field.TypeTime, Column: registryaccount.FieldUpdatedAt},
+			registryaccount.FieldTenantID:     {Type: field.TypeInt, Column: registryaccount.FieldTenantID},
+			registryaccount.FieldUserID:       {Type: field.TypeInt, Column: registryaccount.FieldUserID},
+			registryaccount.FieldUsername:     {Type: field.TypeString, Column: registryaccount.FieldUsername},
+			registryaccount.FieldPasswordHash: {Type: field.TypeString, Column: registryaccount.FieldPasswordHash},
+		},
+	}
+	graph.Nodes[15] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   registryproject.Table,
+			Columns: registryproject.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: registryproject.FieldID,
+			},
+		},
+		Type: "RegistryProject",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			registryproject.FieldCreatedAt: {Type: field.TypeTime, Column: registryproject.FieldCreatedAt},
+			registryproject.FieldUpdatedAt: {Type: field.TypeTime, Column: registryproject.FieldUpdatedAt},
+			registryproject.FieldTenantID:  {Type: field.TypeInt, Column: registryproject.FieldTenantID},
+			registryproject.FieldName:      {Type: field.TypeString, Column: registryproject.FieldName},
+			registryproject.FieldPublic:    {Type: field.TypeBool, Column: registryproject.FieldPublic},
+		},
+	}
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -314,7 +419,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokedAt: {Type: field.TypeTime, Column: session.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   setting.Table,
 			Columns: setting.Columns,
@@ -331,7 +436,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			setting.FieldValue:     {Type: field.TypeString, Column: setting.FieldValue},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -351,7 +456,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldEnableAdminAutoDeploy: {Type: field.TypeBool, Column: tenant.FieldEnableAdminAutoDeploy},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -373,7 +478,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldRole:         {Type: field.TypeEnum, Column: user.FieldRole},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workload.Table,
 			Columns: workload.Columns,
@@ -458,6 +563,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"ApplicationVersion",
 		"Application",
+	)
+	graph.MustAddE(
+		"external_registry",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   applicationversion.ExternalRegistryTable,
+			Columns: []string{applicationversion.ExternalRegistryColumn},
+			Bidi:    false,
+		},
+		"ApplicationVersion",
+		"ExternalRegistry",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -752,6 +869,90 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   externalregistry.TenantTable,
+			Columns: []string{externalregistry.TenantColumn},
+			Bidi:    false,
+		},
+		"ExternalRegistry",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"versions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   externalregistry.VersionsTable,
+			Columns: []string{externalregistry.VersionsColumn},
+			Bidi:    false,
+		},
+		"ExternalRegistry",
+		"ApplicationVersion",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   image.TenantTable,
+			Columns: []string{image.TenantColumn},
+			Bidi:    false,
+		},
+		"Image",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"project",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   image.ProjectTable,
+			Columns: []string{image.ProjectColumn},
+			Bidi:    false,
+		},
+		"Image",
+		"RegistryProject",
+	)
+	graph.MustAddE(
+		"tags",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   image.TagsTable,
+			Columns: []string{image.TagsColumn},
+			Bidi:    false,
+		},
+		"Image",
+		"ImageTag",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   imagetag.TenantTable,
+			Columns: []string{imagetag.TenantColumn},
+			Bidi:    false,
+		},
+		"ImageTag",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"image",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   imagetag.ImageTable,
+			Columns: []string{imagetag.ImageColumn},
+			Bidi:    false,
+		},
+		"ImageTag",
+		"Image",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   node.TenantTable,
 			Columns: []string{node.TenantColumn},
 			Bidi:    false,
@@ -844,6 +1045,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Cluster",
 	)
 	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   registryaccount.TenantTable,
+			Columns: []string{registryaccount.TenantColumn},
+			Bidi:    false,
+		},
+		"RegistryAccount",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   registryaccount.UserTable,
+			Columns: []string{registryaccount.UserColumn},
+			Bidi:    false,
+		},
+		"RegistryAccount",
+		"User",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   registryproject.TenantTable,
+			Columns: []string{registryproject.TenantColumn},
+			Bidi:    false,
+		},
+		"RegistryProject",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"images",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   registryproject.ImagesTable,
+			Columns: []string{registryproject.ImagesColumn},
+			Bidi:    false,
+		},
+		"RegistryProject",
+		"Image",
+	)
+	graph.MustAddE(
 		"user",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -854,6 +1103,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Session",
 		"User",
+	)
+	graph.MustAddE(
+		"businesses",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.BusinessesTable,
+			Columns: []string{tenant.BusinessesColumn},
+			Bidi:    false,
+		},
+		"Tenant",
+		"Business",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -890,6 +1151,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"Business",
+	)
+	graph.MustAddE(
+		"registry_account",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   user.RegistryAccountTable,
+			Columns: []string{user.RegistryAccountColumn},
+			Bidi:    false,
+		},
+		"User",
+		"RegistryAccount",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -1146,6 +1419,11 @@ func (f *ApplicationVersionFilter) WhereCreatedBy(p entql.IntP) {
 	f.Where(p.Field(applicationversion.FieldCreatedBy))
 }
 
+// WhereExternalRegistryID applies the entql int predicate on the external_registry_id field.
+func (f *ApplicationVersionFilter) WhereExternalRegistryID(p entql.IntP) {
+	f.Where(p.Field(applicationversion.FieldExternalRegistryID))
+}
+
 // WhereHasTenant applies a predicate to check if query has an edge tenant.
 func (f *ApplicationVersionFilter) WhereHasTenant() {
 	f.Where(entql.HasEdge("tenant"))
@@ -1168,6 +1446,20 @@ func (f *ApplicationVersionFilter) WhereHasApplication() {
 // WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
 func (f *ApplicationVersionFilter) WhereHasApplicationWith(preds ...predicate.Application) {
 	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasExternalRegistry applies a predicate to check if query has an edge external_registry.
+func (f *ApplicationVersionFilter) WhereHasExternalRegistry() {
+	f.Where(entql.HasEdge("external_registry"))
+}
+
+// WhereHasExternalRegistryWith applies a predicate to check if query has an edge external_registry with a given conditions (other predicates).
+func (f *ApplicationVersionFilter) WhereHasExternalRegistryWith(preds ...predicate.ExternalRegistry) {
+	f.Where(entql.HasEdgeWith("external_registry", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -1758,6 +2050,21 @@ func (f *DeploymentFilter) WhereStatus(p entql.StringP) {
 	f.Where(p.Field(deployment.FieldStatus))
 }
 
+// WhereAction applies the entql string predicate on the action field.
+func (f *DeploymentFilter) WhereAction(p entql.StringP) {
+	f.Where(p.Field(deployment.FieldAction))
+}
+
+// WhereAuditComment applies the entql string predicate on the audit_comment field.
+func (f *DeploymentFilter) WhereAuditComment(p entql.StringP) {
+	f.Where(p.Field(deployment.FieldAuditComment))
+}
+
+// WhereAuditedBy applies the entql int predicate on the audited_by field.
+func (f *DeploymentFilter) WhereAuditedBy(p entql.IntP) {
+	f.Where(p.Field(deployment.FieldAuditedBy))
+}
+
 // WhereMessage applies the entql string predicate on the message field.
 func (f *DeploymentFilter) WhereMessage(p entql.StringP) {
 	f.Where(p.Field(deployment.FieldMessage))
@@ -2066,6 +2373,324 @@ func (f *DeploymentRevisionFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ExternalRegistryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ExternalRegistryQuery builder.
+func (_q *ExternalRegistryQuery) Filter() *ExternalRegistryFilter {
+	return &ExternalRegistryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ExternalRegistryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ExternalRegistryMutation builder.
+func (m *ExternalRegistryMutation) Filter() *ExternalRegistryFilter {
+	return &ExternalRegistryFilter{config: m.config, predicateAdder: m}
+}
+
+// ExternalRegistryFilter provides a generic filtering capability at runtime for ExternalRegistryQuery.
+type ExternalRegistryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ExternalRegistryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ExternalRegistryFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(externalregistry.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ExternalRegistryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(externalregistry.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ExternalRegistryFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(externalregistry.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *ExternalRegistryFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(externalregistry.FieldTenantID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ExternalRegistryFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(externalregistry.FieldName))
+}
+
+// WhereAddress applies the entql string predicate on the address field.
+func (f *ExternalRegistryFilter) WhereAddress(p entql.StringP) {
+	f.Where(p.Field(externalregistry.FieldAddress))
+}
+
+// WhereUsername applies the entql string predicate on the username field.
+func (f *ExternalRegistryFilter) WhereUsername(p entql.StringP) {
+	f.Where(p.Field(externalregistry.FieldUsername))
+}
+
+// WhereSealedPassword applies the entql []byte predicate on the sealed_password field.
+func (f *ExternalRegistryFilter) WhereSealedPassword(p entql.BytesP) {
+	f.Where(p.Field(externalregistry.FieldSealedPassword))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ExternalRegistryFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ExternalRegistryFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasVersions applies a predicate to check if query has an edge versions.
+func (f *ExternalRegistryFilter) WhereHasVersions() {
+	f.Where(entql.HasEdge("versions"))
+}
+
+// WhereHasVersionsWith applies a predicate to check if query has an edge versions with a given conditions (other predicates).
+func (f *ExternalRegistryFilter) WhereHasVersionsWith(preds ...predicate.ApplicationVersion) {
+	f.Where(entql.HasEdgeWith("versions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ImageQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ImageQuery builder.
+func (_q *ImageQuery) Filter() *ImageFilter {
+	return &ImageFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ImageMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ImageMutation builder.
+func (m *ImageMutation) Filter() *ImageFilter {
+	return &ImageFilter{config: m.config, predicateAdder: m}
+}
+
+// ImageFilter provides a generic filtering capability at runtime for ImageQuery.
+type ImageFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ImageFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ImageFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(image.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ImageFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(image.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ImageFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(image.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *ImageFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(image.FieldTenantID))
+}
+
+// WhereProjectID applies the entql int predicate on the project_id field.
+func (f *ImageFilter) WhereProjectID(p entql.IntP) {
+	f.Where(p.Field(image.FieldProjectID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ImageFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(image.FieldName))
+}
+
+// WhereDeleting applies the entql bool predicate on the deleting field.
+func (f *ImageFilter) WhereDeleting(p entql.BoolP) {
+	f.Where(p.Field(image.FieldDeleting))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ImageFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ImageFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasProject applies a predicate to check if query has an edge project.
+func (f *ImageFilter) WhereHasProject() {
+	f.Where(entql.HasEdge("project"))
+}
+
+// WhereHasProjectWith applies a predicate to check if query has an edge project with a given conditions (other predicates).
+func (f *ImageFilter) WhereHasProjectWith(preds ...predicate.RegistryProject) {
+	f.Where(entql.HasEdgeWith("project", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTags applies a predicate to check if query has an edge tags.
+func (f *ImageFilter) WhereHasTags() {
+	f.Where(entql.HasEdge("tags"))
+}
+
+// WhereHasTagsWith applies a predicate to check if query has an edge tags with a given conditions (other predicates).
+func (f *ImageFilter) WhereHasTagsWith(preds ...predicate.ImageTag) {
+	f.Where(entql.HasEdgeWith("tags", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ImageTagQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ImageTagQuery builder.
+func (_q *ImageTagQuery) Filter() *ImageTagFilter {
+	return &ImageTagFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ImageTagMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ImageTagMutation builder.
+func (m *ImageTagMutation) Filter() *ImageTagFilter {
+	return &ImageTagFilter{config: m.config, predicateAdder: m}
+}
+
+// ImageTagFilter provides a generic filtering capability at runtime for ImageTagQuery.
+type ImageTagFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ImageTagFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ImageTagFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(imagetag.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ImageTagFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(imagetag.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ImageTagFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(imagetag.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *ImageTagFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(imagetag.FieldTenantID))
+}
+
+// WhereImageID applies the entql int predicate on the image_id field.
+func (f *ImageTagFilter) WhereImageID(p entql.IntP) {
+	f.Where(p.Field(imagetag.FieldImageID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ImageTagFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(imagetag.FieldName))
+}
+
+// WhereDigest applies the entql string predicate on the digest field.
+func (f *ImageTagFilter) WhereDigest(p entql.StringP) {
+	f.Where(p.Field(imagetag.FieldDigest))
+}
+
+// WhereDeleting applies the entql bool predicate on the deleting field.
+func (f *ImageTagFilter) WhereDeleting(p entql.BoolP) {
+	f.Where(p.Field(imagetag.FieldDeleting))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ImageTagFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ImageTagFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasImage applies a predicate to check if query has an edge image.
+func (f *ImageTagFilter) WhereHasImage() {
+	f.Where(entql.HasEdge("image"))
+}
+
+// WhereHasImageWith applies a predicate to check if query has an edge image with a given conditions (other predicates).
+func (f *ImageTagFilter) WhereHasImageWith(preds ...predicate.Image) {
+	f.Where(entql.HasEdgeWith("image", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *NodeQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2094,7 +2719,7 @@ type NodeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NodeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2251,7 +2876,7 @@ type NodeLabelFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NodeLabelFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2344,7 +2969,7 @@ type OperationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OperationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2493,6 +3118,197 @@ func (f *OperationFilter) WhereHasClusterWith(preds ...predicate.Cluster) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RegistryAccountQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RegistryAccountQuery builder.
+func (_q *RegistryAccountQuery) Filter() *RegistryAccountFilter {
+	return &RegistryAccountFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RegistryAccountMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RegistryAccountMutation builder.
+func (m *RegistryAccountMutation) Filter() *RegistryAccountFilter {
+	return &RegistryAccountFilter{config: m.config, predicateAdder: m}
+}
+
+// RegistryAccountFilter provides a generic filtering capability at runtime for RegistryAccountQuery.
+type RegistryAccountFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RegistryAccountFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RegistryAccountFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(registryaccount.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RegistryAccountFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(registryaccount.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RegistryAccountFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(registryaccount.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *RegistryAccountFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(registryaccount.FieldTenantID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *RegistryAccountFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(registryaccount.FieldUserID))
+}
+
+// WhereUsername applies the entql string predicate on the username field.
+func (f *RegistryAccountFilter) WhereUsername(p entql.StringP) {
+	f.Where(p.Field(registryaccount.FieldUsername))
+}
+
+// WherePasswordHash applies the entql string predicate on the password_hash field.
+func (f *RegistryAccountFilter) WherePasswordHash(p entql.StringP) {
+	f.Where(p.Field(registryaccount.FieldPasswordHash))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *RegistryAccountFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *RegistryAccountFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *RegistryAccountFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *RegistryAccountFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *RegistryProjectQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RegistryProjectQuery builder.
+func (_q *RegistryProjectQuery) Filter() *RegistryProjectFilter {
+	return &RegistryProjectFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RegistryProjectMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RegistryProjectMutation builder.
+func (m *RegistryProjectMutation) Filter() *RegistryProjectFilter {
+	return &RegistryProjectFilter{config: m.config, predicateAdder: m}
+}
+
+// RegistryProjectFilter provides a generic filtering capability at runtime for RegistryProjectQuery.
+type RegistryProjectFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RegistryProjectFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RegistryProjectFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(registryproject.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RegistryProjectFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(registryproject.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RegistryProjectFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(registryproject.FieldUpdatedAt))
+}
+
+// WhereTenantID applies the entql int predicate on the tenant_id field.
+func (f *RegistryProjectFilter) WhereTenantID(p entql.IntP) {
+	f.Where(p.Field(registryproject.FieldTenantID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *RegistryProjectFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(registryproject.FieldName))
+}
+
+// WherePublic applies the entql bool predicate on the public field.
+func (f *RegistryProjectFilter) WherePublic(p entql.BoolP) {
+	f.Where(p.Field(registryproject.FieldPublic))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *RegistryProjectFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *RegistryProjectFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasImages applies a predicate to check if query has an edge images.
+func (f *RegistryProjectFilter) WhereHasImages() {
+	f.Where(entql.HasEdge("images"))
+}
+
+// WhereHasImagesWith applies a predicate to check if query has an edge images with a given conditions (other predicates).
+func (f *RegistryProjectFilter) WhereHasImagesWith(preds ...predicate.Image) {
+	f.Where(entql.HasEdgeWith("images", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2521,7 +3337,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2605,7 +3421,7 @@ type SettingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SettingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2665,7 +3481,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2711,6 +3527,20 @@ func (f *TenantFilter) WhereEnableAdminAutoDeploy(p entql.BoolP) {
 	f.Where(p.Field(tenant.FieldEnableAdminAutoDeploy))
 }
 
+// WhereHasBusinesses applies a predicate to check if query has an edge businesses.
+func (f *TenantFilter) WhereHasBusinesses() {
+	f.Where(entql.HasEdge("businesses"))
+}
+
+// WhereHasBusinessesWith applies a predicate to check if query has an edge businesses with a given conditions (other predicates).
+func (f *TenantFilter) WhereHasBusinessesWith(preds ...predicate.Business) {
+	f.Where(entql.HasEdgeWith("businesses", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2740,7 +3570,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2838,6 +3668,20 @@ func (f *UserFilter) WhereHasBusinessesWith(preds ...predicate.Business) {
 	})))
 }
 
+// WhereHasRegistryAccount applies a predicate to check if query has an edge registry_account.
+func (f *UserFilter) WhereHasRegistryAccount() {
+	f.Where(entql.HasEdge("registry_account"))
+}
+
+// WhereHasRegistryAccountWith applies a predicate to check if query has an edge registry_account with a given conditions (other predicates).
+func (f *UserFilter) WhereHasRegistryAccountWith(preds ...predicate.RegistryAccount) {
+	f.Where(entql.HasEdgeWith("registry_account", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *WorkloadQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2867,7 +3711,7 @@ type WorkloadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkloadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

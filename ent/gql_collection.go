@@ -18,9 +18,14 @@ import (
 	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/deploymentrevision"
+	"github.com/meridianplane/meridian/ent/externalregistry"
+	"github.com/meridianplane/meridian/ent/image"
+	"github.com/meridianplane/meridian/ent/imagetag"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/operation"
+	"github.com/meridianplane/meridian/ent/registryaccount"
+	"github.com/meridianplane/meridian/ent/registryproject"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
 	"github.com/meridianplane/meridian/ent/workload"
@@ -384,6 +389,21 @@ func (_q *ApplicationVersionQuery) collectField(ctx context.Context, oneNode boo
 				selectedFields = append(selectedFields, applicationversion.FieldApplicationID)
 				fieldSeen[applicationversion.FieldApplicationID] = struct{}{}
 			}
+
+		case "externalRegistry":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ExternalRegistryClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, externalregistryImplementors)...); err != nil {
+				return err
+			}
+			_q.withExternalRegistry = query
+			if _, ok := fieldSeen[applicationversion.FieldExternalRegistryID]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldExternalRegistryID)
+				fieldSeen[applicationversion.FieldExternalRegistryID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[applicationversion.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, applicationversion.FieldCreatedAt)
@@ -448,6 +468,11 @@ func (_q *ApplicationVersionQuery) collectField(ctx context.Context, oneNode boo
 			if _, ok := fieldSeen[applicationversion.FieldCreatedBy]; !ok {
 				selectedFields = append(selectedFields, applicationversion.FieldCreatedBy)
 				fieldSeen[applicationversion.FieldCreatedBy] = struct{}{}
+			}
+		case "externalRegistryID":
+			if _, ok := fieldSeen[applicationversion.FieldExternalRegistryID]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldExternalRegistryID)
+				fieldSeen[applicationversion.FieldExternalRegistryID] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1664,6 +1689,21 @@ func (_q *DeploymentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, deployment.FieldStatus)
 				fieldSeen[deployment.FieldStatus] = struct{}{}
 			}
+		case "action":
+			if _, ok := fieldSeen[deployment.FieldAction]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldAction)
+				fieldSeen[deployment.FieldAction] = struct{}{}
+			}
+		case "auditComment":
+			if _, ok := fieldSeen[deployment.FieldAuditComment]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldAuditComment)
+				fieldSeen[deployment.FieldAuditComment] = struct{}{}
+			}
+		case "auditedBy":
+			if _, ok := fieldSeen[deployment.FieldAuditedBy]; !ok {
+				selectedFields = append(selectedFields, deployment.FieldAuditedBy)
+				fieldSeen[deployment.FieldAuditedBy] = struct{}{}
+			}
 		case "message":
 			if _, ok := fieldSeen[deployment.FieldMessage]; !ok {
 				selectedFields = append(selectedFields, deployment.FieldMessage)
@@ -1967,6 +2007,517 @@ func newDeploymentRevisionPaginateArgs(rv map[string]any) *deploymentrevisionPag
 	}
 	if v, ok := rv[whereField].(*DeploymentRevisionWhereInput); ok {
 		args.opts = append(args.opts, WithDeploymentRevisionFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ExternalRegistryQuery) CollectFields(ctx context.Context, satisfies ...string) (*ExternalRegistryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ExternalRegistryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(externalregistry.Columns))
+		selectedFields = []string{externalregistry.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "tenant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TenantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tenantImplementors)...); err != nil {
+				return err
+			}
+			_q.withTenant = query
+			if _, ok := fieldSeen[externalregistry.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, externalregistry.FieldTenantID)
+				fieldSeen[externalregistry.FieldTenantID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[externalregistry.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, externalregistry.FieldCreatedAt)
+				fieldSeen[externalregistry.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[externalregistry.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, externalregistry.FieldUpdatedAt)
+				fieldSeen[externalregistry.FieldUpdatedAt] = struct{}{}
+			}
+		case "tenantID":
+			if _, ok := fieldSeen[externalregistry.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, externalregistry.FieldTenantID)
+				fieldSeen[externalregistry.FieldTenantID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[externalregistry.FieldName]; !ok {
+				selectedFields = append(selectedFields, externalregistry.FieldName)
+				fieldSeen[externalregistry.FieldName] = struct{}{}
+			}
+		case "address":
+			if _, ok := fieldSeen[externalregistry.FieldAddress]; !ok {
+				selectedFields = append(selectedFields, externalregistry.FieldAddress)
+				fieldSeen[externalregistry.FieldAddress] = struct{}{}
+			}
+		case "username":
+			if _, ok := fieldSeen[externalregistry.FieldUsername]; !ok {
+				selectedFields = append(selectedFields, externalregistry.FieldUsername)
+				fieldSeen[externalregistry.FieldUsername] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type externalregistryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ExternalRegistryPaginateOption
+}
+
+func newExternalRegistryPaginateArgs(rv map[string]any) *externalregistryPaginateArgs {
+	args := &externalregistryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ExternalRegistryOrder{Field: &ExternalRegistryOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithExternalRegistryOrder(order))
+			}
+		case *ExternalRegistryOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithExternalRegistryOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ExternalRegistryWhereInput); ok {
+		args.opts = append(args.opts, WithExternalRegistryFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ImageQuery) CollectFields(ctx context.Context, satisfies ...string) (*ImageQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ImageQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(image.Columns))
+		selectedFields = []string{image.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "tenant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TenantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tenantImplementors)...); err != nil {
+				return err
+			}
+			_q.withTenant = query
+			if _, ok := fieldSeen[image.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, image.FieldTenantID)
+				fieldSeen[image.FieldTenantID] = struct{}{}
+			}
+
+		case "project":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RegistryProjectClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, registryprojectImplementors)...); err != nil {
+				return err
+			}
+			_q.withProject = query
+			if _, ok := fieldSeen[image.FieldProjectID]; !ok {
+				selectedFields = append(selectedFields, image.FieldProjectID)
+				fieldSeen[image.FieldProjectID] = struct{}{}
+			}
+
+		case "tags":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ImageTagClient{config: _q.config}).Query()
+			)
+			args := newImageTagPaginateArgs(fieldArgs(ctx, new(ImageTagWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newImageTagPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Image) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"image_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(image.TagsColumn), ids...))
+						})
+						if err := query.GroupBy(image.TagsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Image) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Tags)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, imagetagImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(image.TagsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedTags(alias, func(wq *ImageTagQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[image.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, image.FieldCreatedAt)
+				fieldSeen[image.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[image.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, image.FieldUpdatedAt)
+				fieldSeen[image.FieldUpdatedAt] = struct{}{}
+			}
+		case "tenantID":
+			if _, ok := fieldSeen[image.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, image.FieldTenantID)
+				fieldSeen[image.FieldTenantID] = struct{}{}
+			}
+		case "projectID":
+			if _, ok := fieldSeen[image.FieldProjectID]; !ok {
+				selectedFields = append(selectedFields, image.FieldProjectID)
+				fieldSeen[image.FieldProjectID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[image.FieldName]; !ok {
+				selectedFields = append(selectedFields, image.FieldName)
+				fieldSeen[image.FieldName] = struct{}{}
+			}
+		case "deleting":
+			if _, ok := fieldSeen[image.FieldDeleting]; !ok {
+				selectedFields = append(selectedFields, image.FieldDeleting)
+				fieldSeen[image.FieldDeleting] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type imagePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ImagePaginateOption
+}
+
+func newImagePaginateArgs(rv map[string]any) *imagePaginateArgs {
+	args := &imagePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ImageOrder{Field: &ImageOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithImageOrder(order))
+			}
+		case *ImageOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithImageOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ImageWhereInput); ok {
+		args.opts = append(args.opts, WithImageFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ImageTagQuery) CollectFields(ctx context.Context, satisfies ...string) (*ImageTagQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ImageTagQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(imagetag.Columns))
+		selectedFields = []string{imagetag.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "tenant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TenantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tenantImplementors)...); err != nil {
+				return err
+			}
+			_q.withTenant = query
+			if _, ok := fieldSeen[imagetag.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, imagetag.FieldTenantID)
+				fieldSeen[imagetag.FieldTenantID] = struct{}{}
+			}
+
+		case "image":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ImageClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, imageImplementors)...); err != nil {
+				return err
+			}
+			_q.withImage = query
+			if _, ok := fieldSeen[imagetag.FieldImageID]; !ok {
+				selectedFields = append(selectedFields, imagetag.FieldImageID)
+				fieldSeen[imagetag.FieldImageID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[imagetag.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, imagetag.FieldCreatedAt)
+				fieldSeen[imagetag.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[imagetag.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, imagetag.FieldUpdatedAt)
+				fieldSeen[imagetag.FieldUpdatedAt] = struct{}{}
+			}
+		case "tenantID":
+			if _, ok := fieldSeen[imagetag.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, imagetag.FieldTenantID)
+				fieldSeen[imagetag.FieldTenantID] = struct{}{}
+			}
+		case "imageID":
+			if _, ok := fieldSeen[imagetag.FieldImageID]; !ok {
+				selectedFields = append(selectedFields, imagetag.FieldImageID)
+				fieldSeen[imagetag.FieldImageID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[imagetag.FieldName]; !ok {
+				selectedFields = append(selectedFields, imagetag.FieldName)
+				fieldSeen[imagetag.FieldName] = struct{}{}
+			}
+		case "digest":
+			if _, ok := fieldSeen[imagetag.FieldDigest]; !ok {
+				selectedFields = append(selectedFields, imagetag.FieldDigest)
+				fieldSeen[imagetag.FieldDigest] = struct{}{}
+			}
+		case "deleting":
+			if _, ok := fieldSeen[imagetag.FieldDeleting]; !ok {
+				selectedFields = append(selectedFields, imagetag.FieldDeleting)
+				fieldSeen[imagetag.FieldDeleting] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type imagetagPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ImageTagPaginateOption
+}
+
+func newImageTagPaginateArgs(rv map[string]any) *imagetagPaginateArgs {
+	args := &imagetagPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ImageTagOrder{Field: &ImageTagOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithImageTagOrder(order))
+			}
+		case *ImageTagOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithImageTagOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ImageTagWhereInput); ok {
+		args.opts = append(args.opts, WithImageTagFilter(v.Filter))
 	}
 	return args
 }
@@ -2522,6 +3073,358 @@ func newOperationPaginateArgs(rv map[string]any) *operationPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *RegistryAccountQuery) CollectFields(ctx context.Context, satisfies ...string) (*RegistryAccountQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *RegistryAccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(registryaccount.Columns))
+		selectedFields = []string{registryaccount.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "tenant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TenantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tenantImplementors)...); err != nil {
+				return err
+			}
+			_q.withTenant = query
+			if _, ok := fieldSeen[registryaccount.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, registryaccount.FieldTenantID)
+				fieldSeen[registryaccount.FieldTenantID] = struct{}{}
+			}
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[registryaccount.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, registryaccount.FieldUserID)
+				fieldSeen[registryaccount.FieldUserID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[registryaccount.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, registryaccount.FieldCreatedAt)
+				fieldSeen[registryaccount.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[registryaccount.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, registryaccount.FieldUpdatedAt)
+				fieldSeen[registryaccount.FieldUpdatedAt] = struct{}{}
+			}
+		case "tenantID":
+			if _, ok := fieldSeen[registryaccount.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, registryaccount.FieldTenantID)
+				fieldSeen[registryaccount.FieldTenantID] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[registryaccount.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, registryaccount.FieldUserID)
+				fieldSeen[registryaccount.FieldUserID] = struct{}{}
+			}
+		case "username":
+			if _, ok := fieldSeen[registryaccount.FieldUsername]; !ok {
+				selectedFields = append(selectedFields, registryaccount.FieldUsername)
+				fieldSeen[registryaccount.FieldUsername] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type registryaccountPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []RegistryAccountPaginateOption
+}
+
+func newRegistryAccountPaginateArgs(rv map[string]any) *registryaccountPaginateArgs {
+	args := &registryaccountPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &RegistryAccountOrder{Field: &RegistryAccountOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithRegistryAccountOrder(order))
+			}
+		case *RegistryAccountOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithRegistryAccountOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*RegistryAccountWhereInput); ok {
+		args.opts = append(args.opts, WithRegistryAccountFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *RegistryProjectQuery) CollectFields(ctx context.Context, satisfies ...string) (*RegistryProjectQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *RegistryProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(registryproject.Columns))
+		selectedFields = []string{registryproject.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "tenant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TenantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, tenantImplementors)...); err != nil {
+				return err
+			}
+			_q.withTenant = query
+			if _, ok := fieldSeen[registryproject.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, registryproject.FieldTenantID)
+				fieldSeen[registryproject.FieldTenantID] = struct{}{}
+			}
+
+		case "images":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ImageClient{config: _q.config}).Query()
+			)
+			args := newImagePaginateArgs(fieldArgs(ctx, new(ImageWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newImagePager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*RegistryProject) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"project_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(registryproject.ImagesColumn), ids...))
+						})
+						if err := query.GroupBy(registryproject.ImagesColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*RegistryProject) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Images)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, imageImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(registryproject.ImagesColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedImages(alias, func(wq *ImageQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[registryproject.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, registryproject.FieldCreatedAt)
+				fieldSeen[registryproject.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[registryproject.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, registryproject.FieldUpdatedAt)
+				fieldSeen[registryproject.FieldUpdatedAt] = struct{}{}
+			}
+		case "tenantID":
+			if _, ok := fieldSeen[registryproject.FieldTenantID]; !ok {
+				selectedFields = append(selectedFields, registryproject.FieldTenantID)
+				fieldSeen[registryproject.FieldTenantID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[registryproject.FieldName]; !ok {
+				selectedFields = append(selectedFields, registryproject.FieldName)
+				fieldSeen[registryproject.FieldName] = struct{}{}
+			}
+		case "public":
+			if _, ok := fieldSeen[registryproject.FieldPublic]; !ok {
+				selectedFields = append(selectedFields, registryproject.FieldPublic)
+				fieldSeen[registryproject.FieldPublic] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type registryprojectPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []RegistryProjectPaginateOption
+}
+
+func newRegistryProjectPaginateArgs(rv map[string]any) *registryprojectPaginateArgs {
+	args := &registryprojectPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &RegistryProjectOrder{Field: &RegistryProjectOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithRegistryProjectOrder(order))
+			}
+		case *RegistryProjectOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithRegistryProjectOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*RegistryProjectWhereInput); ok {
+		args.opts = append(args.opts, WithRegistryProjectFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *TenantQuery) CollectFields(ctx context.Context, satisfies ...string) (*TenantQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -2542,6 +3445,19 @@ func (_q *TenantQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "businesses":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&BusinessClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, businessImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedBusinesses(alias, func(wq *BusinessQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[tenant.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, tenant.FieldCreatedAt)
@@ -2765,6 +3681,17 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			_q.WithNamedBusinesses(alias, func(wq *BusinessQuery) {
 				*wq = *query
 			})
+
+		case "registryAccount":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RegistryAccountClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, registryaccountImplementors)...); err != nil {
+				return err
+			}
+			_q.withRegistryAccount = query
 		case "createdAt":
 			if _, ok := fieldSeen[user.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, user.FieldCreatedAt)

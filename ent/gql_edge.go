@@ -74,6 +74,14 @@ func (_m *ApplicationVersion) Application(ctx context.Context) (*Application, er
 	return result, err
 }
 
+func (_m *ApplicationVersion) ExternalRegistry(ctx context.Context) (*ExternalRegistry, error) {
+	result, err := _m.Edges.ExternalRegistryOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryExternalRegistry().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Business) Tenant(ctx context.Context) (*Tenant, error) {
 	result, err := _m.Edges.TenantOrErr()
 	if IsNotLoaded(err) {
@@ -330,6 +338,67 @@ func (_m *DeploymentRevision) User(ctx context.Context) (*User, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *ExternalRegistry) Tenant(ctx context.Context) (*Tenant, error) {
+	result, err := _m.Edges.TenantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTenant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Image) Tenant(ctx context.Context) (*Tenant, error) {
+	result, err := _m.Edges.TenantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTenant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Image) Project(ctx context.Context) (*RegistryProject, error) {
+	result, err := _m.Edges.ProjectOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProject().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Image) Tags(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ImageTagOrder, where *ImageTagWhereInput,
+) (*ImageTagConnection, error) {
+	opts := []ImageTagPaginateOption{
+		WithImageTagOrder(orderBy),
+		WithImageTagFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedTags(alias); err == nil || hasTotalCount {
+		pager, err := newImageTagPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ImageTagConnection{Edges: []*ImageTagEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryTags().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *ImageTag) Tenant(ctx context.Context) (*Tenant, error) {
+	result, err := _m.Edges.TenantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTenant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *ImageTag) Image(ctx context.Context) (*Image, error) {
+	result, err := _m.Edges.ImageOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryImage().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Node) Tenant(ctx context.Context) (*Tenant, error) {
 	result, err := _m.Edges.TenantOrErr()
 	if IsNotLoaded(err) {
@@ -398,6 +467,63 @@ func (_m *Operation) Cluster(ctx context.Context) (*Cluster, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *RegistryAccount) Tenant(ctx context.Context) (*Tenant, error) {
+	result, err := _m.Edges.TenantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTenant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *RegistryAccount) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *RegistryProject) Tenant(ctx context.Context) (*Tenant, error) {
+	result, err := _m.Edges.TenantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTenant().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *RegistryProject) Images(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ImageOrder, where *ImageWhereInput,
+) (*ImageConnection, error) {
+	opts := []ImagePaginateOption{
+		WithImageOrder(orderBy),
+		WithImageFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedImages(alias); err == nil || hasTotalCount {
+		pager, err := newImagePager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ImageConnection{Edges: []*ImageEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryImages().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Tenant) Businesses(ctx context.Context) (result []*Business, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedBusinesses(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.BusinessesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryBusinesses().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *User) Tenant(ctx context.Context) (*Tenant, error) {
 	result, err := _m.Edges.TenantOrErr()
 	if IsNotLoaded(err) {
@@ -425,6 +551,14 @@ func (_m *User) Businesses(
 		return conn, nil
 	}
 	return _m.QueryBusinesses().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *User) RegistryAccount(ctx context.Context) (*RegistryAccount, error) {
+	result, err := _m.Edges.RegistryAccountOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRegistryAccount().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Workload) Tenant(ctx context.Context) (*Tenant, error) {

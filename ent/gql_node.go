@@ -18,10 +18,15 @@ import (
 	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/deploymentrevision"
+	"github.com/meridianplane/meridian/ent/externalregistry"
+	"github.com/meridianplane/meridian/ent/image"
+	"github.com/meridianplane/meridian/ent/imagetag"
 	"github.com/meridianplane/meridian/ent/internal"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/operation"
+	"github.com/meridianplane/meridian/ent/registryaccount"
+	"github.com/meridianplane/meridian/ent/registryproject"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
 	"github.com/meridianplane/meridian/ent/workload"
@@ -72,6 +77,21 @@ var deploymentrevisionImplementors = []string{"DeploymentRevision", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*DeploymentRevision) IsNode() {}
 
+var externalregistryImplementors = []string{"ExternalRegistry", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ExternalRegistry) IsNode() {}
+
+var imageImplementors = []string{"Image", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Image) IsNode() {}
+
+var imagetagImplementors = []string{"ImageTag", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ImageTag) IsNode() {}
+
 var nodeImplementors = []string{"ClusterNode", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -86,6 +106,16 @@ var operationImplementors = []string{"Operation", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Operation) IsNode() {}
+
+var registryaccountImplementors = []string{"RegistryAccount", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*RegistryAccount) IsNode() {}
+
+var registryprojectImplementors = []string{"RegistryProject", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*RegistryProject) IsNode() {}
 
 var tenantImplementors = []string{"Tenant", "Node"}
 
@@ -251,6 +281,33 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case externalregistry.Table:
+		query := c.ExternalRegistry.Query().
+			Where(externalregistry.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, externalregistryImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case image.Table:
+		query := c.Image.Query().
+			Where(image.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, imageImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case imagetag.Table:
+		query := c.ImageTag.Query().
+			Where(imagetag.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, imagetagImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case node.Table:
 		query := c.Node.Query().
 			Where(node.ID(id))
@@ -274,6 +331,24 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(operation.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, operationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case registryaccount.Table:
+		query := c.RegistryAccount.Query().
+			Where(registryaccount.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, registryaccountImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case registryproject.Table:
+		query := c.RegistryProject.Query().
+			Where(registryproject.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, registryprojectImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -506,6 +581,54 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case externalregistry.Table:
+		query := c.ExternalRegistry.Query().
+			Where(externalregistry.IDIn(ids...))
+		query, err := query.CollectFields(ctx, externalregistryImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case image.Table:
+		query := c.Image.Query().
+			Where(image.IDIn(ids...))
+		query, err := query.CollectFields(ctx, imageImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case imagetag.Table:
+		query := c.ImageTag.Query().
+			Where(imagetag.IDIn(ids...))
+		query, err := query.CollectFields(ctx, imagetagImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case node.Table:
 		query := c.Node.Query().
 			Where(node.IDIn(ids...))
@@ -542,6 +665,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Operation.Query().
 			Where(operation.IDIn(ids...))
 		query, err := query.CollectFields(ctx, operationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case registryaccount.Table:
+		query := c.RegistryAccount.Query().
+			Where(registryaccount.IDIn(ids...))
+		query, err := query.CollectFields(ctx, registryaccountImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case registryproject.Table:
+		query := c.RegistryProject.Query().
+			Where(registryproject.IDIn(ids...))
+		query, err := query.CollectFields(ctx, registryprojectImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -22,9 +22,14 @@ import (
 	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/deploymentrevision"
+	"github.com/meridianplane/meridian/ent/externalregistry"
+	"github.com/meridianplane/meridian/ent/image"
+	"github.com/meridianplane/meridian/ent/imagetag"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/operation"
+	"github.com/meridianplane/meridian/ent/registryaccount"
+	"github.com/meridianplane/meridian/ent/registryproject"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
 	"github.com/meridianplane/meridian/ent/workload"
@@ -2821,6 +2826,1002 @@ func (_m *DeploymentRevision) ToEdge(order *DeploymentRevisionOrder) *Deployment
 	}
 }
 
+// ExternalRegistryEdge is the edge representation of ExternalRegistry.
+type ExternalRegistryEdge struct {
+	Node   *ExternalRegistry `json:"node"`
+	Cursor Cursor            `json:"cursor"`
+}
+
+// ExternalRegistryConnection is the connection containing edges to ExternalRegistry.
+type ExternalRegistryConnection struct {
+	Edges      []*ExternalRegistryEdge `json:"edges"`
+	PageInfo   PageInfo                `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+func (c *ExternalRegistryConnection) build(nodes []*ExternalRegistry, pager *externalregistryPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ExternalRegistry
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ExternalRegistry {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ExternalRegistry {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ExternalRegistryEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ExternalRegistryEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ExternalRegistryPaginateOption enables pagination customization.
+type ExternalRegistryPaginateOption func(*externalregistryPager) error
+
+// WithExternalRegistryOrder configures pagination ordering.
+func WithExternalRegistryOrder(order *ExternalRegistryOrder) ExternalRegistryPaginateOption {
+	if order == nil {
+		order = DefaultExternalRegistryOrder
+	}
+	o := *order
+	return func(pager *externalregistryPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultExternalRegistryOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithExternalRegistryFilter configures pagination filter.
+func WithExternalRegistryFilter(filter func(*ExternalRegistryQuery) (*ExternalRegistryQuery, error)) ExternalRegistryPaginateOption {
+	return func(pager *externalregistryPager) error {
+		if filter == nil {
+			return errors.New("ExternalRegistryQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type externalregistryPager struct {
+	reverse bool
+	order   *ExternalRegistryOrder
+	filter  func(*ExternalRegistryQuery) (*ExternalRegistryQuery, error)
+}
+
+func newExternalRegistryPager(opts []ExternalRegistryPaginateOption, reverse bool) (*externalregistryPager, error) {
+	pager := &externalregistryPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultExternalRegistryOrder
+	}
+	return pager, nil
+}
+
+func (p *externalregistryPager) applyFilter(query *ExternalRegistryQuery) (*ExternalRegistryQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *externalregistryPager) toCursor(_m *ExternalRegistry) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *externalregistryPager) applyCursors(query *ExternalRegistryQuery, after, before *Cursor) (*ExternalRegistryQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultExternalRegistryOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *externalregistryPager) applyOrder(query *ExternalRegistryQuery) *ExternalRegistryQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultExternalRegistryOrder.Field {
+		query = query.Order(DefaultExternalRegistryOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *externalregistryPager) orderExpr(query *ExternalRegistryQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultExternalRegistryOrder.Field {
+			b.Comma().Ident(DefaultExternalRegistryOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ExternalRegistry.
+func (_m *ExternalRegistryQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ExternalRegistryPaginateOption,
+) (*ExternalRegistryConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newExternalRegistryPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ExternalRegistryConnection{Edges: []*ExternalRegistryEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ExternalRegistryOrderFieldCreatedAt orders ExternalRegistry by created_at.
+	ExternalRegistryOrderFieldCreatedAt = &ExternalRegistryOrderField{
+		Value: func(_m *ExternalRegistry) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: externalregistry.FieldCreatedAt,
+		toTerm: externalregistry.ByCreatedAt,
+		toCursor: func(_m *ExternalRegistry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ExternalRegistryOrderFieldUpdatedAt orders ExternalRegistry by updated_at.
+	ExternalRegistryOrderFieldUpdatedAt = &ExternalRegistryOrderField{
+		Value: func(_m *ExternalRegistry) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: externalregistry.FieldUpdatedAt,
+		toTerm: externalregistry.ByUpdatedAt,
+		toCursor: func(_m *ExternalRegistry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// ExternalRegistryOrderFieldName orders ExternalRegistry by name.
+	ExternalRegistryOrderFieldName = &ExternalRegistryOrderField{
+		Value: func(_m *ExternalRegistry) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: externalregistry.FieldName,
+		toTerm: externalregistry.ByName,
+		toCursor: func(_m *ExternalRegistry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ExternalRegistryOrderField) String() string {
+	var str string
+	switch f.column {
+	case ExternalRegistryOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ExternalRegistryOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case ExternalRegistryOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ExternalRegistryOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ExternalRegistryOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ExternalRegistryOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ExternalRegistryOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ExternalRegistryOrderFieldUpdatedAt
+	case "NAME":
+		*f = *ExternalRegistryOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid ExternalRegistryOrderField", str)
+	}
+	return nil
+}
+
+// ExternalRegistryOrderField defines the ordering field of ExternalRegistry.
+type ExternalRegistryOrderField struct {
+	// Value extracts the ordering value from the given ExternalRegistry.
+	Value    func(*ExternalRegistry) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) externalregistry.OrderOption
+	toCursor func(*ExternalRegistry) Cursor
+}
+
+// ExternalRegistryOrder defines the ordering of ExternalRegistry.
+type ExternalRegistryOrder struct {
+	Direction OrderDirection              `json:"direction"`
+	Field     *ExternalRegistryOrderField `json:"field"`
+}
+
+// DefaultExternalRegistryOrder is the default ordering of ExternalRegistry.
+var DefaultExternalRegistryOrder = &ExternalRegistryOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ExternalRegistryOrderField{
+		Value: func(_m *ExternalRegistry) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: externalregistry.FieldID,
+		toTerm: externalregistry.ByID,
+		toCursor: func(_m *ExternalRegistry) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ExternalRegistry into ExternalRegistryEdge.
+func (_m *ExternalRegistry) ToEdge(order *ExternalRegistryOrder) *ExternalRegistryEdge {
+	if order == nil {
+		order = DefaultExternalRegistryOrder
+	}
+	return &ExternalRegistryEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ImageEdge is the edge representation of Image.
+type ImageEdge struct {
+	Node   *Image `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// ImageConnection is the connection containing edges to Image.
+type ImageConnection struct {
+	Edges      []*ImageEdge `json:"edges"`
+	PageInfo   PageInfo     `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+func (c *ImageConnection) build(nodes []*Image, pager *imagePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Image
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Image {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Image {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ImageEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ImageEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ImagePaginateOption enables pagination customization.
+type ImagePaginateOption func(*imagePager) error
+
+// WithImageOrder configures pagination ordering.
+func WithImageOrder(order *ImageOrder) ImagePaginateOption {
+	if order == nil {
+		order = DefaultImageOrder
+	}
+	o := *order
+	return func(pager *imagePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultImageOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithImageFilter configures pagination filter.
+func WithImageFilter(filter func(*ImageQuery) (*ImageQuery, error)) ImagePaginateOption {
+	return func(pager *imagePager) error {
+		if filter == nil {
+			return errors.New("ImageQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type imagePager struct {
+	reverse bool
+	order   *ImageOrder
+	filter  func(*ImageQuery) (*ImageQuery, error)
+}
+
+func newImagePager(opts []ImagePaginateOption, reverse bool) (*imagePager, error) {
+	pager := &imagePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultImageOrder
+	}
+	return pager, nil
+}
+
+func (p *imagePager) applyFilter(query *ImageQuery) (*ImageQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *imagePager) toCursor(_m *Image) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *imagePager) applyCursors(query *ImageQuery, after, before *Cursor) (*ImageQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultImageOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *imagePager) applyOrder(query *ImageQuery) *ImageQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultImageOrder.Field {
+		query = query.Order(DefaultImageOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *imagePager) orderExpr(query *ImageQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultImageOrder.Field {
+			b.Comma().Ident(DefaultImageOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Image.
+func (_m *ImageQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ImagePaginateOption,
+) (*ImageConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newImagePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ImageConnection{Edges: []*ImageEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ImageOrderFieldCreatedAt orders Image by created_at.
+	ImageOrderFieldCreatedAt = &ImageOrderField{
+		Value: func(_m *Image) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: image.FieldCreatedAt,
+		toTerm: image.ByCreatedAt,
+		toCursor: func(_m *Image) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ImageOrderFieldUpdatedAt orders Image by updated_at.
+	ImageOrderFieldUpdatedAt = &ImageOrderField{
+		Value: func(_m *Image) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: image.FieldUpdatedAt,
+		toTerm: image.ByUpdatedAt,
+		toCursor: func(_m *Image) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// ImageOrderFieldName orders Image by name.
+	ImageOrderFieldName = &ImageOrderField{
+		Value: func(_m *Image) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: image.FieldName,
+		toTerm: image.ByName,
+		toCursor: func(_m *Image) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ImageOrderField) String() string {
+	var str string
+	switch f.column {
+	case ImageOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ImageOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case ImageOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ImageOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ImageOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ImageOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ImageOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ImageOrderFieldUpdatedAt
+	case "NAME":
+		*f = *ImageOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid ImageOrderField", str)
+	}
+	return nil
+}
+
+// ImageOrderField defines the ordering field of Image.
+type ImageOrderField struct {
+	// Value extracts the ordering value from the given Image.
+	Value    func(*Image) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) image.OrderOption
+	toCursor func(*Image) Cursor
+}
+
+// ImageOrder defines the ordering of Image.
+type ImageOrder struct {
+	Direction OrderDirection   `json:"direction"`
+	Field     *ImageOrderField `json:"field"`
+}
+
+// DefaultImageOrder is the default ordering of Image.
+var DefaultImageOrder = &ImageOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ImageOrderField{
+		Value: func(_m *Image) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: image.FieldID,
+		toTerm: image.ByID,
+		toCursor: func(_m *Image) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Image into ImageEdge.
+func (_m *Image) ToEdge(order *ImageOrder) *ImageEdge {
+	if order == nil {
+		order = DefaultImageOrder
+	}
+	return &ImageEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ImageTagEdge is the edge representation of ImageTag.
+type ImageTagEdge struct {
+	Node   *ImageTag `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// ImageTagConnection is the connection containing edges to ImageTag.
+type ImageTagConnection struct {
+	Edges      []*ImageTagEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *ImageTagConnection) build(nodes []*ImageTag, pager *imagetagPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ImageTag
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ImageTag {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ImageTag {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ImageTagEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ImageTagEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ImageTagPaginateOption enables pagination customization.
+type ImageTagPaginateOption func(*imagetagPager) error
+
+// WithImageTagOrder configures pagination ordering.
+func WithImageTagOrder(order *ImageTagOrder) ImageTagPaginateOption {
+	if order == nil {
+		order = DefaultImageTagOrder
+	}
+	o := *order
+	return func(pager *imagetagPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultImageTagOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithImageTagFilter configures pagination filter.
+func WithImageTagFilter(filter func(*ImageTagQuery) (*ImageTagQuery, error)) ImageTagPaginateOption {
+	return func(pager *imagetagPager) error {
+		if filter == nil {
+			return errors.New("ImageTagQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type imagetagPager struct {
+	reverse bool
+	order   *ImageTagOrder
+	filter  func(*ImageTagQuery) (*ImageTagQuery, error)
+}
+
+func newImageTagPager(opts []ImageTagPaginateOption, reverse bool) (*imagetagPager, error) {
+	pager := &imagetagPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultImageTagOrder
+	}
+	return pager, nil
+}
+
+func (p *imagetagPager) applyFilter(query *ImageTagQuery) (*ImageTagQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *imagetagPager) toCursor(_m *ImageTag) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *imagetagPager) applyCursors(query *ImageTagQuery, after, before *Cursor) (*ImageTagQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultImageTagOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *imagetagPager) applyOrder(query *ImageTagQuery) *ImageTagQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultImageTagOrder.Field {
+		query = query.Order(DefaultImageTagOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *imagetagPager) orderExpr(query *ImageTagQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultImageTagOrder.Field {
+			b.Comma().Ident(DefaultImageTagOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ImageTag.
+func (_m *ImageTagQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ImageTagPaginateOption,
+) (*ImageTagConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newImageTagPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ImageTagConnection{Edges: []*ImageTagEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ImageTagOrderFieldCreatedAt orders ImageTag by created_at.
+	ImageTagOrderFieldCreatedAt = &ImageTagOrderField{
+		Value: func(_m *ImageTag) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: imagetag.FieldCreatedAt,
+		toTerm: imagetag.ByCreatedAt,
+		toCursor: func(_m *ImageTag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ImageTagOrderFieldUpdatedAt orders ImageTag by updated_at.
+	ImageTagOrderFieldUpdatedAt = &ImageTagOrderField{
+		Value: func(_m *ImageTag) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: imagetag.FieldUpdatedAt,
+		toTerm: imagetag.ByUpdatedAt,
+		toCursor: func(_m *ImageTag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// ImageTagOrderFieldName orders ImageTag by name.
+	ImageTagOrderFieldName = &ImageTagOrderField{
+		Value: func(_m *ImageTag) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: imagetag.FieldName,
+		toTerm: imagetag.ByName,
+		toCursor: func(_m *ImageTag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ImageTagOrderField) String() string {
+	var str string
+	switch f.column {
+	case ImageTagOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ImageTagOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case ImageTagOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ImageTagOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ImageTagOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ImageTagOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ImageTagOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ImageTagOrderFieldUpdatedAt
+	case "NAME":
+		*f = *ImageTagOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid ImageTagOrderField", str)
+	}
+	return nil
+}
+
+// ImageTagOrderField defines the ordering field of ImageTag.
+type ImageTagOrderField struct {
+	// Value extracts the ordering value from the given ImageTag.
+	Value    func(*ImageTag) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) imagetag.OrderOption
+	toCursor func(*ImageTag) Cursor
+}
+
+// ImageTagOrder defines the ordering of ImageTag.
+type ImageTagOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *ImageTagOrderField `json:"field"`
+}
+
+// DefaultImageTagOrder is the default ordering of ImageTag.
+var DefaultImageTagOrder = &ImageTagOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ImageTagOrderField{
+		Value: func(_m *ImageTag) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: imagetag.FieldID,
+		toTerm: imagetag.ByID,
+		toCursor: func(_m *ImageTag) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ImageTag into ImageTagEdge.
+func (_m *ImageTag) ToEdge(order *ImageTagOrder) *ImageTagEdge {
+	if order == nil {
+		order = DefaultImageTagOrder
+	}
+	return &ImageTagEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // ClusterNode is the type alias for Node.
 type ClusterNode = Node
 
@@ -3851,6 +4852,652 @@ func (_m *Operation) ToEdge(order *OperationOrder) *OperationEdge {
 		order = DefaultOperationOrder
 	}
 	return &OperationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// RegistryAccountEdge is the edge representation of RegistryAccount.
+type RegistryAccountEdge struct {
+	Node   *RegistryAccount `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// RegistryAccountConnection is the connection containing edges to RegistryAccount.
+type RegistryAccountConnection struct {
+	Edges      []*RegistryAccountEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *RegistryAccountConnection) build(nodes []*RegistryAccount, pager *registryaccountPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *RegistryAccount
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *RegistryAccount {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *RegistryAccount {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*RegistryAccountEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &RegistryAccountEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// RegistryAccountPaginateOption enables pagination customization.
+type RegistryAccountPaginateOption func(*registryaccountPager) error
+
+// WithRegistryAccountOrder configures pagination ordering.
+func WithRegistryAccountOrder(order *RegistryAccountOrder) RegistryAccountPaginateOption {
+	if order == nil {
+		order = DefaultRegistryAccountOrder
+	}
+	o := *order
+	return func(pager *registryaccountPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultRegistryAccountOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithRegistryAccountFilter configures pagination filter.
+func WithRegistryAccountFilter(filter func(*RegistryAccountQuery) (*RegistryAccountQuery, error)) RegistryAccountPaginateOption {
+	return func(pager *registryaccountPager) error {
+		if filter == nil {
+			return errors.New("RegistryAccountQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type registryaccountPager struct {
+	reverse bool
+	order   *RegistryAccountOrder
+	filter  func(*RegistryAccountQuery) (*RegistryAccountQuery, error)
+}
+
+func newRegistryAccountPager(opts []RegistryAccountPaginateOption, reverse bool) (*registryaccountPager, error) {
+	pager := &registryaccountPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultRegistryAccountOrder
+	}
+	return pager, nil
+}
+
+func (p *registryaccountPager) applyFilter(query *RegistryAccountQuery) (*RegistryAccountQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *registryaccountPager) toCursor(_m *RegistryAccount) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *registryaccountPager) applyCursors(query *RegistryAccountQuery, after, before *Cursor) (*RegistryAccountQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultRegistryAccountOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *registryaccountPager) applyOrder(query *RegistryAccountQuery) *RegistryAccountQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultRegistryAccountOrder.Field {
+		query = query.Order(DefaultRegistryAccountOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *registryaccountPager) orderExpr(query *RegistryAccountQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultRegistryAccountOrder.Field {
+			b.Comma().Ident(DefaultRegistryAccountOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to RegistryAccount.
+func (_m *RegistryAccountQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...RegistryAccountPaginateOption,
+) (*RegistryAccountConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newRegistryAccountPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &RegistryAccountConnection{Edges: []*RegistryAccountEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// RegistryAccountOrderFieldCreatedAt orders RegistryAccount by created_at.
+	RegistryAccountOrderFieldCreatedAt = &RegistryAccountOrderField{
+		Value: func(_m *RegistryAccount) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: registryaccount.FieldCreatedAt,
+		toTerm: registryaccount.ByCreatedAt,
+		toCursor: func(_m *RegistryAccount) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// RegistryAccountOrderFieldUpdatedAt orders RegistryAccount by updated_at.
+	RegistryAccountOrderFieldUpdatedAt = &RegistryAccountOrderField{
+		Value: func(_m *RegistryAccount) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: registryaccount.FieldUpdatedAt,
+		toTerm: registryaccount.ByUpdatedAt,
+		toCursor: func(_m *RegistryAccount) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f RegistryAccountOrderField) String() string {
+	var str string
+	switch f.column {
+	case RegistryAccountOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case RegistryAccountOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f RegistryAccountOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *RegistryAccountOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("RegistryAccountOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *RegistryAccountOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *RegistryAccountOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid RegistryAccountOrderField", str)
+	}
+	return nil
+}
+
+// RegistryAccountOrderField defines the ordering field of RegistryAccount.
+type RegistryAccountOrderField struct {
+	// Value extracts the ordering value from the given RegistryAccount.
+	Value    func(*RegistryAccount) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) registryaccount.OrderOption
+	toCursor func(*RegistryAccount) Cursor
+}
+
+// RegistryAccountOrder defines the ordering of RegistryAccount.
+type RegistryAccountOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *RegistryAccountOrderField `json:"field"`
+}
+
+// DefaultRegistryAccountOrder is the default ordering of RegistryAccount.
+var DefaultRegistryAccountOrder = &RegistryAccountOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &RegistryAccountOrderField{
+		Value: func(_m *RegistryAccount) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: registryaccount.FieldID,
+		toTerm: registryaccount.ByID,
+		toCursor: func(_m *RegistryAccount) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts RegistryAccount into RegistryAccountEdge.
+func (_m *RegistryAccount) ToEdge(order *RegistryAccountOrder) *RegistryAccountEdge {
+	if order == nil {
+		order = DefaultRegistryAccountOrder
+	}
+	return &RegistryAccountEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// RegistryProjectEdge is the edge representation of RegistryProject.
+type RegistryProjectEdge struct {
+	Node   *RegistryProject `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// RegistryProjectConnection is the connection containing edges to RegistryProject.
+type RegistryProjectConnection struct {
+	Edges      []*RegistryProjectEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *RegistryProjectConnection) build(nodes []*RegistryProject, pager *registryprojectPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *RegistryProject
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *RegistryProject {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *RegistryProject {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*RegistryProjectEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &RegistryProjectEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// RegistryProjectPaginateOption enables pagination customization.
+type RegistryProjectPaginateOption func(*registryprojectPager) error
+
+// WithRegistryProjectOrder configures pagination ordering.
+func WithRegistryProjectOrder(order *RegistryProjectOrder) RegistryProjectPaginateOption {
+	if order == nil {
+		order = DefaultRegistryProjectOrder
+	}
+	o := *order
+	return func(pager *registryprojectPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultRegistryProjectOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithRegistryProjectFilter configures pagination filter.
+func WithRegistryProjectFilter(filter func(*RegistryProjectQuery) (*RegistryProjectQuery, error)) RegistryProjectPaginateOption {
+	return func(pager *registryprojectPager) error {
+		if filter == nil {
+			return errors.New("RegistryProjectQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type registryprojectPager struct {
+	reverse bool
+	order   *RegistryProjectOrder
+	filter  func(*RegistryProjectQuery) (*RegistryProjectQuery, error)
+}
+
+func newRegistryProjectPager(opts []RegistryProjectPaginateOption, reverse bool) (*registryprojectPager, error) {
+	pager := &registryprojectPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultRegistryProjectOrder
+	}
+	return pager, nil
+}
+
+func (p *registryprojectPager) applyFilter(query *RegistryProjectQuery) (*RegistryProjectQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *registryprojectPager) toCursor(_m *RegistryProject) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *registryprojectPager) applyCursors(query *RegistryProjectQuery, after, before *Cursor) (*RegistryProjectQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultRegistryProjectOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *registryprojectPager) applyOrder(query *RegistryProjectQuery) *RegistryProjectQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultRegistryProjectOrder.Field {
+		query = query.Order(DefaultRegistryProjectOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *registryprojectPager) orderExpr(query *RegistryProjectQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultRegistryProjectOrder.Field {
+			b.Comma().Ident(DefaultRegistryProjectOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to RegistryProject.
+func (_m *RegistryProjectQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...RegistryProjectPaginateOption,
+) (*RegistryProjectConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newRegistryProjectPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &RegistryProjectConnection{Edges: []*RegistryProjectEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// RegistryProjectOrderFieldCreatedAt orders RegistryProject by created_at.
+	RegistryProjectOrderFieldCreatedAt = &RegistryProjectOrderField{
+		Value: func(_m *RegistryProject) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: registryproject.FieldCreatedAt,
+		toTerm: registryproject.ByCreatedAt,
+		toCursor: func(_m *RegistryProject) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// RegistryProjectOrderFieldUpdatedAt orders RegistryProject by updated_at.
+	RegistryProjectOrderFieldUpdatedAt = &RegistryProjectOrderField{
+		Value: func(_m *RegistryProject) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: registryproject.FieldUpdatedAt,
+		toTerm: registryproject.ByUpdatedAt,
+		toCursor: func(_m *RegistryProject) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// RegistryProjectOrderFieldName orders RegistryProject by name.
+	RegistryProjectOrderFieldName = &RegistryProjectOrderField{
+		Value: func(_m *RegistryProject) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: registryproject.FieldName,
+		toTerm: registryproject.ByName,
+		toCursor: func(_m *RegistryProject) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f RegistryProjectOrderField) String() string {
+	var str string
+	switch f.column {
+	case RegistryProjectOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case RegistryProjectOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case RegistryProjectOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f RegistryProjectOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *RegistryProjectOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("RegistryProjectOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *RegistryProjectOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *RegistryProjectOrderFieldUpdatedAt
+	case "NAME":
+		*f = *RegistryProjectOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid RegistryProjectOrderField", str)
+	}
+	return nil
+}
+
+// RegistryProjectOrderField defines the ordering field of RegistryProject.
+type RegistryProjectOrderField struct {
+	// Value extracts the ordering value from the given RegistryProject.
+	Value    func(*RegistryProject) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) registryproject.OrderOption
+	toCursor func(*RegistryProject) Cursor
+}
+
+// RegistryProjectOrder defines the ordering of RegistryProject.
+type RegistryProjectOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *RegistryProjectOrderField `json:"field"`
+}
+
+// DefaultRegistryProjectOrder is the default ordering of RegistryProject.
+var DefaultRegistryProjectOrder = &RegistryProjectOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &RegistryProjectOrderField{
+		Value: func(_m *RegistryProject) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: registryproject.FieldID,
+		toTerm: registryproject.ByID,
+		toCursor: func(_m *RegistryProject) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts RegistryProject into RegistryProjectEdge.
+func (_m *RegistryProject) ToEdge(order *RegistryProjectOrder) *RegistryProjectEdge {
+	if order == nil {
+		order = DefaultRegistryProjectOrder
+	}
+	return &RegistryProjectEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -19,10 +19,15 @@ import (
 	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/deploymentrevision"
+	"github.com/meridianplane/meridian/ent/externalregistry"
+	"github.com/meridianplane/meridian/ent/image"
+	"github.com/meridianplane/meridian/ent/imagetag"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/predicate"
+	"github.com/meridianplane/meridian/ent/registryaccount"
+	"github.com/meridianplane/meridian/ent/registryproject"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/setting"
 	"github.com/meridianplane/meridian/ent/tenant"
@@ -48,9 +53,14 @@ const (
 	TypeContainerManager   = "ContainerManager"
 	TypeDeployment         = "Deployment"
 	TypeDeploymentRevision = "DeploymentRevision"
+	TypeExternalRegistry   = "ExternalRegistry"
+	TypeImage              = "Image"
+	TypeImageTag           = "ImageTag"
 	TypeNode               = "Node"
 	TypeNodeLabel          = "NodeLabel"
 	TypeOperation          = "Operation"
+	TypeRegistryAccount    = "RegistryAccount"
+	TypeRegistryProject    = "RegistryProject"
 	TypeSession            = "Session"
 	TypeSetting            = "Setting"
 	TypeTenant             = "Tenant"
@@ -882,31 +892,33 @@ func (m *ApplicationMutation) ResetEdge(name string) error {
 // ApplicationVersionMutation represents an operation that mutates the ApplicationVersion nodes in the graph.
 type ApplicationVersionMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *int
-	created_at         *time.Time
-	updated_at         *time.Time
-	version            *string
-	main_version       *string
-	sequence           *int
-	addsequence        *int
-	kind               *applicationversion.Kind
-	spec               **appspec.Workload
-	chart              *[]byte
-	chart_name         *string
-	chart_version      *string
-	values             *string
-	created_by         *int
-	addcreated_by      *int
-	clearedFields      map[string]struct{}
-	tenant             *int
-	clearedtenant      bool
-	application        *int
-	clearedapplication bool
-	done               bool
-	oldValue           func(context.Context) (*ApplicationVersion, error)
-	predicates         []predicate.ApplicationVersion
+	op                       Op
+	typ                      string
+	id                       *int
+	created_at               *time.Time
+	updated_at               *time.Time
+	version                  *string
+	main_version             *string
+	sequence                 *int
+	addsequence              *int
+	kind                     *applicationversion.Kind
+	spec                     **appspec.Workload
+	chart                    *[]byte
+	chart_name               *string
+	chart_version            *string
+	values                   *string
+	created_by               *int
+	addcreated_by            *int
+	clearedFields            map[string]struct{}
+	tenant                   *int
+	clearedtenant            bool
+	application              *int
+	clearedapplication       bool
+	external_registry        *int
+	clearedexternal_registry bool
+	done                     bool
+	oldValue                 func(context.Context) (*ApplicationVersion, error)
+	predicates               []predicate.ApplicationVersion
 }
 
 var _ ent.Mutation = (*ApplicationVersionMutation)(nil)
@@ -1591,6 +1603,55 @@ func (m *ApplicationVersionMutation) ResetCreatedBy() {
 	delete(m.clearedFields, applicationversion.FieldCreatedBy)
 }
 
+// SetExternalRegistryID sets the "external_registry_id" field.
+func (m *ApplicationVersionMutation) SetExternalRegistryID(i int) {
+	m.external_registry = &i
+}
+
+// ExternalRegistryID returns the value of the "external_registry_id" field in the mutation.
+func (m *ApplicationVersionMutation) ExternalRegistryID() (r int, exists bool) {
+	v := m.external_registry
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalRegistryID returns the old "external_registry_id" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldExternalRegistryID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalRegistryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalRegistryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalRegistryID: %w", err)
+	}
+	return oldValue.ExternalRegistryID, nil
+}
+
+// ClearExternalRegistryID clears the value of the "external_registry_id" field.
+func (m *ApplicationVersionMutation) ClearExternalRegistryID() {
+	m.external_registry = nil
+	m.clearedFields[applicationversion.FieldExternalRegistryID] = struct{}{}
+}
+
+// ExternalRegistryIDCleared returns if the "external_registry_id" field was cleared in this mutation.
+func (m *ApplicationVersionMutation) ExternalRegistryIDCleared() bool {
+	_, ok := m.clearedFields[applicationversion.FieldExternalRegistryID]
+	return ok
+}
+
+// ResetExternalRegistryID resets all changes to the "external_registry_id" field.
+func (m *ApplicationVersionMutation) ResetExternalRegistryID() {
+	m.external_registry = nil
+	delete(m.clearedFields, applicationversion.FieldExternalRegistryID)
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *ApplicationVersionMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -1645,6 +1706,33 @@ func (m *ApplicationVersionMutation) ResetApplication() {
 	m.clearedapplication = false
 }
 
+// ClearExternalRegistry clears the "external_registry" edge to the ExternalRegistry entity.
+func (m *ApplicationVersionMutation) ClearExternalRegistry() {
+	m.clearedexternal_registry = true
+	m.clearedFields[applicationversion.FieldExternalRegistryID] = struct{}{}
+}
+
+// ExternalRegistryCleared reports if the "external_registry" edge to the ExternalRegistry entity was cleared.
+func (m *ApplicationVersionMutation) ExternalRegistryCleared() bool {
+	return m.ExternalRegistryIDCleared() || m.clearedexternal_registry
+}
+
+// ExternalRegistryIDs returns the "external_registry" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ExternalRegistryID instead. It exists only for internal usage by the builders.
+func (m *ApplicationVersionMutation) ExternalRegistryIDs() (ids []int) {
+	if id := m.external_registry; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetExternalRegistry resets all changes to the "external_registry" edge.
+func (m *ApplicationVersionMutation) ResetExternalRegistry() {
+	m.external_registry = nil
+	m.clearedexternal_registry = false
+}
+
 // Where appends a list predicates to the ApplicationVersionMutation builder.
 func (m *ApplicationVersionMutation) Where(ps ...predicate.ApplicationVersion) {
 	m.predicates = append(m.predicates, ps...)
@@ -1679,7 +1767,7 @@ func (m *ApplicationVersionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ApplicationVersionMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, applicationversion.FieldCreatedAt)
 	}
@@ -1722,6 +1810,9 @@ func (m *ApplicationVersionMutation) Fields() []string {
 	if m.created_by != nil {
 		fields = append(fields, applicationversion.FieldCreatedBy)
 	}
+	if m.external_registry != nil {
+		fields = append(fields, applicationversion.FieldExternalRegistryID)
+	}
 	return fields
 }
 
@@ -1758,6 +1849,8 @@ func (m *ApplicationVersionMutation) Field(name string) (ent.Value, bool) {
 		return m.Values()
 	case applicationversion.FieldCreatedBy:
 		return m.CreatedBy()
+	case applicationversion.FieldExternalRegistryID:
+		return m.ExternalRegistryID()
 	}
 	return nil, false
 }
@@ -1795,6 +1888,8 @@ func (m *ApplicationVersionMutation) OldField(ctx context.Context, name string) 
 		return m.OldValues(ctx)
 	case applicationversion.FieldCreatedBy:
 		return m.OldCreatedBy(ctx)
+	case applicationversion.FieldExternalRegistryID:
+		return m.OldExternalRegistryID(ctx)
 	}
 	return nil, fmt.Errorf("unknown ApplicationVersion field %s", name)
 }
@@ -1902,6 +1997,13 @@ func (m *ApplicationVersionMutation) SetField(name string, value ent.Value) erro
 		}
 		m.SetCreatedBy(v)
 		return nil
+	case applicationversion.FieldExternalRegistryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalRegistryID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ApplicationVersion field %s", name)
 }
@@ -1968,6 +2070,9 @@ func (m *ApplicationVersionMutation) ClearedFields() []string {
 	if m.FieldCleared(applicationversion.FieldCreatedBy) {
 		fields = append(fields, applicationversion.FieldCreatedBy)
 	}
+	if m.FieldCleared(applicationversion.FieldExternalRegistryID) {
+		fields = append(fields, applicationversion.FieldExternalRegistryID)
+	}
 	return fields
 }
 
@@ -1990,6 +2095,9 @@ func (m *ApplicationVersionMutation) ClearField(name string) error {
 		return nil
 	case applicationversion.FieldCreatedBy:
 		m.ClearCreatedBy()
+		return nil
+	case applicationversion.FieldExternalRegistryID:
+		m.ClearExternalRegistryID()
 		return nil
 	}
 	return fmt.Errorf("unknown ApplicationVersion nullable field %s", name)
@@ -2041,18 +2149,24 @@ func (m *ApplicationVersionMutation) ResetField(name string) error {
 	case applicationversion.FieldCreatedBy:
 		m.ResetCreatedBy()
 		return nil
+	case applicationversion.FieldExternalRegistryID:
+		m.ResetExternalRegistryID()
+		return nil
 	}
 	return fmt.Errorf("unknown ApplicationVersion field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ApplicationVersionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.tenant != nil {
 		edges = append(edges, applicationversion.EdgeTenant)
 	}
 	if m.application != nil {
 		edges = append(edges, applicationversion.EdgeApplication)
+	}
+	if m.external_registry != nil {
+		edges = append(edges, applicationversion.EdgeExternalRegistry)
 	}
 	return edges
 }
@@ -2069,13 +2183,17 @@ func (m *ApplicationVersionMutation) AddedIDs(name string) []ent.Value {
 		if id := m.application; id != nil {
 			return []ent.Value{*id}
 		}
+	case applicationversion.EdgeExternalRegistry:
+		if id := m.external_registry; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ApplicationVersionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -2087,12 +2205,15 @@ func (m *ApplicationVersionMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ApplicationVersionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedtenant {
 		edges = append(edges, applicationversion.EdgeTenant)
 	}
 	if m.clearedapplication {
 		edges = append(edges, applicationversion.EdgeApplication)
+	}
+	if m.clearedexternal_registry {
+		edges = append(edges, applicationversion.EdgeExternalRegistry)
 	}
 	return edges
 }
@@ -2105,6 +2226,8 @@ func (m *ApplicationVersionMutation) EdgeCleared(name string) bool {
 		return m.clearedtenant
 	case applicationversion.EdgeApplication:
 		return m.clearedapplication
+	case applicationversion.EdgeExternalRegistry:
+		return m.clearedexternal_registry
 	}
 	return false
 }
@@ -2119,6 +2242,9 @@ func (m *ApplicationVersionMutation) ClearEdge(name string) error {
 	case applicationversion.EdgeApplication:
 		m.ClearApplication()
 		return nil
+	case applicationversion.EdgeExternalRegistry:
+		m.ClearExternalRegistry()
+		return nil
 	}
 	return fmt.Errorf("unknown ApplicationVersion unique edge %s", name)
 }
@@ -2132,6 +2258,9 @@ func (m *ApplicationVersionMutation) ResetEdge(name string) error {
 		return nil
 	case applicationversion.EdgeApplication:
 		m.ResetApplication()
+		return nil
+	case applicationversion.EdgeExternalRegistry:
+		m.ResetExternalRegistry()
 		return nil
 	}
 	return fmt.Errorf("unknown ApplicationVersion edge %s", name)
@@ -5911,6 +6040,10 @@ type DeploymentMutation struct {
 	namespace          *string
 	node_label         *string
 	status             *deployment.Status
+	action             *deployment.Action
+	audit_comment      *string
+	audited_by         *int
+	addaudited_by      *int
 	message            *string
 	running_pods       *int
 	addrunning_pods    *int
@@ -6449,6 +6582,148 @@ func (m *DeploymentMutation) OldStatus(ctx context.Context) (v deployment.Status
 // ResetStatus resets all changes to the "status" field.
 func (m *DeploymentMutation) ResetStatus() {
 	m.status = nil
+}
+
+// SetAction sets the "action" field.
+func (m *DeploymentMutation) SetAction(d deployment.Action) {
+	m.action = &d
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *DeploymentMutation) Action() (r deployment.Action, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldAction(ctx context.Context) (v deployment.Action, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *DeploymentMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetAuditComment sets the "audit_comment" field.
+func (m *DeploymentMutation) SetAuditComment(s string) {
+	m.audit_comment = &s
+}
+
+// AuditComment returns the value of the "audit_comment" field in the mutation.
+func (m *DeploymentMutation) AuditComment() (r string, exists bool) {
+	v := m.audit_comment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuditComment returns the old "audit_comment" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldAuditComment(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuditComment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuditComment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuditComment: %w", err)
+	}
+	return oldValue.AuditComment, nil
+}
+
+// ResetAuditComment resets all changes to the "audit_comment" field.
+func (m *DeploymentMutation) ResetAuditComment() {
+	m.audit_comment = nil
+}
+
+// SetAuditedBy sets the "audited_by" field.
+func (m *DeploymentMutation) SetAuditedBy(i int) {
+	m.audited_by = &i
+	m.addaudited_by = nil
+}
+
+// AuditedBy returns the value of the "audited_by" field in the mutation.
+func (m *DeploymentMutation) AuditedBy() (r int, exists bool) {
+	v := m.audited_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuditedBy returns the old "audited_by" field's value of the Deployment entity.
+// If the Deployment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeploymentMutation) OldAuditedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuditedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuditedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuditedBy: %w", err)
+	}
+	return oldValue.AuditedBy, nil
+}
+
+// AddAuditedBy adds i to the "audited_by" field.
+func (m *DeploymentMutation) AddAuditedBy(i int) {
+	if m.addaudited_by != nil {
+		*m.addaudited_by += i
+	} else {
+		m.addaudited_by = &i
+	}
+}
+
+// AddedAuditedBy returns the value that was added to the "audited_by" field in this mutation.
+func (m *DeploymentMutation) AddedAuditedBy() (r int, exists bool) {
+	v := m.addaudited_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearAuditedBy clears the value of the "audited_by" field.
+func (m *DeploymentMutation) ClearAuditedBy() {
+	m.audited_by = nil
+	m.addaudited_by = nil
+	m.clearedFields[deployment.FieldAuditedBy] = struct{}{}
+}
+
+// AuditedByCleared returns if the "audited_by" field was cleared in this mutation.
+func (m *DeploymentMutation) AuditedByCleared() bool {
+	_, ok := m.clearedFields[deployment.FieldAuditedBy]
+	return ok
+}
+
+// ResetAuditedBy resets all changes to the "audited_by" field.
+func (m *DeploymentMutation) ResetAuditedBy() {
+	m.audited_by = nil
+	m.addaudited_by = nil
+	delete(m.clearedFields, deployment.FieldAuditedBy)
 }
 
 // SetMessage sets the "message" field.
@@ -7022,7 +7297,7 @@ func (m *DeploymentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DeploymentMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, deployment.FieldCreatedAt)
 	}
@@ -7055,6 +7330,15 @@ func (m *DeploymentMutation) Fields() []string {
 	}
 	if m.status != nil {
 		fields = append(fields, deployment.FieldStatus)
+	}
+	if m.action != nil {
+		fields = append(fields, deployment.FieldAction)
+	}
+	if m.audit_comment != nil {
+		fields = append(fields, deployment.FieldAuditComment)
+	}
+	if m.audited_by != nil {
+		fields = append(fields, deployment.FieldAuditedBy)
 	}
 	if m.message != nil {
 		fields = append(fields, deployment.FieldMessage)
@@ -7101,6 +7385,12 @@ func (m *DeploymentMutation) Field(name string) (ent.Value, bool) {
 		return m.NodeID()
 	case deployment.FieldStatus:
 		return m.Status()
+	case deployment.FieldAction:
+		return m.Action()
+	case deployment.FieldAuditComment:
+		return m.AuditComment()
+	case deployment.FieldAuditedBy:
+		return m.AuditedBy()
 	case deployment.FieldMessage:
 		return m.Message()
 	case deployment.FieldRunningPods:
@@ -7142,6 +7432,12 @@ func (m *DeploymentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldNodeID(ctx)
 	case deployment.FieldStatus:
 		return m.OldStatus(ctx)
+	case deployment.FieldAction:
+		return m.OldAction(ctx)
+	case deployment.FieldAuditComment:
+		return m.OldAuditComment(ctx)
+	case deployment.FieldAuditedBy:
+		return m.OldAuditedBy(ctx)
 	case deployment.FieldMessage:
 		return m.OldMessage(ctx)
 	case deployment.FieldRunningPods:
@@ -7238,6 +7534,27 @@ func (m *DeploymentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStatus(v)
 		return nil
+	case deployment.FieldAction:
+		v, ok := value.(deployment.Action)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case deployment.FieldAuditComment:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuditComment(v)
+		return nil
+	case deployment.FieldAuditedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuditedBy(v)
+		return nil
 	case deployment.FieldMessage:
 		v, ok := value.(string)
 		if !ok {
@@ -7281,6 +7598,9 @@ func (m *DeploymentMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *DeploymentMutation) AddedFields() []string {
 	var fields []string
+	if m.addaudited_by != nil {
+		fields = append(fields, deployment.FieldAuditedBy)
+	}
 	if m.addrunning_pods != nil {
 		fields = append(fields, deployment.FieldRunningPods)
 	}
@@ -7298,6 +7618,8 @@ func (m *DeploymentMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *DeploymentMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case deployment.FieldAuditedBy:
+		return m.AddedAuditedBy()
 	case deployment.FieldRunningPods:
 		return m.AddedRunningPods()
 	case deployment.FieldErrorPods:
@@ -7313,6 +7635,13 @@ func (m *DeploymentMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *DeploymentMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case deployment.FieldAuditedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAuditedBy(v)
+		return nil
 	case deployment.FieldRunningPods:
 		v, ok := value.(int)
 		if !ok {
@@ -7345,6 +7674,9 @@ func (m *DeploymentMutation) ClearedFields() []string {
 	if m.FieldCleared(deployment.FieldNodeID) {
 		fields = append(fields, deployment.FieldNodeID)
 	}
+	if m.FieldCleared(deployment.FieldAuditedBy) {
+		fields = append(fields, deployment.FieldAuditedBy)
+	}
 	return fields
 }
 
@@ -7361,6 +7693,9 @@ func (m *DeploymentMutation) ClearField(name string) error {
 	switch name {
 	case deployment.FieldNodeID:
 		m.ClearNodeID()
+		return nil
+	case deployment.FieldAuditedBy:
+		m.ClearAuditedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown Deployment nullable field %s", name)
@@ -7402,6 +7737,15 @@ func (m *DeploymentMutation) ResetField(name string) error {
 		return nil
 	case deployment.FieldStatus:
 		m.ResetStatus()
+		return nil
+	case deployment.FieldAction:
+		m.ResetAction()
+		return nil
+	case deployment.FieldAuditComment:
+		m.ResetAuditComment()
+		return nil
+	case deployment.FieldAuditedBy:
+		m.ResetAuditedBy()
 		return nil
 	case deployment.FieldMessage:
 		m.ResetMessage()
@@ -8919,6 +9263,2357 @@ func (m *DeploymentRevisionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown DeploymentRevision edge %s", name)
+}
+
+// ExternalRegistryMutation represents an operation that mutates the ExternalRegistry nodes in the graph.
+type ExternalRegistryMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	created_at      *time.Time
+	updated_at      *time.Time
+	name            *string
+	address         *string
+	username        *string
+	sealed_password *[]byte
+	clearedFields   map[string]struct{}
+	tenant          *int
+	clearedtenant   bool
+	versions        map[int]struct{}
+	removedversions map[int]struct{}
+	clearedversions bool
+	done            bool
+	oldValue        func(context.Context) (*ExternalRegistry, error)
+	predicates      []predicate.ExternalRegistry
+}
+
+var _ ent.Mutation = (*ExternalRegistryMutation)(nil)
+
+// externalregistryOption allows management of the mutation configuration using functional options.
+type externalregistryOption func(*ExternalRegistryMutation)
+
+// newExternalRegistryMutation creates new mutation for the ExternalRegistry entity.
+func newExternalRegistryMutation(c config, op Op, opts ...externalregistryOption) *ExternalRegistryMutation {
+	m := &ExternalRegistryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeExternalRegistry,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withExternalRegistryID sets the ID field of the mutation.
+func withExternalRegistryID(id int) externalregistryOption {
+	return func(m *ExternalRegistryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ExternalRegistry
+		)
+		m.oldValue = func(ctx context.Context) (*ExternalRegistry, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ExternalRegistry.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withExternalRegistry sets the old ExternalRegistry of the mutation.
+func withExternalRegistry(node *ExternalRegistry) externalregistryOption {
+	return func(m *ExternalRegistryMutation) {
+		m.oldValue = func(context.Context) (*ExternalRegistry, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ExternalRegistryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ExternalRegistryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ExternalRegistryMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ExternalRegistryMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ExternalRegistry.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ExternalRegistryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ExternalRegistryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ExternalRegistry entity.
+// If the ExternalRegistry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExternalRegistryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ExternalRegistryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ExternalRegistryMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ExternalRegistryMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ExternalRegistry entity.
+// If the ExternalRegistry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExternalRegistryMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ExternalRegistryMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *ExternalRegistryMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *ExternalRegistryMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the ExternalRegistry entity.
+// If the ExternalRegistry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExternalRegistryMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *ExternalRegistryMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetName sets the "name" field.
+func (m *ExternalRegistryMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ExternalRegistryMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the ExternalRegistry entity.
+// If the ExternalRegistry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExternalRegistryMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ExternalRegistryMutation) ResetName() {
+	m.name = nil
+}
+
+// SetAddress sets the "address" field.
+func (m *ExternalRegistryMutation) SetAddress(s string) {
+	m.address = &s
+}
+
+// Address returns the value of the "address" field in the mutation.
+func (m *ExternalRegistryMutation) Address() (r string, exists bool) {
+	v := m.address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddress returns the old "address" field's value of the ExternalRegistry entity.
+// If the ExternalRegistry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExternalRegistryMutation) OldAddress(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddress: %w", err)
+	}
+	return oldValue.Address, nil
+}
+
+// ResetAddress resets all changes to the "address" field.
+func (m *ExternalRegistryMutation) ResetAddress() {
+	m.address = nil
+}
+
+// SetUsername sets the "username" field.
+func (m *ExternalRegistryMutation) SetUsername(s string) {
+	m.username = &s
+}
+
+// Username returns the value of the "username" field in the mutation.
+func (m *ExternalRegistryMutation) Username() (r string, exists bool) {
+	v := m.username
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsername returns the old "username" field's value of the ExternalRegistry entity.
+// If the ExternalRegistry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExternalRegistryMutation) OldUsername(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsername is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsername requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsername: %w", err)
+	}
+	return oldValue.Username, nil
+}
+
+// ResetUsername resets all changes to the "username" field.
+func (m *ExternalRegistryMutation) ResetUsername() {
+	m.username = nil
+}
+
+// SetSealedPassword sets the "sealed_password" field.
+func (m *ExternalRegistryMutation) SetSealedPassword(b []byte) {
+	m.sealed_password = &b
+}
+
+// SealedPassword returns the value of the "sealed_password" field in the mutation.
+func (m *ExternalRegistryMutation) SealedPassword() (r []byte, exists bool) {
+	v := m.sealed_password
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSealedPassword returns the old "sealed_password" field's value of the ExternalRegistry entity.
+// If the ExternalRegistry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExternalRegistryMutation) OldSealedPassword(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSealedPassword is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSealedPassword requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSealedPassword: %w", err)
+	}
+	return oldValue.SealedPassword, nil
+}
+
+// ClearSealedPassword clears the value of the "sealed_password" field.
+func (m *ExternalRegistryMutation) ClearSealedPassword() {
+	m.sealed_password = nil
+	m.clearedFields[externalregistry.FieldSealedPassword] = struct{}{}
+}
+
+// SealedPasswordCleared returns if the "sealed_password" field was cleared in this mutation.
+func (m *ExternalRegistryMutation) SealedPasswordCleared() bool {
+	_, ok := m.clearedFields[externalregistry.FieldSealedPassword]
+	return ok
+}
+
+// ResetSealedPassword resets all changes to the "sealed_password" field.
+func (m *ExternalRegistryMutation) ResetSealedPassword() {
+	m.sealed_password = nil
+	delete(m.clearedFields, externalregistry.FieldSealedPassword)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *ExternalRegistryMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[externalregistry.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *ExternalRegistryMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *ExternalRegistryMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *ExternalRegistryMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// AddVersionIDs adds the "versions" edge to the ApplicationVersion entity by ids.
+func (m *ExternalRegistryMutation) AddVersionIDs(ids ...int) {
+	if m.versions == nil {
+		m.versions = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.versions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearVersions clears the "versions" edge to the ApplicationVersion entity.
+func (m *ExternalRegistryMutation) ClearVersions() {
+	m.clearedversions = true
+}
+
+// VersionsCleared reports if the "versions" edge to the ApplicationVersion entity was cleared.
+func (m *ExternalRegistryMutation) VersionsCleared() bool {
+	return m.clearedversions
+}
+
+// RemoveVersionIDs removes the "versions" edge to the ApplicationVersion entity by IDs.
+func (m *ExternalRegistryMutation) RemoveVersionIDs(ids ...int) {
+	if m.removedversions == nil {
+		m.removedversions = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.versions, ids[i])
+		m.removedversions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedVersions returns the removed IDs of the "versions" edge to the ApplicationVersion entity.
+func (m *ExternalRegistryMutation) RemovedVersionsIDs() (ids []int) {
+	for id := range m.removedversions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// VersionsIDs returns the "versions" edge IDs in the mutation.
+func (m *ExternalRegistryMutation) VersionsIDs() (ids []int) {
+	for id := range m.versions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetVersions resets all changes to the "versions" edge.
+func (m *ExternalRegistryMutation) ResetVersions() {
+	m.versions = nil
+	m.clearedversions = false
+	m.removedversions = nil
+}
+
+// Where appends a list predicates to the ExternalRegistryMutation builder.
+func (m *ExternalRegistryMutation) Where(ps ...predicate.ExternalRegistry) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ExternalRegistryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ExternalRegistryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ExternalRegistry, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ExternalRegistryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ExternalRegistryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ExternalRegistry).
+func (m *ExternalRegistryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ExternalRegistryMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, externalregistry.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, externalregistry.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, externalregistry.FieldTenantID)
+	}
+	if m.name != nil {
+		fields = append(fields, externalregistry.FieldName)
+	}
+	if m.address != nil {
+		fields = append(fields, externalregistry.FieldAddress)
+	}
+	if m.username != nil {
+		fields = append(fields, externalregistry.FieldUsername)
+	}
+	if m.sealed_password != nil {
+		fields = append(fields, externalregistry.FieldSealedPassword)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ExternalRegistryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case externalregistry.FieldCreatedAt:
+		return m.CreatedAt()
+	case externalregistry.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case externalregistry.FieldTenantID:
+		return m.TenantID()
+	case externalregistry.FieldName:
+		return m.Name()
+	case externalregistry.FieldAddress:
+		return m.Address()
+	case externalregistry.FieldUsername:
+		return m.Username()
+	case externalregistry.FieldSealedPassword:
+		return m.SealedPassword()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ExternalRegistryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case externalregistry.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case externalregistry.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case externalregistry.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case externalregistry.FieldName:
+		return m.OldName(ctx)
+	case externalregistry.FieldAddress:
+		return m.OldAddress(ctx)
+	case externalregistry.FieldUsername:
+		return m.OldUsername(ctx)
+	case externalregistry.FieldSealedPassword:
+		return m.OldSealedPassword(ctx)
+	}
+	return nil, fmt.Errorf("unknown ExternalRegistry field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ExternalRegistryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case externalregistry.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case externalregistry.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case externalregistry.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case externalregistry.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case externalregistry.FieldAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddress(v)
+		return nil
+	case externalregistry.FieldUsername:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsername(v)
+		return nil
+	case externalregistry.FieldSealedPassword:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSealedPassword(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ExternalRegistry field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ExternalRegistryMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ExternalRegistryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ExternalRegistryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ExternalRegistry numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ExternalRegistryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(externalregistry.FieldSealedPassword) {
+		fields = append(fields, externalregistry.FieldSealedPassword)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ExternalRegistryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ExternalRegistryMutation) ClearField(name string) error {
+	switch name {
+	case externalregistry.FieldSealedPassword:
+		m.ClearSealedPassword()
+		return nil
+	}
+	return fmt.Errorf("unknown ExternalRegistry nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ExternalRegistryMutation) ResetField(name string) error {
+	switch name {
+	case externalregistry.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case externalregistry.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case externalregistry.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case externalregistry.FieldName:
+		m.ResetName()
+		return nil
+	case externalregistry.FieldAddress:
+		m.ResetAddress()
+		return nil
+	case externalregistry.FieldUsername:
+		m.ResetUsername()
+		return nil
+	case externalregistry.FieldSealedPassword:
+		m.ResetSealedPassword()
+		return nil
+	}
+	return fmt.Errorf("unknown ExternalRegistry field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ExternalRegistryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.tenant != nil {
+		edges = append(edges, externalregistry.EdgeTenant)
+	}
+	if m.versions != nil {
+		edges = append(edges, externalregistry.EdgeVersions)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ExternalRegistryMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case externalregistry.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case externalregistry.EdgeVersions:
+		ids := make([]ent.Value, 0, len(m.versions))
+		for id := range m.versions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ExternalRegistryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedversions != nil {
+		edges = append(edges, externalregistry.EdgeVersions)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ExternalRegistryMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case externalregistry.EdgeVersions:
+		ids := make([]ent.Value, 0, len(m.removedversions))
+		for id := range m.removedversions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ExternalRegistryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedtenant {
+		edges = append(edges, externalregistry.EdgeTenant)
+	}
+	if m.clearedversions {
+		edges = append(edges, externalregistry.EdgeVersions)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ExternalRegistryMutation) EdgeCleared(name string) bool {
+	switch name {
+	case externalregistry.EdgeTenant:
+		return m.clearedtenant
+	case externalregistry.EdgeVersions:
+		return m.clearedversions
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ExternalRegistryMutation) ClearEdge(name string) error {
+	switch name {
+	case externalregistry.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown ExternalRegistry unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ExternalRegistryMutation) ResetEdge(name string) error {
+	switch name {
+	case externalregistry.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case externalregistry.EdgeVersions:
+		m.ResetVersions()
+		return nil
+	}
+	return fmt.Errorf("unknown ExternalRegistry edge %s", name)
+}
+
+// ImageMutation represents an operation that mutates the Image nodes in the graph.
+type ImageMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	created_at     *time.Time
+	updated_at     *time.Time
+	name           *string
+	deleting       *bool
+	clearedFields  map[string]struct{}
+	tenant         *int
+	clearedtenant  bool
+	project        *int
+	clearedproject bool
+	tags           map[int]struct{}
+	removedtags    map[int]struct{}
+	clearedtags    bool
+	done           bool
+	oldValue       func(context.Context) (*Image, error)
+	predicates     []predicate.Image
+}
+
+var _ ent.Mutation = (*ImageMutation)(nil)
+
+// imageOption allows management of the mutation configuration using functional options.
+type imageOption func(*ImageMutation)
+
+// newImageMutation creates new mutation for the Image entity.
+func newImageMutation(c config, op Op, opts ...imageOption) *ImageMutation {
+	m := &ImageMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeImage,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withImageID sets the ID field of the mutation.
+func withImageID(id int) imageOption {
+	return func(m *ImageMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Image
+		)
+		m.oldValue = func(ctx context.Context) (*Image, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Image.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withImage sets the old Image of the mutation.
+func withImage(node *Image) imageOption {
+	return func(m *ImageMutation) {
+		m.oldValue = func(context.Context) (*Image, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ImageMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ImageMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ImageMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ImageMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Image.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ImageMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ImageMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Image entity.
+// If the Image object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ImageMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ImageMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ImageMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Image entity.
+// If the Image object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ImageMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *ImageMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *ImageMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the Image entity.
+// If the Image object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *ImageMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *ImageMutation) SetProjectID(i int) {
+	m.project = &i
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *ImageMutation) ProjectID() (r int, exists bool) {
+	v := m.project
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the Image entity.
+// If the Image object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageMutation) OldProjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *ImageMutation) ResetProjectID() {
+	m.project = nil
+}
+
+// SetName sets the "name" field.
+func (m *ImageMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ImageMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Image entity.
+// If the Image object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ImageMutation) ResetName() {
+	m.name = nil
+}
+
+// SetDeleting sets the "deleting" field.
+func (m *ImageMutation) SetDeleting(b bool) {
+	m.deleting = &b
+}
+
+// Deleting returns the value of the "deleting" field in the mutation.
+func (m *ImageMutation) Deleting() (r bool, exists bool) {
+	v := m.deleting
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeleting returns the old "deleting" field's value of the Image entity.
+// If the Image object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageMutation) OldDeleting(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeleting is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeleting requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeleting: %w", err)
+	}
+	return oldValue.Deleting, nil
+}
+
+// ResetDeleting resets all changes to the "deleting" field.
+func (m *ImageMutation) ResetDeleting() {
+	m.deleting = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *ImageMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[image.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *ImageMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *ImageMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *ImageMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearProject clears the "project" edge to the RegistryProject entity.
+func (m *ImageMutation) ClearProject() {
+	m.clearedproject = true
+	m.clearedFields[image.FieldProjectID] = struct{}{}
+}
+
+// ProjectCleared reports if the "project" edge to the RegistryProject entity was cleared.
+func (m *ImageMutation) ProjectCleared() bool {
+	return m.clearedproject
+}
+
+// ProjectIDs returns the "project" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProjectID instead. It exists only for internal usage by the builders.
+func (m *ImageMutation) ProjectIDs() (ids []int) {
+	if id := m.project; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProject resets all changes to the "project" edge.
+func (m *ImageMutation) ResetProject() {
+	m.project = nil
+	m.clearedproject = false
+}
+
+// AddTagIDs adds the "tags" edge to the ImageTag entity by ids.
+func (m *ImageMutation) AddTagIDs(ids ...int) {
+	if m.tags == nil {
+		m.tags = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.tags[ids[i]] = struct{}{}
+	}
+}
+
+// ClearTags clears the "tags" edge to the ImageTag entity.
+func (m *ImageMutation) ClearTags() {
+	m.clearedtags = true
+}
+
+// TagsCleared reports if the "tags" edge to the ImageTag entity was cleared.
+func (m *ImageMutation) TagsCleared() bool {
+	return m.clearedtags
+}
+
+// RemoveTagIDs removes the "tags" edge to the ImageTag entity by IDs.
+func (m *ImageMutation) RemoveTagIDs(ids ...int) {
+	if m.removedtags == nil {
+		m.removedtags = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.tags, ids[i])
+		m.removedtags[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedTags returns the removed IDs of the "tags" edge to the ImageTag entity.
+func (m *ImageMutation) RemovedTagsIDs() (ids []int) {
+	for id := range m.removedtags {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// TagsIDs returns the "tags" edge IDs in the mutation.
+func (m *ImageMutation) TagsIDs() (ids []int) {
+	for id := range m.tags {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetTags resets all changes to the "tags" edge.
+func (m *ImageMutation) ResetTags() {
+	m.tags = nil
+	m.clearedtags = false
+	m.removedtags = nil
+}
+
+// Where appends a list predicates to the ImageMutation builder.
+func (m *ImageMutation) Where(ps ...predicate.Image) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ImageMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ImageMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Image, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ImageMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ImageMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Image).
+func (m *ImageMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ImageMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, image.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, image.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, image.FieldTenantID)
+	}
+	if m.project != nil {
+		fields = append(fields, image.FieldProjectID)
+	}
+	if m.name != nil {
+		fields = append(fields, image.FieldName)
+	}
+	if m.deleting != nil {
+		fields = append(fields, image.FieldDeleting)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ImageMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case image.FieldCreatedAt:
+		return m.CreatedAt()
+	case image.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case image.FieldTenantID:
+		return m.TenantID()
+	case image.FieldProjectID:
+		return m.ProjectID()
+	case image.FieldName:
+		return m.Name()
+	case image.FieldDeleting:
+		return m.Deleting()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ImageMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case image.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case image.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case image.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case image.FieldProjectID:
+		return m.OldProjectID(ctx)
+	case image.FieldName:
+		return m.OldName(ctx)
+	case image.FieldDeleting:
+		return m.OldDeleting(ctx)
+	}
+	return nil, fmt.Errorf("unknown Image field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImageMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case image.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case image.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case image.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case image.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
+		return nil
+	case image.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case image.FieldDeleting:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeleting(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Image field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ImageMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ImageMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImageMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Image numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ImageMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ImageMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ImageMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Image nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ImageMutation) ResetField(name string) error {
+	switch name {
+	case image.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case image.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case image.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case image.FieldProjectID:
+		m.ResetProjectID()
+		return nil
+	case image.FieldName:
+		m.ResetName()
+		return nil
+	case image.FieldDeleting:
+		m.ResetDeleting()
+		return nil
+	}
+	return fmt.Errorf("unknown Image field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ImageMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.tenant != nil {
+		edges = append(edges, image.EdgeTenant)
+	}
+	if m.project != nil {
+		edges = append(edges, image.EdgeProject)
+	}
+	if m.tags != nil {
+		edges = append(edges, image.EdgeTags)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ImageMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case image.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case image.EdgeProject:
+		if id := m.project; id != nil {
+			return []ent.Value{*id}
+		}
+	case image.EdgeTags:
+		ids := make([]ent.Value, 0, len(m.tags))
+		for id := range m.tags {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ImageMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedtags != nil {
+		edges = append(edges, image.EdgeTags)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ImageMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case image.EdgeTags:
+		ids := make([]ent.Value, 0, len(m.removedtags))
+		for id := range m.removedtags {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ImageMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedtenant {
+		edges = append(edges, image.EdgeTenant)
+	}
+	if m.clearedproject {
+		edges = append(edges, image.EdgeProject)
+	}
+	if m.clearedtags {
+		edges = append(edges, image.EdgeTags)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ImageMutation) EdgeCleared(name string) bool {
+	switch name {
+	case image.EdgeTenant:
+		return m.clearedtenant
+	case image.EdgeProject:
+		return m.clearedproject
+	case image.EdgeTags:
+		return m.clearedtags
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ImageMutation) ClearEdge(name string) error {
+	switch name {
+	case image.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case image.EdgeProject:
+		m.ClearProject()
+		return nil
+	}
+	return fmt.Errorf("unknown Image unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ImageMutation) ResetEdge(name string) error {
+	switch name {
+	case image.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case image.EdgeProject:
+		m.ResetProject()
+		return nil
+	case image.EdgeTags:
+		m.ResetTags()
+		return nil
+	}
+	return fmt.Errorf("unknown Image edge %s", name)
+}
+
+// ImageTagMutation represents an operation that mutates the ImageTag nodes in the graph.
+type ImageTagMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	created_at    *time.Time
+	updated_at    *time.Time
+	name          *string
+	digest        *string
+	deleting      *bool
+	clearedFields map[string]struct{}
+	tenant        *int
+	clearedtenant bool
+	image         *int
+	clearedimage  bool
+	done          bool
+	oldValue      func(context.Context) (*ImageTag, error)
+	predicates    []predicate.ImageTag
+}
+
+var _ ent.Mutation = (*ImageTagMutation)(nil)
+
+// imagetagOption allows management of the mutation configuration using functional options.
+type imagetagOption func(*ImageTagMutation)
+
+// newImageTagMutation creates new mutation for the ImageTag entity.
+func newImageTagMutation(c config, op Op, opts ...imagetagOption) *ImageTagMutation {
+	m := &ImageTagMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeImageTag,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withImageTagID sets the ID field of the mutation.
+func withImageTagID(id int) imagetagOption {
+	return func(m *ImageTagMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ImageTag
+		)
+		m.oldValue = func(ctx context.Context) (*ImageTag, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ImageTag.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withImageTag sets the old ImageTag of the mutation.
+func withImageTag(node *ImageTag) imagetagOption {
+	return func(m *ImageTagMutation) {
+		m.oldValue = func(context.Context) (*ImageTag, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ImageTagMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ImageTagMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ImageTagMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ImageTagMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ImageTag.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ImageTagMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ImageTagMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ImageTag entity.
+// If the ImageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageTagMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ImageTagMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ImageTagMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ImageTagMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ImageTag entity.
+// If the ImageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageTagMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ImageTagMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *ImageTagMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *ImageTagMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the ImageTag entity.
+// If the ImageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageTagMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *ImageTagMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetImageID sets the "image_id" field.
+func (m *ImageTagMutation) SetImageID(i int) {
+	m.image = &i
+}
+
+// ImageID returns the value of the "image_id" field in the mutation.
+func (m *ImageTagMutation) ImageID() (r int, exists bool) {
+	v := m.image
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImageID returns the old "image_id" field's value of the ImageTag entity.
+// If the ImageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageTagMutation) OldImageID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImageID: %w", err)
+	}
+	return oldValue.ImageID, nil
+}
+
+// ResetImageID resets all changes to the "image_id" field.
+func (m *ImageTagMutation) ResetImageID() {
+	m.image = nil
+}
+
+// SetName sets the "name" field.
+func (m *ImageTagMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ImageTagMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the ImageTag entity.
+// If the ImageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageTagMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ImageTagMutation) ResetName() {
+	m.name = nil
+}
+
+// SetDigest sets the "digest" field.
+func (m *ImageTagMutation) SetDigest(s string) {
+	m.digest = &s
+}
+
+// Digest returns the value of the "digest" field in the mutation.
+func (m *ImageTagMutation) Digest() (r string, exists bool) {
+	v := m.digest
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDigest returns the old "digest" field's value of the ImageTag entity.
+// If the ImageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageTagMutation) OldDigest(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDigest is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDigest requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDigest: %w", err)
+	}
+	return oldValue.Digest, nil
+}
+
+// ResetDigest resets all changes to the "digest" field.
+func (m *ImageTagMutation) ResetDigest() {
+	m.digest = nil
+}
+
+// SetDeleting sets the "deleting" field.
+func (m *ImageTagMutation) SetDeleting(b bool) {
+	m.deleting = &b
+}
+
+// Deleting returns the value of the "deleting" field in the mutation.
+func (m *ImageTagMutation) Deleting() (r bool, exists bool) {
+	v := m.deleting
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeleting returns the old "deleting" field's value of the ImageTag entity.
+// If the ImageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageTagMutation) OldDeleting(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeleting is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeleting requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeleting: %w", err)
+	}
+	return oldValue.Deleting, nil
+}
+
+// ResetDeleting resets all changes to the "deleting" field.
+func (m *ImageTagMutation) ResetDeleting() {
+	m.deleting = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *ImageTagMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[imagetag.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *ImageTagMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *ImageTagMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *ImageTagMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearImage clears the "image" edge to the Image entity.
+func (m *ImageTagMutation) ClearImage() {
+	m.clearedimage = true
+	m.clearedFields[imagetag.FieldImageID] = struct{}{}
+}
+
+// ImageCleared reports if the "image" edge to the Image entity was cleared.
+func (m *ImageTagMutation) ImageCleared() bool {
+	return m.clearedimage
+}
+
+// ImageIDs returns the "image" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ImageID instead. It exists only for internal usage by the builders.
+func (m *ImageTagMutation) ImageIDs() (ids []int) {
+	if id := m.image; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetImage resets all changes to the "image" edge.
+func (m *ImageTagMutation) ResetImage() {
+	m.image = nil
+	m.clearedimage = false
+}
+
+// Where appends a list predicates to the ImageTagMutation builder.
+func (m *ImageTagMutation) Where(ps ...predicate.ImageTag) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ImageTagMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ImageTagMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ImageTag, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ImageTagMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ImageTagMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ImageTag).
+func (m *ImageTagMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ImageTagMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, imagetag.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, imagetag.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, imagetag.FieldTenantID)
+	}
+	if m.image != nil {
+		fields = append(fields, imagetag.FieldImageID)
+	}
+	if m.name != nil {
+		fields = append(fields, imagetag.FieldName)
+	}
+	if m.digest != nil {
+		fields = append(fields, imagetag.FieldDigest)
+	}
+	if m.deleting != nil {
+		fields = append(fields, imagetag.FieldDeleting)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ImageTagMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case imagetag.FieldCreatedAt:
+		return m.CreatedAt()
+	case imagetag.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case imagetag.FieldTenantID:
+		return m.TenantID()
+	case imagetag.FieldImageID:
+		return m.ImageID()
+	case imagetag.FieldName:
+		return m.Name()
+	case imagetag.FieldDigest:
+		return m.Digest()
+	case imagetag.FieldDeleting:
+		return m.Deleting()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ImageTagMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case imagetag.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case imagetag.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case imagetag.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case imagetag.FieldImageID:
+		return m.OldImageID(ctx)
+	case imagetag.FieldName:
+		return m.OldName(ctx)
+	case imagetag.FieldDigest:
+		return m.OldDigest(ctx)
+	case imagetag.FieldDeleting:
+		return m.OldDeleting(ctx)
+	}
+	return nil, fmt.Errorf("unknown ImageTag field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImageTagMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case imagetag.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case imagetag.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case imagetag.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case imagetag.FieldImageID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImageID(v)
+		return nil
+	case imagetag.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case imagetag.FieldDigest:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDigest(v)
+		return nil
+	case imagetag.FieldDeleting:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeleting(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImageTag field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ImageTagMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ImageTagMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImageTagMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ImageTag numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ImageTagMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ImageTagMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ImageTagMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ImageTag nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ImageTagMutation) ResetField(name string) error {
+	switch name {
+	case imagetag.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case imagetag.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case imagetag.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case imagetag.FieldImageID:
+		m.ResetImageID()
+		return nil
+	case imagetag.FieldName:
+		m.ResetName()
+		return nil
+	case imagetag.FieldDigest:
+		m.ResetDigest()
+		return nil
+	case imagetag.FieldDeleting:
+		m.ResetDeleting()
+		return nil
+	}
+	return fmt.Errorf("unknown ImageTag field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ImageTagMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.tenant != nil {
+		edges = append(edges, imagetag.EdgeTenant)
+	}
+	if m.image != nil {
+		edges = append(edges, imagetag.EdgeImage)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ImageTagMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case imagetag.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case imagetag.EdgeImage:
+		if id := m.image; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ImageTagMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ImageTagMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ImageTagMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedtenant {
+		edges = append(edges, imagetag.EdgeTenant)
+	}
+	if m.clearedimage {
+		edges = append(edges, imagetag.EdgeImage)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ImageTagMutation) EdgeCleared(name string) bool {
+	switch name {
+	case imagetag.EdgeTenant:
+		return m.clearedtenant
+	case imagetag.EdgeImage:
+		return m.clearedimage
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ImageTagMutation) ClearEdge(name string) error {
+	switch name {
+	case imagetag.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case imagetag.EdgeImage:
+		m.ClearImage()
+		return nil
+	}
+	return fmt.Errorf("unknown ImageTag unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ImageTagMutation) ResetEdge(name string) error {
+	switch name {
+	case imagetag.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case imagetag.EdgeImage:
+		m.ResetImage()
+		return nil
+	}
+	return fmt.Errorf("unknown ImageTag edge %s", name)
 }
 
 // NodeMutation represents an operation that mutates the Node nodes in the graph.
@@ -12697,6 +15392,1389 @@ func (m *OperationMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Operation edge %s", name)
 }
 
+// RegistryAccountMutation represents an operation that mutates the RegistryAccount nodes in the graph.
+type RegistryAccountMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	created_at    *time.Time
+	updated_at    *time.Time
+	username      *string
+	password_hash *string
+	clearedFields map[string]struct{}
+	tenant        *int
+	clearedtenant bool
+	user          *int
+	cleareduser   bool
+	done          bool
+	oldValue      func(context.Context) (*RegistryAccount, error)
+	predicates    []predicate.RegistryAccount
+}
+
+var _ ent.Mutation = (*RegistryAccountMutation)(nil)
+
+// registryaccountOption allows management of the mutation configuration using functional options.
+type registryaccountOption func(*RegistryAccountMutation)
+
+// newRegistryAccountMutation creates new mutation for the RegistryAccount entity.
+func newRegistryAccountMutation(c config, op Op, opts ...registryaccountOption) *RegistryAccountMutation {
+	m := &RegistryAccountMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRegistryAccount,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRegistryAccountID sets the ID field of the mutation.
+func withRegistryAccountID(id int) registryaccountOption {
+	return func(m *RegistryAccountMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RegistryAccount
+		)
+		m.oldValue = func(ctx context.Context) (*RegistryAccount, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RegistryAccount.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRegistryAccount sets the old RegistryAccount of the mutation.
+func withRegistryAccount(node *RegistryAccount) registryaccountOption {
+	return func(m *RegistryAccountMutation) {
+		m.oldValue = func(context.Context) (*RegistryAccount, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RegistryAccountMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RegistryAccountMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RegistryAccountMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RegistryAccountMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RegistryAccount.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RegistryAccountMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RegistryAccountMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the RegistryAccount entity.
+// If the RegistryAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistryAccountMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RegistryAccountMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RegistryAccountMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RegistryAccountMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the RegistryAccount entity.
+// If the RegistryAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistryAccountMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RegistryAccountMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *RegistryAccountMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *RegistryAccountMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the RegistryAccount entity.
+// If the RegistryAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistryAccountMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *RegistryAccountMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *RegistryAccountMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *RegistryAccountMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the RegistryAccount entity.
+// If the RegistryAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistryAccountMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *RegistryAccountMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetUsername sets the "username" field.
+func (m *RegistryAccountMutation) SetUsername(s string) {
+	m.username = &s
+}
+
+// Username returns the value of the "username" field in the mutation.
+func (m *RegistryAccountMutation) Username() (r string, exists bool) {
+	v := m.username
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsername returns the old "username" field's value of the RegistryAccount entity.
+// If the RegistryAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistryAccountMutation) OldUsername(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsername is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsername requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsername: %w", err)
+	}
+	return oldValue.Username, nil
+}
+
+// ResetUsername resets all changes to the "username" field.
+func (m *RegistryAccountMutation) ResetUsername() {
+	m.username = nil
+}
+
+// SetPasswordHash sets the "password_hash" field.
+func (m *RegistryAccountMutation) SetPasswordHash(s string) {
+	m.password_hash = &s
+}
+
+// PasswordHash returns the value of the "password_hash" field in the mutation.
+func (m *RegistryAccountMutation) PasswordHash() (r string, exists bool) {
+	v := m.password_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPasswordHash returns the old "password_hash" field's value of the RegistryAccount entity.
+// If the RegistryAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistryAccountMutation) OldPasswordHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPasswordHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPasswordHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPasswordHash: %w", err)
+	}
+	return oldValue.PasswordHash, nil
+}
+
+// ResetPasswordHash resets all changes to the "password_hash" field.
+func (m *RegistryAccountMutation) ResetPasswordHash() {
+	m.password_hash = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *RegistryAccountMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[registryaccount.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *RegistryAccountMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *RegistryAccountMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *RegistryAccountMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *RegistryAccountMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[registryaccount.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *RegistryAccountMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *RegistryAccountMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *RegistryAccountMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the RegistryAccountMutation builder.
+func (m *RegistryAccountMutation) Where(ps ...predicate.RegistryAccount) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RegistryAccountMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RegistryAccountMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RegistryAccount, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RegistryAccountMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RegistryAccountMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RegistryAccount).
+func (m *RegistryAccountMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RegistryAccountMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, registryaccount.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, registryaccount.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, registryaccount.FieldTenantID)
+	}
+	if m.user != nil {
+		fields = append(fields, registryaccount.FieldUserID)
+	}
+	if m.username != nil {
+		fields = append(fields, registryaccount.FieldUsername)
+	}
+	if m.password_hash != nil {
+		fields = append(fields, registryaccount.FieldPasswordHash)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RegistryAccountMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case registryaccount.FieldCreatedAt:
+		return m.CreatedAt()
+	case registryaccount.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case registryaccount.FieldTenantID:
+		return m.TenantID()
+	case registryaccount.FieldUserID:
+		return m.UserID()
+	case registryaccount.FieldUsername:
+		return m.Username()
+	case registryaccount.FieldPasswordHash:
+		return m.PasswordHash()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RegistryAccountMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case registryaccount.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case registryaccount.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case registryaccount.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case registryaccount.FieldUserID:
+		return m.OldUserID(ctx)
+	case registryaccount.FieldUsername:
+		return m.OldUsername(ctx)
+	case registryaccount.FieldPasswordHash:
+		return m.OldPasswordHash(ctx)
+	}
+	return nil, fmt.Errorf("unknown RegistryAccount field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RegistryAccountMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case registryaccount.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case registryaccount.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case registryaccount.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case registryaccount.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case registryaccount.FieldUsername:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsername(v)
+		return nil
+	case registryaccount.FieldPasswordHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPasswordHash(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RegistryAccount field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RegistryAccountMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RegistryAccountMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RegistryAccountMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown RegistryAccount numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RegistryAccountMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RegistryAccountMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RegistryAccountMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown RegistryAccount nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RegistryAccountMutation) ResetField(name string) error {
+	switch name {
+	case registryaccount.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case registryaccount.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case registryaccount.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case registryaccount.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case registryaccount.FieldUsername:
+		m.ResetUsername()
+		return nil
+	case registryaccount.FieldPasswordHash:
+		m.ResetPasswordHash()
+		return nil
+	}
+	return fmt.Errorf("unknown RegistryAccount field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RegistryAccountMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.tenant != nil {
+		edges = append(edges, registryaccount.EdgeTenant)
+	}
+	if m.user != nil {
+		edges = append(edges, registryaccount.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RegistryAccountMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case registryaccount.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case registryaccount.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RegistryAccountMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RegistryAccountMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RegistryAccountMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedtenant {
+		edges = append(edges, registryaccount.EdgeTenant)
+	}
+	if m.cleareduser {
+		edges = append(edges, registryaccount.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RegistryAccountMutation) EdgeCleared(name string) bool {
+	switch name {
+	case registryaccount.EdgeTenant:
+		return m.clearedtenant
+	case registryaccount.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RegistryAccountMutation) ClearEdge(name string) error {
+	switch name {
+	case registryaccount.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case registryaccount.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown RegistryAccount unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RegistryAccountMutation) ResetEdge(name string) error {
+	switch name {
+	case registryaccount.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case registryaccount.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown RegistryAccount edge %s", name)
+}
+
+// RegistryProjectMutation represents an operation that mutates the RegistryProject nodes in the graph.
+type RegistryProjectMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	created_at    *time.Time
+	updated_at    *time.Time
+	name          *string
+	public        *bool
+	clearedFields map[string]struct{}
+	tenant        *int
+	clearedtenant bool
+	images        map[int]struct{}
+	removedimages map[int]struct{}
+	clearedimages bool
+	done          bool
+	oldValue      func(context.Context) (*RegistryProject, error)
+	predicates    []predicate.RegistryProject
+}
+
+var _ ent.Mutation = (*RegistryProjectMutation)(nil)
+
+// registryprojectOption allows management of the mutation configuration using functional options.
+type registryprojectOption func(*RegistryProjectMutation)
+
+// newRegistryProjectMutation creates new mutation for the RegistryProject entity.
+func newRegistryProjectMutation(c config, op Op, opts ...registryprojectOption) *RegistryProjectMutation {
+	m := &RegistryProjectMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRegistryProject,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRegistryProjectID sets the ID field of the mutation.
+func withRegistryProjectID(id int) registryprojectOption {
+	return func(m *RegistryProjectMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RegistryProject
+		)
+		m.oldValue = func(ctx context.Context) (*RegistryProject, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RegistryProject.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRegistryProject sets the old RegistryProject of the mutation.
+func withRegistryProject(node *RegistryProject) registryprojectOption {
+	return func(m *RegistryProjectMutation) {
+		m.oldValue = func(context.Context) (*RegistryProject, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RegistryProjectMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RegistryProjectMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RegistryProjectMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RegistryProjectMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RegistryProject.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RegistryProjectMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RegistryProjectMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the RegistryProject entity.
+// If the RegistryProject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistryProjectMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RegistryProjectMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RegistryProjectMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RegistryProjectMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the RegistryProject entity.
+// If the RegistryProject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistryProjectMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RegistryProjectMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *RegistryProjectMutation) SetTenantID(i int) {
+	m.tenant = &i
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *RegistryProjectMutation) TenantID() (r int, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the RegistryProject entity.
+// If the RegistryProject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistryProjectMutation) OldTenantID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *RegistryProjectMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetName sets the "name" field.
+func (m *RegistryProjectMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *RegistryProjectMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the RegistryProject entity.
+// If the RegistryProject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistryProjectMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *RegistryProjectMutation) ResetName() {
+	m.name = nil
+}
+
+// SetPublic sets the "public" field.
+func (m *RegistryProjectMutation) SetPublic(b bool) {
+	m.public = &b
+}
+
+// Public returns the value of the "public" field in the mutation.
+func (m *RegistryProjectMutation) Public() (r bool, exists bool) {
+	v := m.public
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublic returns the old "public" field's value of the RegistryProject entity.
+// If the RegistryProject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RegistryProjectMutation) OldPublic(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublic is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublic requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublic: %w", err)
+	}
+	return oldValue.Public, nil
+}
+
+// ResetPublic resets all changes to the "public" field.
+func (m *RegistryProjectMutation) ResetPublic() {
+	m.public = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *RegistryProjectMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[registryproject.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *RegistryProjectMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *RegistryProjectMutation) TenantIDs() (ids []int) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *RegistryProjectMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// AddImageIDs adds the "images" edge to the Image entity by ids.
+func (m *RegistryProjectMutation) AddImageIDs(ids ...int) {
+	if m.images == nil {
+		m.images = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.images[ids[i]] = struct{}{}
+	}
+}
+
+// ClearImages clears the "images" edge to the Image entity.
+func (m *RegistryProjectMutation) ClearImages() {
+	m.clearedimages = true
+}
+
+// ImagesCleared reports if the "images" edge to the Image entity was cleared.
+func (m *RegistryProjectMutation) ImagesCleared() bool {
+	return m.clearedimages
+}
+
+// RemoveImageIDs removes the "images" edge to the Image entity by IDs.
+func (m *RegistryProjectMutation) RemoveImageIDs(ids ...int) {
+	if m.removedimages == nil {
+		m.removedimages = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.images, ids[i])
+		m.removedimages[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedImages returns the removed IDs of the "images" edge to the Image entity.
+func (m *RegistryProjectMutation) RemovedImagesIDs() (ids []int) {
+	for id := range m.removedimages {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ImagesIDs returns the "images" edge IDs in the mutation.
+func (m *RegistryProjectMutation) ImagesIDs() (ids []int) {
+	for id := range m.images {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetImages resets all changes to the "images" edge.
+func (m *RegistryProjectMutation) ResetImages() {
+	m.images = nil
+	m.clearedimages = false
+	m.removedimages = nil
+}
+
+// Where appends a list predicates to the RegistryProjectMutation builder.
+func (m *RegistryProjectMutation) Where(ps ...predicate.RegistryProject) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RegistryProjectMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RegistryProjectMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RegistryProject, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RegistryProjectMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RegistryProjectMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RegistryProject).
+func (m *RegistryProjectMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RegistryProjectMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, registryproject.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, registryproject.FieldUpdatedAt)
+	}
+	if m.tenant != nil {
+		fields = append(fields, registryproject.FieldTenantID)
+	}
+	if m.name != nil {
+		fields = append(fields, registryproject.FieldName)
+	}
+	if m.public != nil {
+		fields = append(fields, registryproject.FieldPublic)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RegistryProjectMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case registryproject.FieldCreatedAt:
+		return m.CreatedAt()
+	case registryproject.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case registryproject.FieldTenantID:
+		return m.TenantID()
+	case registryproject.FieldName:
+		return m.Name()
+	case registryproject.FieldPublic:
+		return m.Public()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RegistryProjectMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case registryproject.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case registryproject.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case registryproject.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case registryproject.FieldName:
+		return m.OldName(ctx)
+	case registryproject.FieldPublic:
+		return m.OldPublic(ctx)
+	}
+	return nil, fmt.Errorf("unknown RegistryProject field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RegistryProjectMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case registryproject.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case registryproject.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case registryproject.FieldTenantID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case registryproject.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case registryproject.FieldPublic:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublic(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RegistryProject field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RegistryProjectMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RegistryProjectMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RegistryProjectMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown RegistryProject numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RegistryProjectMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RegistryProjectMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RegistryProjectMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown RegistryProject nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RegistryProjectMutation) ResetField(name string) error {
+	switch name {
+	case registryproject.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case registryproject.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case registryproject.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case registryproject.FieldName:
+		m.ResetName()
+		return nil
+	case registryproject.FieldPublic:
+		m.ResetPublic()
+		return nil
+	}
+	return fmt.Errorf("unknown RegistryProject field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RegistryProjectMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.tenant != nil {
+		edges = append(edges, registryproject.EdgeTenant)
+	}
+	if m.images != nil {
+		edges = append(edges, registryproject.EdgeImages)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RegistryProjectMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case registryproject.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case registryproject.EdgeImages:
+		ids := make([]ent.Value, 0, len(m.images))
+		for id := range m.images {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RegistryProjectMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedimages != nil {
+		edges = append(edges, registryproject.EdgeImages)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RegistryProjectMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case registryproject.EdgeImages:
+		ids := make([]ent.Value, 0, len(m.removedimages))
+		for id := range m.removedimages {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RegistryProjectMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedtenant {
+		edges = append(edges, registryproject.EdgeTenant)
+	}
+	if m.clearedimages {
+		edges = append(edges, registryproject.EdgeImages)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RegistryProjectMutation) EdgeCleared(name string) bool {
+	switch name {
+	case registryproject.EdgeTenant:
+		return m.clearedtenant
+	case registryproject.EdgeImages:
+		return m.clearedimages
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RegistryProjectMutation) ClearEdge(name string) error {
+	switch name {
+	case registryproject.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown RegistryProject unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RegistryProjectMutation) ResetEdge(name string) error {
+	switch name {
+	case registryproject.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case registryproject.EdgeImages:
+		m.ResetImages()
+		return nil
+	}
+	return fmt.Errorf("unknown RegistryProject edge %s", name)
+}
+
 // SessionMutation represents an operation that mutates the Session nodes in the graph.
 type SessionMutation struct {
 	config
@@ -13874,6 +17952,9 @@ type TenantMutation struct {
 	enable_alert             *bool
 	enable_admin_auto_deploy *bool
 	clearedFields            map[string]struct{}
+	businesses               map[int]struct{}
+	removedbusinesses        map[int]struct{}
+	clearedbusinesses        bool
 	done                     bool
 	oldValue                 func(context.Context) (*Tenant, error)
 	predicates               []predicate.Tenant
@@ -14229,6 +18310,60 @@ func (m *TenantMutation) ResetEnableAdminAutoDeploy() {
 	m.enable_admin_auto_deploy = nil
 }
 
+// AddBusinessIDs adds the "businesses" edge to the Business entity by ids.
+func (m *TenantMutation) AddBusinessIDs(ids ...int) {
+	if m.businesses == nil {
+		m.businesses = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.businesses[ids[i]] = struct{}{}
+	}
+}
+
+// ClearBusinesses clears the "businesses" edge to the Business entity.
+func (m *TenantMutation) ClearBusinesses() {
+	m.clearedbusinesses = true
+}
+
+// BusinessesCleared reports if the "businesses" edge to the Business entity was cleared.
+func (m *TenantMutation) BusinessesCleared() bool {
+	return m.clearedbusinesses
+}
+
+// RemoveBusinessIDs removes the "businesses" edge to the Business entity by IDs.
+func (m *TenantMutation) RemoveBusinessIDs(ids ...int) {
+	if m.removedbusinesses == nil {
+		m.removedbusinesses = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.businesses, ids[i])
+		m.removedbusinesses[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedBusinesses returns the removed IDs of the "businesses" edge to the Business entity.
+func (m *TenantMutation) RemovedBusinessesIDs() (ids []int) {
+	for id := range m.removedbusinesses {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// BusinessesIDs returns the "businesses" edge IDs in the mutation.
+func (m *TenantMutation) BusinessesIDs() (ids []int) {
+	for id := range m.businesses {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetBusinesses resets all changes to the "businesses" edge.
+func (m *TenantMutation) ResetBusinesses() {
+	m.businesses = nil
+	m.clearedbusinesses = false
+	m.removedbusinesses = nil
+}
+
 // Where appends a list predicates to the TenantMutation builder.
 func (m *TenantMutation) Where(ps ...predicate.Tenant) {
 	m.predicates = append(m.predicates, ps...)
@@ -14464,78 +18599,116 @@ func (m *TenantMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *TenantMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.businesses != nil {
+		edges = append(edges, tenant.EdgeBusinesses)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *TenantMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case tenant.EdgeBusinesses:
+		ids := make([]ent.Value, 0, len(m.businesses))
+		for id := range m.businesses {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *TenantMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.removedbusinesses != nil {
+		edges = append(edges, tenant.EdgeBusinesses)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *TenantMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case tenant.EdgeBusinesses:
+		ids := make([]ent.Value, 0, len(m.removedbusinesses))
+		for id := range m.removedbusinesses {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *TenantMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.clearedbusinesses {
+		edges = append(edges, tenant.EdgeBusinesses)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *TenantMutation) EdgeCleared(name string) bool {
+	switch name {
+	case tenant.EdgeBusinesses:
+		return m.clearedbusinesses
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *TenantMutation) ClearEdge(name string) error {
+	switch name {
+	}
 	return fmt.Errorf("unknown Tenant unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *TenantMutation) ResetEdge(name string) error {
+	switch name {
+	case tenant.EdgeBusinesses:
+		m.ResetBusinesses()
+		return nil
+	}
 	return fmt.Errorf("unknown Tenant edge %s", name)
 }
 
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *int
-	created_at        *time.Time
-	updated_at        *time.Time
-	username          *string
-	password_hash     *string
-	real_name         *string
-	phone             *string
-	status            *user.Status
-	role              *user.Role
-	clearedFields     map[string]struct{}
-	tenant            *int
-	clearedtenant     bool
-	sessions          map[int]struct{}
-	removedsessions   map[int]struct{}
-	clearedsessions   bool
-	businesses        map[int]struct{}
-	removedbusinesses map[int]struct{}
-	clearedbusinesses bool
-	done              bool
-	oldValue          func(context.Context) (*User, error)
-	predicates        []predicate.User
+	op                      Op
+	typ                     string
+	id                      *int
+	created_at              *time.Time
+	updated_at              *time.Time
+	username                *string
+	password_hash           *string
+	real_name               *string
+	phone                   *string
+	status                  *user.Status
+	role                    *user.Role
+	clearedFields           map[string]struct{}
+	tenant                  *int
+	clearedtenant           bool
+	sessions                map[int]struct{}
+	removedsessions         map[int]struct{}
+	clearedsessions         bool
+	businesses              map[int]struct{}
+	removedbusinesses       map[int]struct{}
+	clearedbusinesses       bool
+	registry_account        *int
+	clearedregistry_account bool
+	done                    bool
+	oldValue                func(context.Context) (*User, error)
+	predicates              []predicate.User
 }
 
 var _ ent.Mutation = (*UserMutation)(nil)
@@ -15095,6 +19268,45 @@ func (m *UserMutation) ResetBusinesses() {
 	m.removedbusinesses = nil
 }
 
+// SetRegistryAccountID sets the "registry_account" edge to the RegistryAccount entity by id.
+func (m *UserMutation) SetRegistryAccountID(id int) {
+	m.registry_account = &id
+}
+
+// ClearRegistryAccount clears the "registry_account" edge to the RegistryAccount entity.
+func (m *UserMutation) ClearRegistryAccount() {
+	m.clearedregistry_account = true
+}
+
+// RegistryAccountCleared reports if the "registry_account" edge to the RegistryAccount entity was cleared.
+func (m *UserMutation) RegistryAccountCleared() bool {
+	return m.clearedregistry_account
+}
+
+// RegistryAccountID returns the "registry_account" edge ID in the mutation.
+func (m *UserMutation) RegistryAccountID() (id int, exists bool) {
+	if m.registry_account != nil {
+		return *m.registry_account, true
+	}
+	return
+}
+
+// RegistryAccountIDs returns the "registry_account" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RegistryAccountID instead. It exists only for internal usage by the builders.
+func (m *UserMutation) RegistryAccountIDs() (ids []int) {
+	if id := m.registry_account; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRegistryAccount resets all changes to the "registry_account" edge.
+func (m *UserMutation) ResetRegistryAccount() {
+	m.registry_account = nil
+	m.clearedregistry_account = false
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -15367,7 +19579,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.tenant != nil {
 		edges = append(edges, user.EdgeTenant)
 	}
@@ -15376,6 +19588,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.businesses != nil {
 		edges = append(edges, user.EdgeBusinesses)
+	}
+	if m.registry_account != nil {
+		edges = append(edges, user.EdgeRegistryAccount)
 	}
 	return edges
 }
@@ -15400,13 +19615,17 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeRegistryAccount:
+		if id := m.registry_account; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedsessions != nil {
 		edges = append(edges, user.EdgeSessions)
 	}
@@ -15438,7 +19657,7 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedtenant {
 		edges = append(edges, user.EdgeTenant)
 	}
@@ -15447,6 +19666,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedbusinesses {
 		edges = append(edges, user.EdgeBusinesses)
+	}
+	if m.clearedregistry_account {
+		edges = append(edges, user.EdgeRegistryAccount)
 	}
 	return edges
 }
@@ -15461,6 +19683,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedsessions
 	case user.EdgeBusinesses:
 		return m.clearedbusinesses
+	case user.EdgeRegistryAccount:
+		return m.clearedregistry_account
 	}
 	return false
 }
@@ -15471,6 +19695,9 @@ func (m *UserMutation) ClearEdge(name string) error {
 	switch name {
 	case user.EdgeTenant:
 		m.ClearTenant()
+		return nil
+	case user.EdgeRegistryAccount:
+		m.ClearRegistryAccount()
 		return nil
 	}
 	return fmt.Errorf("unknown User unique edge %s", name)
@@ -15488,6 +19715,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeBusinesses:
 		m.ResetBusinesses()
+		return nil
+	case user.EdgeRegistryAccount:
+		m.ResetRegistryAccount()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

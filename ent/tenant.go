@@ -31,7 +31,32 @@ type Tenant struct {
 	EnableAlert bool `json:"enable_alert,omitempty"`
 	// Deployments of this tenant run without waiting for admin audit.
 	EnableAdminAutoDeploy bool `json:"enable_admin_auto_deploy,omitempty"`
-	selectValues          sql.SelectValues
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the TenantQuery when eager-loading is set.
+	Edges        TenantEdges `json:"edges"`
+	selectValues sql.SelectValues
+}
+
+// TenantEdges holds the relations/edges for other nodes in the graph.
+type TenantEdges struct {
+	// Businesses holds the value of the businesses edge.
+	Businesses []*Business `json:"businesses,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [1]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
+
+	namedBusinesses map[string][]*Business
+}
+
+// BusinessesOrErr returns the Businesses value or an error if the edge
+// was not loaded in eager-loading.
+func (e TenantEdges) BusinessesOrErr() ([]*Business, error) {
+	if e.loadedTypes[0] {
+		return e.Businesses, nil
+	}
+	return nil, &NotLoadedError{edge: "businesses"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -123,6 +148,11 @@ func (_m *Tenant) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
+// QueryBusinesses queries the "businesses" edge of the Tenant entity.
+func (_m *Tenant) QueryBusinesses() *BusinessQuery {
+	return NewTenantClient(_m.config).QueryBusinesses(_m)
+}
+
 // Update returns a builder for updating this Tenant.
 // Note that you need to call Tenant.Unwrap() before calling this method if this Tenant
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -168,6 +198,30 @@ func (_m *Tenant) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.EnableAdminAutoDeploy))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedBusinesses returns the Businesses named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Tenant) NamedBusinesses(name string) ([]*Business, error) {
+	if _m.Edges.namedBusinesses == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedBusinesses[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Tenant) appendNamedBusinesses(name string, edges ...*Business) {
+	if _m.Edges.namedBusinesses == nil {
+		_m.Edges.namedBusinesses = make(map[string][]*Business)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedBusinesses[name] = []*Business{}
+	} else {
+		_m.Edges.namedBusinesses[name] = append(_m.Edges.namedBusinesses[name], edges...)
+	}
 }
 
 // Tenants is a parsable slice of Tenant.

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/tenant"
 )
 
@@ -110,6 +111,21 @@ func (_c *TenantCreate) SetNillableEnableAdminAutoDeploy(v *bool) *TenantCreate 
 		_c.SetEnableAdminAutoDeploy(*v)
 	}
 	return _c
+}
+
+// AddBusinessIDs adds the "businesses" edge to the Business entity by IDs.
+func (_c *TenantCreate) AddBusinessIDs(ids ...int) *TenantCreate {
+	_c.mutation.AddBusinessIDs(ids...)
+	return _c
+}
+
+// AddBusinesses adds the "businesses" edges to the Business entity.
+func (_c *TenantCreate) AddBusinesses(v ...*Business) *TenantCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddBusinessIDs(ids...)
 }
 
 // Mutation returns the TenantMutation object of the builder.
@@ -264,6 +280,22 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.EnableAdminAutoDeploy(); ok {
 		_spec.SetField(tenant.FieldEnableAdminAutoDeploy, field.TypeBool, value)
 		_node.EnableAdminAutoDeploy = value
+	}
+	if nodes := _c.mutation.BusinessesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.BusinessesTable,
+			Columns: []string{tenant.BusinessesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(business.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }

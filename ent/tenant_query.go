@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/predicate"
 	"github.com/meridianplane/meridian/ent/tenant"
 )
@@ -20,12 +22,14 @@ import (
 // TenantQuery is the builder for querying Tenant entities.
 type TenantQuery struct {
 	config
-	ctx        *QueryContext
-	order      []tenant.OrderOption
-	inters     []Interceptor
-	predicates []predicate.Tenant
-	loadTotal  []func(context.Context, []*Tenant) error
-	modifiers  []func(*sql.Selector)
+	ctx                 *QueryContext
+	order               []tenant.OrderOption
+	inters              []Interceptor
+	predicates          []predicate.Tenant
+	withBusinesses      *BusinessQuery
+	loadTotal           []func(context.Context, []*Tenant) error
+	modifiers           []func(*sql.Selector)
+	withNamedBusinesses map[string]*BusinessQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -60,6 +64,28 @@ func (_q *TenantQuery) Unique(unique bool) *TenantQuery {
 func (_q *TenantQuery) Order(o ...tenant.OrderOption) *TenantQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryBusinesses chains the current query on the "businesses" edge.
+func (_q *TenantQuery) QueryBusinesses() *BusinessQuery {
+	query := (&BusinessClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(tenant.Table, tenant.FieldID, selector),
+			sqlgraph.To(business.Table, business.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, tenant.BusinessesTable, tenant.BusinessesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // First returns the first Tenant entity from the query.
@@ -249,16 +275,28 @@ func (_q *TenantQuery) Clone() *TenantQuery {
 		return nil
 	}
 	return &TenantQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]tenant.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.Tenant{}, _q.predicates...),
+		config:         _q.config,
+		ctx:            _q.ctx.Clone(),
+		order:          append([]tenant.OrderOption{}, _q.order...),
+		inters:         append([]Interceptor{}, _q.inters...),
+		predicates:     append([]predicate.Tenant{}, _q.predicates...),
+		withBusinesses: _q.withBusinesses.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithBusinesses tells the query-builder to eager-load the nodes that are connected to
+// the "businesses" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *TenantQuery) WithBusinesses(opts ...func(*BusinessQuery)) *TenantQuery {
+	query := (&BusinessClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withBusinesses = query
+	return _q
 }
 
 // GroupBy is used to group vertices by one or more fields/columns.
@@ -343,8 +381,11 @@ func (_q *TenantQuery) prepareQuery(ctx context.Context) error {
 
 func (_q *TenantQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Tenant, error) {
 	var (
-		nodes = []*Tenant{}
-		_spec = _q.querySpec()
+		nodes       = []*Tenant{}
+		_spec       = _q.querySpec()
+		loadedTypes = [1]bool{
+			_q.withBusinesses != nil,
+		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Tenant).scanValues(nil, columns)
@@ -352,6 +393,7 @@ func (_q *TenantQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Tenan
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Tenant{config: _q.config}
 		nodes = append(nodes, node)
+		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
 	if len(_q.modifiers) > 0 {
@@ -366,12 +408,57 @@ func (_q *TenantQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Tenan
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withBusinesses; query != nil {
+		if err := _q.loadBusinesses(ctx, query, nodes,
+			func(n *Tenant) { n.Edges.Businesses = []*Business{} },
+			func(n *Tenant, e *Business) { n.Edges.Businesses = append(n.Edges.Businesses, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedBusinesses {
+		if err := _q.loadBusinesses(ctx, query, nodes,
+			func(n *Tenant) { n.appendNamedBusinesses(name) },
+			func(n *Tenant, e *Business) { n.appendNamedBusinesses(name, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for i := range _q.loadTotal {
 		if err := _q.loadTotal[i](ctx, nodes); err != nil {
 			return nil, err
 		}
 	}
 	return nodes, nil
+}
+
+func (_q *TenantQuery) loadBusinesses(ctx context.Context, query *BusinessQuery, nodes []*Tenant, init func(*Tenant), assign func(*Tenant, *Business)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Tenant)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(business.FieldTenantID)
+	}
+	query.Where(predicate.Business(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(tenant.BusinessesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.TenantID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "tenant_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
 }
 
 func (_q *TenantQuery) sqlCount(ctx context.Context) (int, error) {
@@ -491,6 +578,20 @@ func (_q *TenantQuery) ForShare(opts ...sql.LockOption) *TenantQuery {
 func (_q *TenantQuery) Modify(modifiers ...func(s *sql.Selector)) *TenantSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedBusinesses tells the query-builder to eager-load the nodes that are connected to the "businesses"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *TenantQuery) WithNamedBusinesses(name string, opts ...func(*BusinessQuery)) *TenantQuery {
+	query := (&BusinessClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedBusinesses == nil {
+		_q.withNamedBusinesses = make(map[string]*BusinessQuery)
+	}
+	_q.withNamedBusinesses[name] = query
+	return _q
 }
 
 // TenantGroupBy is the group-by builder for Tenant entities.

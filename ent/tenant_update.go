@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/predicate"
 	"github.com/meridianplane/meridian/ent/tenant"
 )
@@ -105,9 +106,45 @@ func (_u *TenantUpdate) SetNillableEnableAdminAutoDeploy(v *bool) *TenantUpdate 
 	return _u
 }
 
+// AddBusinessIDs adds the "businesses" edge to the Business entity by IDs.
+func (_u *TenantUpdate) AddBusinessIDs(ids ...int) *TenantUpdate {
+	_u.mutation.AddBusinessIDs(ids...)
+	return _u
+}
+
+// AddBusinesses adds the "businesses" edges to the Business entity.
+func (_u *TenantUpdate) AddBusinesses(v ...*Business) *TenantUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddBusinessIDs(ids...)
+}
+
 // Mutation returns the TenantMutation object of the builder.
 func (_u *TenantUpdate) Mutation() *TenantMutation {
 	return _u.mutation
+}
+
+// ClearBusinesses clears all "businesses" edges to the Business entity.
+func (_u *TenantUpdate) ClearBusinesses() *TenantUpdate {
+	_u.mutation.ClearBusinesses()
+	return _u
+}
+
+// RemoveBusinessIDs removes the "businesses" edge to Business entities by IDs.
+func (_u *TenantUpdate) RemoveBusinessIDs(ids ...int) *TenantUpdate {
+	_u.mutation.RemoveBusinessIDs(ids...)
+	return _u
+}
+
+// RemoveBusinesses removes "businesses" edges to Business entities.
+func (_u *TenantUpdate) RemoveBusinesses(v ...*Business) *TenantUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveBusinessIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -197,6 +234,51 @@ func (_u *TenantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.EnableAdminAutoDeploy(); ok {
 		_spec.SetField(tenant.FieldEnableAdminAutoDeploy, field.TypeBool, value)
+	}
+	if _u.mutation.BusinessesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.BusinessesTable,
+			Columns: []string{tenant.BusinessesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(business.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedBusinessesIDs(); len(nodes) > 0 && !_u.mutation.BusinessesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.BusinessesTable,
+			Columns: []string{tenant.BusinessesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(business.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BusinessesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.BusinessesTable,
+			Columns: []string{tenant.BusinessesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(business.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -296,9 +378,45 @@ func (_u *TenantUpdateOne) SetNillableEnableAdminAutoDeploy(v *bool) *TenantUpda
 	return _u
 }
 
+// AddBusinessIDs adds the "businesses" edge to the Business entity by IDs.
+func (_u *TenantUpdateOne) AddBusinessIDs(ids ...int) *TenantUpdateOne {
+	_u.mutation.AddBusinessIDs(ids...)
+	return _u
+}
+
+// AddBusinesses adds the "businesses" edges to the Business entity.
+func (_u *TenantUpdateOne) AddBusinesses(v ...*Business) *TenantUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddBusinessIDs(ids...)
+}
+
 // Mutation returns the TenantMutation object of the builder.
 func (_u *TenantUpdateOne) Mutation() *TenantMutation {
 	return _u.mutation
+}
+
+// ClearBusinesses clears all "businesses" edges to the Business entity.
+func (_u *TenantUpdateOne) ClearBusinesses() *TenantUpdateOne {
+	_u.mutation.ClearBusinesses()
+	return _u
+}
+
+// RemoveBusinessIDs removes the "businesses" edge to Business entities by IDs.
+func (_u *TenantUpdateOne) RemoveBusinessIDs(ids ...int) *TenantUpdateOne {
+	_u.mutation.RemoveBusinessIDs(ids...)
+	return _u
+}
+
+// RemoveBusinesses removes "businesses" edges to Business entities.
+func (_u *TenantUpdateOne) RemoveBusinesses(v ...*Business) *TenantUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveBusinessIDs(ids...)
 }
 
 // Where appends a list predicates to the TenantUpdate builder.
@@ -418,6 +536,51 @@ func (_u *TenantUpdateOne) sqlSave(ctx context.Context) (_node *Tenant, err erro
 	}
 	if value, ok := _u.mutation.EnableAdminAutoDeploy(); ok {
 		_spec.SetField(tenant.FieldEnableAdminAutoDeploy, field.TypeBool, value)
+	}
+	if _u.mutation.BusinessesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.BusinessesTable,
+			Columns: []string{tenant.BusinessesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(business.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedBusinessesIDs(); len(nodes) > 0 && !_u.mutation.BusinessesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.BusinessesTable,
+			Columns: []string{tenant.BusinessesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(business.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BusinessesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   tenant.BusinessesTable,
+			Columns: []string{tenant.BusinessesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(business.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Tenant{config: _u.config}

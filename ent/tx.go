@@ -28,12 +28,22 @@ type Tx struct {
 	Deployment *DeploymentClient
 	// DeploymentRevision is the client for interacting with the DeploymentRevision builders.
 	DeploymentRevision *DeploymentRevisionClient
+	// ExternalRegistry is the client for interacting with the ExternalRegistry builders.
+	ExternalRegistry *ExternalRegistryClient
+	// Image is the client for interacting with the Image builders.
+	Image *ImageClient
+	// ImageTag is the client for interacting with the ImageTag builders.
+	ImageTag *ImageTagClient
 	// Node is the client for interacting with the Node builders.
 	Node *NodeClient
 	// NodeLabel is the client for interacting with the NodeLabel builders.
 	NodeLabel *NodeLabelClient
 	// Operation is the client for interacting with the Operation builders.
 	Operation *OperationClient
+	// RegistryAccount is the client for interacting with the RegistryAccount builders.
+	RegistryAccount *RegistryAccountClient
+	// RegistryProject is the client for interacting with the RegistryProject builders.
+	RegistryProject *RegistryProjectClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
@@ -183,9 +193,14 @@ func (tx *Tx) init() {
 	tx.ContainerManager = NewContainerManagerClient(tx.config)
 	tx.Deployment = NewDeploymentClient(tx.config)
 	tx.DeploymentRevision = NewDeploymentRevisionClient(tx.config)
+	tx.ExternalRegistry = NewExternalRegistryClient(tx.config)
+	tx.Image = NewImageClient(tx.config)
+	tx.ImageTag = NewImageTagClient(tx.config)
 	tx.Node = NewNodeClient(tx.config)
 	tx.NodeLabel = NewNodeLabelClient(tx.config)
 	tx.Operation = NewOperationClient(tx.config)
+	tx.RegistryAccount = NewRegistryAccountClient(tx.config)
+	tx.RegistryProject = NewRegistryProjectClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Setting = NewSettingClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)

@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/meridianplane/meridian/ent/registryaccount"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
 )
@@ -50,11 +51,13 @@ type UserEdges struct {
 	Sessions []*Session `json:"sessions,omitempty"`
 	// Businesses holds the value of the businesses edge.
 	Businesses []*Business `json:"businesses,omitempty"`
+	// RegistryAccount holds the value of the registry_account edge.
+	RegistryAccount *RegistryAccount `json:"registry_account,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
 	namedSessions   map[string][]*Session
 	namedBusinesses map[string][]*Business
@@ -87,6 +90,17 @@ func (e UserEdges) BusinessesOrErr() ([]*Business, error) {
 		return e.Businesses, nil
 	}
 	return nil, &NotLoadedError{edge: "businesses"}
+}
+
+// RegistryAccountOrErr returns the RegistryAccount value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e UserEdges) RegistryAccountOrErr() (*RegistryAccount, error) {
+	if e.RegistryAccount != nil {
+		return e.RegistryAccount, nil
+	} else if e.loadedTypes[3] {
+		return nil, &NotFoundError{label: registryaccount.Label}
+	}
+	return nil, &NotLoadedError{edge: "registry_account"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -201,6 +215,11 @@ func (_m *User) QuerySessions() *SessionQuery {
 // QueryBusinesses queries the "businesses" edge of the User entity.
 func (_m *User) QueryBusinesses() *BusinessQuery {
 	return NewUserClient(_m.config).QueryBusinesses(_m)
+}
+
+// QueryRegistryAccount queries the "registry_account" edge of the User entity.
+func (_m *User) QueryRegistryAccount() *RegistryAccountQuery {
+	return NewUserClient(_m.config).QueryRegistryAccount(_m)
 }
 
 // Update returns a builder for updating this User.

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/meridianplane/meridian/ent/business"
+	"github.com/meridianplane/meridian/ent/registryaccount"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
@@ -160,6 +161,25 @@ func (_c *UserCreate) AddBusinesses(v ...*Business) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddBusinessIDs(ids...)
+}
+
+// SetRegistryAccountID sets the "registry_account" edge to the RegistryAccount entity by ID.
+func (_c *UserCreate) SetRegistryAccountID(id int) *UserCreate {
+	_c.mutation.SetRegistryAccountID(id)
+	return _c
+}
+
+// SetNillableRegistryAccountID sets the "registry_account" edge to the RegistryAccount entity by ID if the given value is not nil.
+func (_c *UserCreate) SetNillableRegistryAccountID(id *int) *UserCreate {
+	if id != nil {
+		_c = _c.SetRegistryAccountID(*id)
+	}
+	return _c
+}
+
+// SetRegistryAccount sets the "registry_account" edge to the RegistryAccount entity.
+func (_c *UserCreate) SetRegistryAccount(v *RegistryAccount) *UserCreate {
+	return _c.SetRegistryAccountID(v.ID)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -395,6 +415,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(business.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RegistryAccountIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   user.RegistryAccountTable,
+			Columns: []string{user.RegistryAccountColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registryaccount.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/predicate"
+	"github.com/meridianplane/meridian/ent/registryaccount"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/tenant"
 	"github.com/meridianplane/meridian/ent/user"
@@ -31,6 +32,7 @@ type UserQuery struct {
 	withTenant          *TenantQuery
 	withSessions        *SessionQuery
 	withBusinesses      *BusinessQuery
+	withRegistryAccount *RegistryAccountQuery
 	loadTotal           []func(context.Context, []*User) error
 	modifiers           []func(*sql.Selector)
 	withNamedSessions   map[string]*SessionQuery
@@ -130,6 +132,28 @@ func (_q *UserQuery) QueryBusinesses() *BusinessQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(business.Table, business.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.BusinessesTable, user.BusinessesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRegistryAccount chains the current query on the "registry_account" edge.
+func (_q *UserQuery) QueryRegistryAccount() *RegistryAccountQuery {
+	query := (&RegistryAccountClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(registryaccount.Table, registryaccount.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, user.RegistryAccountTable, user.RegistryAccountColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -324,14 +348,15 @@ func (_q *UserQuery) Clone() *UserQuery {
 		return nil
 	}
 	return &UserQuery{
-		config:         _q.config,
-		ctx:            _q.ctx.Clone(),
-		order:          append([]user.OrderOption{}, _q.order...),
-		inters:         append([]Interceptor{}, _q.inters...),
-		predicates:     append([]predicate.User{}, _q.predicates...),
-		withTenant:     _q.withTenant.Clone(),
-		withSessions:   _q.withSessions.Clone(),
-		withBusinesses: _q.withBusinesses.Clone(),
+		config:              _q.config,
+		ctx:                 _q.ctx.Clone(),
+		order:               append([]user.OrderOption{}, _q.order...),
+		inters:              append([]Interceptor{}, _q.inters...),
+		predicates:          append([]predicate.User{}, _q.predicates...),
+		withTenant:          _q.withTenant.Clone(),
+		withSessions:        _q.withSessions.Clone(),
+		withBusinesses:      _q.withBusinesses.Clone(),
+		withRegistryAccount: _q.withRegistryAccount.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -369,6 +394,17 @@ func (_q *UserQuery) WithBusinesses(opts ...func(*BusinessQuery)) *UserQuery {
 		opt(query)
 	}
 	_q.withBusinesses = query
+	return _q
+}
+
+// WithRegistryAccount tells the query-builder to eager-load the nodes that are connected to
+// the "registry_account" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithRegistryAccount(opts ...func(*RegistryAccountQuery)) *UserQuery {
+	query := (&RegistryAccountClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRegistryAccount = query
 	return _q
 }
 
@@ -456,10 +492,11 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withTenant != nil,
 			_q.withSessions != nil,
 			_q.withBusinesses != nil,
+			_q.withRegistryAccount != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -500,6 +537,12 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadBusinesses(ctx, query, nodes,
 			func(n *User) { n.Edges.Businesses = []*Business{} },
 			func(n *User, e *Business) { n.Edges.Businesses = append(n.Edges.Businesses, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRegistryAccount; query != nil {
+		if err := _q.loadRegistryAccount(ctx, query, nodes, nil,
+			func(n *User, e *RegistryAccount) { n.Edges.RegistryAccount = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -599,6 +642,33 @@ func (_q *UserQuery) loadBusinesses(ctx context.Context, query *BusinessQuery, n
 	}
 	query.Where(predicate.Business(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(user.BusinessesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadRegistryAccount(ctx context.Context, query *RegistryAccountQuery, nodes []*User, init func(*User), assign func(*User, *RegistryAccount)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(registryaccount.FieldUserID)
+	}
+	query.Where(predicate.RegistryAccount(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.RegistryAccountColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

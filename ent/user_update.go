@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/predicate"
+	"github.com/meridianplane/meridian/ent/registryaccount"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/user"
 )
@@ -137,6 +138,25 @@ func (_u *UserUpdate) AddBusinesses(v ...*Business) *UserUpdate {
 	return _u.AddBusinessIDs(ids...)
 }
 
+// SetRegistryAccountID sets the "registry_account" edge to the RegistryAccount entity by ID.
+func (_u *UserUpdate) SetRegistryAccountID(id int) *UserUpdate {
+	_u.mutation.SetRegistryAccountID(id)
+	return _u
+}
+
+// SetNillableRegistryAccountID sets the "registry_account" edge to the RegistryAccount entity by ID if the given value is not nil.
+func (_u *UserUpdate) SetNillableRegistryAccountID(id *int) *UserUpdate {
+	if id != nil {
+		_u = _u.SetRegistryAccountID(*id)
+	}
+	return _u
+}
+
+// SetRegistryAccount sets the "registry_account" edge to the RegistryAccount entity.
+func (_u *UserUpdate) SetRegistryAccount(v *RegistryAccount) *UserUpdate {
+	return _u.SetRegistryAccountID(v.ID)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -182,6 +202,12 @@ func (_u *UserUpdate) RemoveBusinesses(v ...*Business) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveBusinessIDs(ids...)
+}
+
+// ClearRegistryAccount clears the "registry_account" edge to the RegistryAccount entity.
+func (_u *UserUpdate) ClearRegistryAccount() *UserUpdate {
+	_u.mutation.ClearRegistryAccount()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -385,6 +411,35 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.RegistryAccountCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   user.RegistryAccountTable,
+			Columns: []string{user.RegistryAccountColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registryaccount.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RegistryAccountIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   user.RegistryAccountTable,
+			Columns: []string{user.RegistryAccountColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registryaccount.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -513,6 +568,25 @@ func (_u *UserUpdateOne) AddBusinesses(v ...*Business) *UserUpdateOne {
 	return _u.AddBusinessIDs(ids...)
 }
 
+// SetRegistryAccountID sets the "registry_account" edge to the RegistryAccount entity by ID.
+func (_u *UserUpdateOne) SetRegistryAccountID(id int) *UserUpdateOne {
+	_u.mutation.SetRegistryAccountID(id)
+	return _u
+}
+
+// SetNillableRegistryAccountID sets the "registry_account" edge to the RegistryAccount entity by ID if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableRegistryAccountID(id *int) *UserUpdateOne {
+	if id != nil {
+		_u = _u.SetRegistryAccountID(*id)
+	}
+	return _u
+}
+
+// SetRegistryAccount sets the "registry_account" edge to the RegistryAccount entity.
+func (_u *UserUpdateOne) SetRegistryAccount(v *RegistryAccount) *UserUpdateOne {
+	return _u.SetRegistryAccountID(v.ID)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -558,6 +632,12 @@ func (_u *UserUpdateOne) RemoveBusinesses(v ...*Business) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveBusinessIDs(ids...)
+}
+
+// ClearRegistryAccount clears the "registry_account" edge to the RegistryAccount entity.
+func (_u *UserUpdateOne) ClearRegistryAccount() *UserUpdateOne {
+	_u.mutation.ClearRegistryAccount()
+	return _u
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -784,6 +864,35 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(business.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RegistryAccountCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   user.RegistryAccountTable,
+			Columns: []string{user.RegistryAccountColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registryaccount.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RegistryAccountIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   user.RegistryAccountTable,
+			Columns: []string{user.RegistryAccountColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(registryaccount.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -8,9 +8,12 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/externalregistry"
 	"github.com/meridianplane/meridian/graph/generated"
 	"github.com/meridianplane/meridian/graph/model"
 	"github.com/meridianplane/meridian/internal/apierr"
@@ -41,12 +44,42 @@ func (r *mutationResolver) CreateApplication(ctx context.Context, input ent.Crea
 
 // CreateApplicationVersion is the resolver for the createApplicationVersion field.
 func (r *mutationResolver) CreateApplicationVersion(ctx context.Context, input model.CreateApplicationVersionInput) (*ent.ApplicationVersion, error) {
-	return r.deploy.CreateVersion(ctx, input.ApplicationID, input.Version, input.Spec)
+	return r.deploy.CreateVersion(ctx, input.ApplicationID, input.Version, input.Spec, nil)
+}
+
+// CreateApp is the resolver for the createApp field.
+func (r *mutationResolver) CreateApp(ctx context.Context, input model.CreateAppInput) (*ent.ApplicationVersion, error) {
+	var registryID *int
+	if input.Registry != nil && *input.Registry != "" {
+		reg, err := r.db(ctx).ExternalRegistry.Query().Where(externalregistry.Name(*input.Registry)).Only(ctx)
+		if err != nil {
+			return nil, &apierr.Error{Code: apierr.NotFound, Field: "registry", Message: fmt.Sprintf("registry: no external registry %q", *input.Registry), Err: err}
+		}
+		registryID = &reg.ID
+	}
+	app, err := r.appNamed(ctx, input.Name, true)
+	if err != nil {
+		return nil, err
+	}
+	return r.deploy.CreateVersion(ctx, app.ID, input.Version, input.Spec, registryID)
+}
+
+// DeleteApplicationVersions is the resolver for the deleteApplicationVersions field.
+func (r *mutationResolver) DeleteApplicationVersions(ctx context.Context, ids []int) (int, error) {
+	return r.deploy.DeleteVersions(ctx, ids)
 }
 
 // Deploy is the resolver for the deploy field.
 func (r *mutationResolver) Deploy(ctx context.Context, input model.DeployInput) (*model.DeploymentPayload, error) {
-	in := deploy.DeployInput{ApplicationID: input.ApplicationID, Version: input.Version, ClusterID: input.ClusterID,
+	appID, err := r.appID(ctx, input.ApplicationID, input.ApplicationName, false)
+	if err != nil {
+		return nil, err
+	}
+	clusterID, err := r.clusterID(ctx, input.ClusterID, input.ClusterName)
+	if err != nil {
+		return nil, err
+	}
+	in := deploy.DeployInput{ApplicationID: appID, Version: input.Version, ClusterID: clusterID,
 		Name: input.Name, NodeLabel: deref(input.NodeLabel), Comment: deref(input.Comment)}
 	if input.NodeID != nil {
 		in.NodeID = *input.NodeID
@@ -74,6 +107,29 @@ func (r *mutationResolver) DeleteDeployment(ctx context.Context, id int) (*model
 	return payload(r.deploy.Delete(ctx, id))
 }
 
+// DeleteDeploymentNamed is the resolver for the deleteDeploymentNamed field.
+func (r *mutationResolver) DeleteDeploymentNamed(ctx context.Context, name string) (*model.DeploymentPayload, error) {
+	ids, err := r.db(ctx).Deployment.Query().Where(deployment.Name(name), deployment.StatusNEQ(deployment.StatusDeleted)).IDs(ctx)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(ids) == 0:
+		return nil, &apierr.Error{Code: apierr.NotFound, Field: "name", Message: fmt.Sprintf("name: no deployment %q", name)}
+	case len(ids) > 1:
+		return nil, &apierr.Error{Code: apierr.Conflict, Field: "name", Message: fmt.Sprintf("name: %d deployments are named %s (on different clusters): delete by id", len(ids), name)}
+	}
+	return payload(r.deploy.Delete(ctx, ids[0]))
+}
+
+// AuditDeployment is the resolver for the auditDeployment field.
+func (r *mutationResolver) AuditDeployment(ctx context.Context, id int, approve bool, comment *string) (*model.AuditPayload, error) {
+	d, op, err := r.deploy.Audit(ctx, id, approve, deref(comment))
+	if err != nil {
+		return nil, err
+	}
+	return &model.AuditPayload{Deployment: d, Operation: op}, nil
+}
+
 // CancelOperation is the resolver for the cancelOperation field.
 func (r *mutationResolver) CancelOperation(ctx context.Context, id int) (*ent.Operation, error) {
 	op, err := r.deploy.Operations().Cancel(ctx, r.db(ctx), id)
@@ -90,7 +146,11 @@ func (r *mutationResolver) UploadChart(ctx context.Context, input model.UploadCh
 	if err != nil {
 		return nil, apierr.BadInput("chart", "cannot read the upload: %s", err.Error())
 	}
-	return r.deploy.UploadChart(ctx, input.ApplicationID, input.Version, raw, deref(input.Values))
+	appID, err := r.appID(ctx, input.ApplicationID, input.ApplicationName, true)
+	if err != nil {
+		return nil, err
+	}
+	return r.deploy.UploadChart(ctx, appID, input.Version, raw, deref(input.Values))
 }
 
 // OperationUpdated is the resolver for the operationUpdated field.

@@ -71,6 +71,24 @@ func (r *queryResolver) DeploymentRevisions(ctx context.Context, after *entgql.C
 		ent.WithDeploymentRevisionOrder(orderBy), ent.WithDeploymentRevisionFilter(where.Filter))
 }
 
+// ExternalRegistries is the resolver for the externalRegistries field.
+func (r *queryResolver) ExternalRegistries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ExternalRegistryOrder, where *ent.ExternalRegistryWhereInput) (*ent.ExternalRegistryConnection, error) {
+	return r.client.ExternalRegistry.Query().Paginate(ctx, after, first, before, last,
+		ent.WithExternalRegistryOrder(orderBy), ent.WithExternalRegistryFilter(where.Filter))
+}
+
+// Images is the resolver for the images field.
+func (r *queryResolver) Images(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ImageOrder, where *ent.ImageWhereInput) (*ent.ImageConnection, error) {
+	return r.client.Image.Query().Paginate(ctx, after, first, before, last,
+		ent.WithImageOrder(orderBy), ent.WithImageFilter(where.Filter))
+}
+
+// ImageTags is the resolver for the imageTags field.
+func (r *queryResolver) ImageTags(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ImageTagOrder, where *ent.ImageTagWhereInput) (*ent.ImageTagConnection, error) {
+	return r.client.ImageTag.Query().Paginate(ctx, after, first, before, last,
+		ent.WithImageTagOrder(orderBy), ent.WithImageTagFilter(where.Filter))
+}
+
 // ClusterNodes is the resolver for the clusterNodes field.
 func (r *queryResolver) ClusterNodes(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClusterNodeOrder, where *ent.ClusterNodeWhereInput) (*ent.ClusterNodeConnection, error) {
 	return r.client.Node.Query().Paginate(ctx, after, first, before, last,
@@ -87,6 +105,18 @@ func (r *queryResolver) NodeLabels(ctx context.Context, after *entgql.Cursor[int
 func (r *queryResolver) Operations(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperationOrder, where *ent.OperationWhereInput) (*ent.OperationConnection, error) {
 	return r.client.Operation.Query().Paginate(ctx, after, first, before, last,
 		ent.WithOperationOrder(orderBy), ent.WithOperationFilter(where.Filter))
+}
+
+// RegistryAccounts is the resolver for the registryAccounts field.
+func (r *queryResolver) RegistryAccounts(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.RegistryAccountOrder, where *ent.RegistryAccountWhereInput) (*ent.RegistryAccountConnection, error) {
+	return r.client.RegistryAccount.Query().Paginate(ctx, after, first, before, last,
+		ent.WithRegistryAccountOrder(orderBy), ent.WithRegistryAccountFilter(where.Filter))
+}
+
+// RegistryProjects is the resolver for the registryProjects field.
+func (r *queryResolver) RegistryProjects(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.RegistryProjectOrder, where *ent.RegistryProjectWhereInput) (*ent.RegistryProjectConnection, error) {
+	return r.client.RegistryProject.Query().Paginate(ctx, after, first, before, last,
+		ent.WithRegistryProjectOrder(orderBy), ent.WithRegistryProjectFilter(where.Filter))
 }
 
 // Tenants is the resolver for the tenants field.
@@ -107,7 +137,25 @@ func (r *queryResolver) Workloads(ctx context.Context, after *entgql.Cursor[int]
 		ent.WithWorkloadOrder(orderBy), ent.WithWorkloadFilter(where.Filter))
 }
 
+// ApplicationVersion returns generated.ApplicationVersionResolver implementation.
+func (r *Resolver) ApplicationVersion() generated.ApplicationVersionResolver {
+	return &applicationVersionResolver{r}
+}
+
+// Image returns generated.ImageResolver implementation.
+func (r *Resolver) Image() generated.ImageResolver { return &imageResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// RegistryProject returns generated.RegistryProjectResolver implementation.
+func (r *Resolver) RegistryProject() generated.RegistryProjectResolver {
+	return &registryProjectResolver{r}
+}
+
+type (
+	applicationVersionResolver struct{ *Resolver }
+	imageResolver              struct{ *Resolver }
+	queryResolver              struct{ *Resolver }
+	registryProjectResolver    struct{ *Resolver }
+)

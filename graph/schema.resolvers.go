@@ -295,7 +295,11 @@ func (r *queryResolver) Me(ctx context.Context) (*model.Viewer, error) {
 	if name == "" {
 		name = u.Username
 	}
-	return &model.Viewer{User: u, DisplayName: name, Role: u.Role, Tenant: u.Edges.Tenant}, nil
+	has, err := u.QueryRegistryAccount().Exist(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.Viewer{User: u, DisplayName: name, Role: u.Role, Tenant: u.Edges.Tenant, HasRepoAccount: has}, nil
 }
 
 // ClusterLabelNames is the resolver for the clusterLabelNames field.

@@ -46,10 +46,14 @@ const (
 	FieldValues = "values"
 	// FieldCreatedBy holds the string denoting the created_by field in the database.
 	FieldCreatedBy = "created_by"
+	// FieldExternalRegistryID holds the string denoting the external_registry_id field in the database.
+	FieldExternalRegistryID = "external_registry_id"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// EdgeApplication holds the string denoting the application edge name in mutations.
 	EdgeApplication = "application"
+	// EdgeExternalRegistry holds the string denoting the external_registry edge name in mutations.
+	EdgeExternalRegistry = "external_registry"
 	// Table holds the table name of the applicationversion in the database.
 	Table = "application_versions"
 	// TenantTable is the table that holds the tenant relation/edge.
@@ -66,6 +70,13 @@ const (
 	ApplicationInverseTable = "applications"
 	// ApplicationColumn is the table column denoting the application relation/edge.
 	ApplicationColumn = "application_id"
+	// ExternalRegistryTable is the table that holds the external_registry relation/edge.
+	ExternalRegistryTable = "application_versions"
+	// ExternalRegistryInverseTable is the table name for the ExternalRegistry entity.
+	// It exists in this package in order to avoid circular dependency with the "externalregistry" package.
+	ExternalRegistryInverseTable = "external_registries"
+	// ExternalRegistryColumn is the table column denoting the external_registry relation/edge.
+	ExternalRegistryColumn = "external_registry_id"
 )
 
 // Columns holds all SQL columns for applicationversion fields.
@@ -85,6 +96,7 @@ var Columns = []string{
 	FieldChartVersion,
 	FieldValues,
 	FieldCreatedBy,
+	FieldExternalRegistryID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -220,6 +232,11 @@ func ByCreatedBy(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedBy, opts...).ToFunc()
 }
 
+// ByExternalRegistryID orders the results by the external_registry_id field.
+func ByExternalRegistryID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldExternalRegistryID, opts...).ToFunc()
+}
+
 // ByTenantField orders the results by tenant field.
 func ByTenantField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -231,6 +248,13 @@ func ByTenantField(field string, opts ...sql.OrderTermOption) OrderOption {
 func ByApplicationField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newApplicationStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByExternalRegistryField orders the results by external_registry field.
+func ByExternalRegistryField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newExternalRegistryStep(), sql.OrderByField(field, opts...))
 	}
 }
 func newTenantStep() *sqlgraph.Step {
@@ -245,6 +269,13 @@ func newApplicationStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ApplicationInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ApplicationTable, ApplicationColumn),
+	)
+}
+func newExternalRegistryStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ExternalRegistryInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, ExternalRegistryTable, ExternalRegistryColumn),
 	)
 }
 

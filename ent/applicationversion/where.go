@@ -115,6 +115,11 @@ func CreatedBy(v int) predicate.ApplicationVersion {
 	return predicate.ApplicationVersion(sql.FieldEQ(FieldCreatedBy, v))
 }
 
+// ExternalRegistryID applies equality check predicate on the "external_registry_id" field. It's identical to ExternalRegistryIDEQ.
+func ExternalRegistryID(v int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldEQ(FieldExternalRegistryID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.ApplicationVersion {
 	return predicate.ApplicationVersion(sql.FieldEQ(FieldCreatedAt, v))
@@ -730,6 +735,36 @@ func CreatedByNotNil() predicate.ApplicationVersion {
 	return predicate.ApplicationVersion(sql.FieldNotNull(FieldCreatedBy))
 }
 
+// ExternalRegistryIDEQ applies the EQ predicate on the "external_registry_id" field.
+func ExternalRegistryIDEQ(v int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldEQ(FieldExternalRegistryID, v))
+}
+
+// ExternalRegistryIDNEQ applies the NEQ predicate on the "external_registry_id" field.
+func ExternalRegistryIDNEQ(v int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldNEQ(FieldExternalRegistryID, v))
+}
+
+// ExternalRegistryIDIn applies the In predicate on the "external_registry_id" field.
+func ExternalRegistryIDIn(vs ...int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldIn(FieldExternalRegistryID, vs...))
+}
+
+// ExternalRegistryIDNotIn applies the NotIn predicate on the "external_registry_id" field.
+func ExternalRegistryIDNotIn(vs ...int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldNotIn(FieldExternalRegistryID, vs...))
+}
+
+// ExternalRegistryIDIsNil applies the IsNil predicate on the "external_registry_id" field.
+func ExternalRegistryIDIsNil() predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldIsNull(FieldExternalRegistryID))
+}
+
+// ExternalRegistryIDNotNil applies the NotNil predicate on the "external_registry_id" field.
+func ExternalRegistryIDNotNil() predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldNotNull(FieldExternalRegistryID))
+}
+
 // HasTenant applies the HasEdge predicate on the "tenant" edge.
 func HasTenant() predicate.ApplicationVersion {
 	return predicate.ApplicationVersion(func(s *sql.Selector) {
@@ -768,6 +803,29 @@ func HasApplication() predicate.ApplicationVersion {
 func HasApplicationWith(preds ...predicate.Application) predicate.ApplicationVersion {
 	return predicate.ApplicationVersion(func(s *sql.Selector) {
 		step := newApplicationStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasExternalRegistry applies the HasEdge predicate on the "external_registry" edge.
+func HasExternalRegistry() predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, ExternalRegistryTable, ExternalRegistryColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasExternalRegistryWith applies the HasEdge predicate on the "external_registry" edge with a given conditions (other predicates).
+func HasExternalRegistryWith(preds ...predicate.ExternalRegistry) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(func(s *sql.Selector) {
+		step := newExternalRegistryStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

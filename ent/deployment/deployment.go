@@ -40,6 +40,12 @@ const (
 	FieldNodeID = "node_id"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
+	// FieldAction holds the string denoting the action field in the database.
+	FieldAction = "action"
+	// FieldAuditComment holds the string denoting the audit_comment field in the database.
+	FieldAuditComment = "audit_comment"
+	// FieldAuditedBy holds the string denoting the audited_by field in the database.
+	FieldAuditedBy = "audited_by"
 	// FieldMessage holds the string denoting the message field in the database.
 	FieldMessage = "message"
 	// FieldRunningPods holds the string denoting the running_pods field in the database.
@@ -140,6 +146,9 @@ var Columns = []string{
 	FieldNodeLabel,
 	FieldNodeID,
 	FieldStatus,
+	FieldAction,
+	FieldAuditComment,
+	FieldAuditedBy,
 	FieldMessage,
 	FieldRunningPods,
 	FieldErrorPods,
@@ -179,6 +188,10 @@ var (
 	DefaultNodeLabel string
 	// NodeLabelValidator is a validator for the "node_label" field. It is called by the builders before save.
 	NodeLabelValidator func(string) error
+	// DefaultAuditComment holds the default value on creation for the "audit_comment" field.
+	DefaultAuditComment string
+	// AuditCommentValidator is a validator for the "audit_comment" field. It is called by the builders before save.
+	AuditCommentValidator func(string) error
 	// DefaultMessage holds the default value on creation for the "message" field.
 	DefaultMessage string
 	// MessageValidator is a validator for the "message" field. It is called by the builders before save.
@@ -209,12 +222,14 @@ const DefaultStatus = StatusPending
 
 // Status values.
 const (
-	StatusPending   Status = "pending"
-	StatusDeploying Status = "deploying"
-	StatusRunning   Status = "running"
-	StatusFailed    Status = "failed"
-	StatusDeleting  Status = "deleting"
-	StatusDeleted   Status = "deleted"
+	StatusAwaitingAudit Status = "awaiting_audit"
+	StatusRejected      Status = "rejected"
+	StatusPending       Status = "pending"
+	StatusDeploying     Status = "deploying"
+	StatusRunning       Status = "running"
+	StatusFailed        Status = "failed"
+	StatusDeleting      Status = "deleting"
+	StatusDeleted       Status = "deleted"
 )
 
 func (s Status) String() string {
@@ -224,10 +239,38 @@ func (s Status) String() string {
 // StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
 func StatusValidator(s Status) error {
 	switch s {
-	case StatusPending, StatusDeploying, StatusRunning, StatusFailed, StatusDeleting, StatusDeleted:
+	case StatusAwaitingAudit, StatusRejected, StatusPending, StatusDeploying, StatusRunning, StatusFailed, StatusDeleting, StatusDeleted:
 		return nil
 	default:
 		return fmt.Errorf("deployment: invalid enum value for status field: %q", s)
+	}
+}
+
+// Action defines the type for the "action" enum field.
+type Action string
+
+// ActionInstall is the default value of the Action enum.
+const DefaultAction = ActionInstall
+
+// Action values.
+const (
+	ActionInstall  Action = "install"
+	ActionUpgrade  Action = "upgrade"
+	ActionRollback Action = "rollback"
+	ActionDelete   Action = "delete"
+)
+
+func (a Action) String() string {
+	return string(a)
+}
+
+// ActionValidator is a validator for the "action" field enum values. It is called by the builders before save.
+func ActionValidator(a Action) error {
+	switch a {
+	case ActionInstall, ActionUpgrade, ActionRollback, ActionDelete:
+		return nil
+	default:
+		return fmt.Errorf("deployment: invalid enum value for action field: %q", a)
 	}
 }
 
@@ -292,6 +335,21 @@ func ByNodeID(opts ...sql.OrderTermOption) OrderOption {
 // ByStatus orders the results by the status field.
 func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByAction orders the results by the action field.
+func ByAction(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAction, opts...).ToFunc()
+}
+
+// ByAuditComment orders the results by the audit_comment field.
+func ByAuditComment(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAuditComment, opts...).ToFunc()
+}
+
+// ByAuditedBy orders the results by the audited_by field.
+func ByAuditedBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAuditedBy, opts...).ToFunc()
 }
 
 // ByMessage orders the results by the message field.
@@ -466,6 +524,24 @@ func (e *Status) UnmarshalGQL(val interface{}) error {
 	*e = Status(str)
 	if err := StatusValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Action) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Action) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Action(str)
+	if err := ActionValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Action", str)
 	}
 	return nil
 }

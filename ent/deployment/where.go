@@ -105,6 +105,16 @@ func NodeID(v int) predicate.Deployment {
 	return predicate.Deployment(sql.FieldEQ(FieldNodeID, v))
 }
 
+// AuditComment applies equality check predicate on the "audit_comment" field. It's identical to AuditCommentEQ.
+func AuditComment(v string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldEQ(FieldAuditComment, v))
+}
+
+// AuditedBy applies equality check predicate on the "audited_by" field. It's identical to AuditedByEQ.
+func AuditedBy(v int) predicate.Deployment {
+	return predicate.Deployment(sql.FieldEQ(FieldAuditedBy, v))
+}
+
 // Message applies equality check predicate on the "message" field. It's identical to MessageEQ.
 func Message(v string) predicate.Deployment {
 	return predicate.Deployment(sql.FieldEQ(FieldMessage, v))
@@ -533,6 +543,141 @@ func StatusIn(vs ...Status) predicate.Deployment {
 // StatusNotIn applies the NotIn predicate on the "status" field.
 func StatusNotIn(vs ...Status) predicate.Deployment {
 	return predicate.Deployment(sql.FieldNotIn(FieldStatus, vs...))
+}
+
+// ActionEQ applies the EQ predicate on the "action" field.
+func ActionEQ(v Action) predicate.Deployment {
+	return predicate.Deployment(sql.FieldEQ(FieldAction, v))
+}
+
+// ActionNEQ applies the NEQ predicate on the "action" field.
+func ActionNEQ(v Action) predicate.Deployment {
+	return predicate.Deployment(sql.FieldNEQ(FieldAction, v))
+}
+
+// ActionIn applies the In predicate on the "action" field.
+func ActionIn(vs ...Action) predicate.Deployment {
+	return predicate.Deployment(sql.FieldIn(FieldAction, vs...))
+}
+
+// ActionNotIn applies the NotIn predicate on the "action" field.
+func ActionNotIn(vs ...Action) predicate.Deployment {
+	return predicate.Deployment(sql.FieldNotIn(FieldAction, vs...))
+}
+
+// AuditCommentEQ applies the EQ predicate on the "audit_comment" field.
+func AuditCommentEQ(v string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldEQ(FieldAuditComment, v))
+}
+
+// AuditCommentNEQ applies the NEQ predicate on the "audit_comment" field.
+func AuditCommentNEQ(v string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldNEQ(FieldAuditComment, v))
+}
+
+// AuditCommentIn applies the In predicate on the "audit_comment" field.
+func AuditCommentIn(vs ...string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldIn(FieldAuditComment, vs...))
+}
+
+// AuditCommentNotIn applies the NotIn predicate on the "audit_comment" field.
+func AuditCommentNotIn(vs ...string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldNotIn(FieldAuditComment, vs...))
+}
+
+// AuditCommentGT applies the GT predicate on the "audit_comment" field.
+func AuditCommentGT(v string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldGT(FieldAuditComment, v))
+}
+
+// AuditCommentGTE applies the GTE predicate on the "audit_comment" field.
+func AuditCommentGTE(v string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldGTE(FieldAuditComment, v))
+}
+
+// AuditCommentLT applies the LT predicate on the "audit_comment" field.
+func AuditCommentLT(v string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldLT(FieldAuditComment, v))
+}
+
+// AuditCommentLTE applies the LTE predicate on the "audit_comment" field.
+func AuditCommentLTE(v string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldLTE(FieldAuditComment, v))
+}
+
+// AuditCommentContains applies the Contains predicate on the "audit_comment" field.
+func AuditCommentContains(v string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldContains(FieldAuditComment, v))
+}
+
+// AuditCommentHasPrefix applies the HasPrefix predicate on the "audit_comment" field.
+func AuditCommentHasPrefix(v string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldHasPrefix(FieldAuditComment, v))
+}
+
+// AuditCommentHasSuffix applies the HasSuffix predicate on the "audit_comment" field.
+func AuditCommentHasSuffix(v string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldHasSuffix(FieldAuditComment, v))
+}
+
+// AuditCommentEqualFold applies the EqualFold predicate on the "audit_comment" field.
+func AuditCommentEqualFold(v string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldEqualFold(FieldAuditComment, v))
+}
+
+// AuditCommentContainsFold applies the ContainsFold predicate on the "audit_comment" field.
+func AuditCommentContainsFold(v string) predicate.Deployment {
+	return predicate.Deployment(sql.FieldContainsFold(FieldAuditComment, v))
+}
+
+// AuditedByEQ applies the EQ predicate on the "audited_by" field.
+func AuditedByEQ(v int) predicate.Deployment {
+	return predicate.Deployment(sql.FieldEQ(FieldAuditedBy, v))
+}
+
+// AuditedByNEQ applies the NEQ predicate on the "audited_by" field.
+func AuditedByNEQ(v int) predicate.Deployment {
+	return predicate.Deployment(sql.FieldNEQ(FieldAuditedBy, v))
+}
+
+// AuditedByIn applies the In predicate on the "audited_by" field.
+func AuditedByIn(vs ...int) predicate.Deployment {
+	return predicate.Deployment(sql.FieldIn(FieldAuditedBy, vs...))
+}
+
+// AuditedByNotIn applies the NotIn predicate on the "audited_by" field.
+func AuditedByNotIn(vs ...int) predicate.Deployment {
+	return predicate.Deployment(sql.FieldNotIn(FieldAuditedBy, vs...))
+}
+
+// AuditedByGT applies the GT predicate on the "audited_by" field.
+func AuditedByGT(v int) predicate.Deployment {
+	return predicate.Deployment(sql.FieldGT(FieldAuditedBy, v))
+}
+
+// AuditedByGTE applies the GTE predicate on the "audited_by" field.
+func AuditedByGTE(v int) predicate.Deployment {
+	return predicate.Deployment(sql.FieldGTE(FieldAuditedBy, v))
+}
+
+// AuditedByLT applies the LT predicate on the "audited_by" field.
+func AuditedByLT(v int) predicate.Deployment {
+	return predicate.Deployment(sql.FieldLT(FieldAuditedBy, v))
+}
+
+// AuditedByLTE applies the LTE predicate on the "audited_by" field.
+func AuditedByLTE(v int) predicate.Deployment {
+	return predicate.Deployment(sql.FieldLTE(FieldAuditedBy, v))
+}
+
+// AuditedByIsNil applies the IsNil predicate on the "audited_by" field.
+func AuditedByIsNil() predicate.Deployment {
+	return predicate.Deployment(sql.FieldIsNull(FieldAuditedBy))
+}
+
+// AuditedByNotNil applies the NotNil predicate on the "audited_by" field.
+func AuditedByNotNil() predicate.Deployment {
+	return predicate.Deployment(sql.FieldNotNull(FieldAuditedBy))
 }
 
 // MessageEQ applies the EQ predicate on the "message" field.

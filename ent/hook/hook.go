@@ -105,6 +105,42 @@ func (f DeploymentRevisionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeploymentRevisionMutation", m)
 }
 
+// The ExternalRegistryFunc type is an adapter to allow the use of ordinary
+// function as ExternalRegistry mutator.
+type ExternalRegistryFunc func(context.Context, *ent.ExternalRegistryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ExternalRegistryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ExternalRegistryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ExternalRegistryMutation", m)
+}
+
+// The ImageFunc type is an adapter to allow the use of ordinary
+// function as Image mutator.
+type ImageFunc func(context.Context, *ent.ImageMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ImageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ImageMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ImageMutation", m)
+}
+
+// The ImageTagFunc type is an adapter to allow the use of ordinary
+// function as ImageTag mutator.
+type ImageTagFunc func(context.Context, *ent.ImageTagMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ImageTagFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ImageTagMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ImageTagMutation", m)
+}
+
 // The NodeFunc type is an adapter to allow the use of ordinary
 // function as Node mutator.
 type NodeFunc func(context.Context, *ent.NodeMutation) (ent.Value, error)
@@ -139,6 +175,30 @@ func (f OperationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OperationMutation", m)
+}
+
+// The RegistryAccountFunc type is an adapter to allow the use of ordinary
+// function as RegistryAccount mutator.
+type RegistryAccountFunc func(context.Context, *ent.RegistryAccountMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RegistryAccountFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RegistryAccountMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RegistryAccountMutation", m)
+}
+
+// The RegistryProjectFunc type is an adapter to allow the use of ordinary
+// function as RegistryProject mutator.
+type RegistryProjectFunc func(context.Context, *ent.RegistryProjectMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RegistryProjectFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RegistryProjectMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RegistryProjectMutation", m)
 }
 
 // The SessionFunc type is an adapter to allow the use of ordinary

@@ -16,10 +16,15 @@ import (
 	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/deploymentrevision"
+	"github.com/meridianplane/meridian/ent/externalregistry"
+	"github.com/meridianplane/meridian/ent/image"
+	"github.com/meridianplane/meridian/ent/imagetag"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/operation"
 	"github.com/meridianplane/meridian/ent/predicate"
+	"github.com/meridianplane/meridian/ent/registryaccount"
+	"github.com/meridianplane/meridian/ent/registryproject"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/setting"
 	"github.com/meridianplane/meridian/ent/tenant"
@@ -299,6 +304,87 @@ func (f TraverseDeploymentRevision) Traverse(ctx context.Context, q ent.Query) e
 	return fmt.Errorf("unexpected query type %T. expect *ent.DeploymentRevisionQuery", q)
 }
 
+// The ExternalRegistryFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ExternalRegistryFunc func(context.Context, *ent.ExternalRegistryQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ExternalRegistryFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ExternalRegistryQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ExternalRegistryQuery", q)
+}
+
+// The TraverseExternalRegistry type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseExternalRegistry func(context.Context, *ent.ExternalRegistryQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseExternalRegistry) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseExternalRegistry) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ExternalRegistryQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ExternalRegistryQuery", q)
+}
+
+// The ImageFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ImageFunc func(context.Context, *ent.ImageQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ImageFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ImageQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ImageQuery", q)
+}
+
+// The TraverseImage type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseImage func(context.Context, *ent.ImageQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseImage) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseImage) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ImageQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ImageQuery", q)
+}
+
+// The ImageTagFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ImageTagFunc func(context.Context, *ent.ImageTagQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ImageTagFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ImageTagQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ImageTagQuery", q)
+}
+
+// The TraverseImageTag type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseImageTag func(context.Context, *ent.ImageTagQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseImageTag) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseImageTag) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ImageTagQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ImageTagQuery", q)
+}
+
 // The NodeFunc type is an adapter to allow the use of ordinary function as a Querier.
 type NodeFunc func(context.Context, *ent.NodeQuery) (ent.Value, error)
 
@@ -378,6 +464,60 @@ func (f TraverseOperation) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.OperationQuery", q)
+}
+
+// The RegistryAccountFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RegistryAccountFunc func(context.Context, *ent.RegistryAccountQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RegistryAccountFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RegistryAccountQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RegistryAccountQuery", q)
+}
+
+// The TraverseRegistryAccount type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRegistryAccount func(context.Context, *ent.RegistryAccountQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRegistryAccount) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRegistryAccount) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RegistryAccountQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RegistryAccountQuery", q)
+}
+
+// The RegistryProjectFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RegistryProjectFunc func(context.Context, *ent.RegistryProjectQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RegistryProjectFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RegistryProjectQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RegistryProjectQuery", q)
+}
+
+// The TraverseRegistryProject type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRegistryProject func(context.Context, *ent.RegistryProjectQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRegistryProject) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRegistryProject) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RegistryProjectQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RegistryProjectQuery", q)
 }
 
 // The SessionFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -534,12 +674,22 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.DeploymentQuery, predicate.Deployment, deployment.OrderOption]{typ: ent.TypeDeployment, tq: q}, nil
 	case *ent.DeploymentRevisionQuery:
 		return &query[*ent.DeploymentRevisionQuery, predicate.DeploymentRevision, deploymentrevision.OrderOption]{typ: ent.TypeDeploymentRevision, tq: q}, nil
+	case *ent.ExternalRegistryQuery:
+		return &query[*ent.ExternalRegistryQuery, predicate.ExternalRegistry, externalregistry.OrderOption]{typ: ent.TypeExternalRegistry, tq: q}, nil
+	case *ent.ImageQuery:
+		return &query[*ent.ImageQuery, predicate.Image, image.OrderOption]{typ: ent.TypeImage, tq: q}, nil
+	case *ent.ImageTagQuery:
+		return &query[*ent.ImageTagQuery, predicate.ImageTag, imagetag.OrderOption]{typ: ent.TypeImageTag, tq: q}, nil
 	case *ent.NodeQuery:
 		return &query[*ent.NodeQuery, predicate.Node, node.OrderOption]{typ: ent.TypeNode, tq: q}, nil
 	case *ent.NodeLabelQuery:
 		return &query[*ent.NodeLabelQuery, predicate.NodeLabel, nodelabel.OrderOption]{typ: ent.TypeNodeLabel, tq: q}, nil
 	case *ent.OperationQuery:
 		return &query[*ent.OperationQuery, predicate.Operation, operation.OrderOption]{typ: ent.TypeOperation, tq: q}, nil
+	case *ent.RegistryAccountQuery:
+		return &query[*ent.RegistryAccountQuery, predicate.RegistryAccount, registryaccount.OrderOption]{typ: ent.TypeRegistryAccount, tq: q}, nil
+	case *ent.RegistryProjectQuery:
+		return &query[*ent.RegistryProjectQuery, predicate.RegistryProject, registryproject.OrderOption]{typ: ent.TypeRegistryProject, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
 	case *ent.SettingQuery:

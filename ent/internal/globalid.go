@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"application_versions\":42949672960,\"applications\":38654705664,\"businesses\":0,\"cluster_labels\":8589934592,\"clusters\":4294967296,\"container_managers\":47244640256,\"deployment_revisions\":55834574848,\"deployments\":51539607552,\"node_labels\":17179869184,\"nodes\":12884901888,\"operations\":60129542144,\"sessions\":21474836480,\"settings\":25769803776,\"tenants\":30064771072,\"users\":34359738368,\"workloads\":64424509440}"
+const IncrementStarts = "{\"application_versions\":42949672960,\"applications\":38654705664,\"businesses\":0,\"cluster_labels\":8589934592,\"clusters\":4294967296,\"container_managers\":47244640256,\"deployment_revisions\":55834574848,\"deployments\":51539607552,\"external_registries\":68719476736,\"image_tags\":77309411328,\"images\":73014444032,\"node_labels\":17179869184,\"nodes\":12884901888,\"operations\":60129542144,\"registry_accounts\":81604378624,\"registry_projects\":85899345920,\"sessions\":21474836480,\"settings\":25769803776,\"tenants\":30064771072,\"users\":34359738368,\"workloads\":64424509440}"

@@ -57,6 +57,7 @@ var (
 		{Name: "created_by", Type: field.TypeInt, Nullable: true},
 		{Name: "application_id", Type: field.TypeInt},
 		{Name: "tenant_id", Type: field.TypeInt},
+		{Name: "external_registry_id", Type: field.TypeInt, Nullable: true},
 	}
 	// ApplicationVersionsTable holds the schema information for the "application_versions" table.
 	ApplicationVersionsTable = &schema.Table{
@@ -75,6 +76,12 @@ var (
 				Columns:    []*schema.Column{ApplicationVersionsColumns[14]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "application_versions_external_registries_versions",
+				Columns:    []*schema.Column{ApplicationVersionsColumns[15]},
+				RefColumns: []*schema.Column{ExternalRegistriesColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
@@ -244,7 +251,10 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 53},
 		{Name: "namespace", Type: field.TypeString, Size: 63},
 		{Name: "node_label", Type: field.TypeString, Size: 63, Default: "all"},
-		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "deploying", "running", "failed", "deleting", "deleted"}, Default: "pending"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"awaiting_audit", "rejected", "pending", "deploying", "running", "failed", "deleting", "deleted"}, Default: "pending"},
+		{Name: "action", Type: field.TypeEnum, Enums: []string{"install", "upgrade", "rollback", "delete"}, Default: "install"},
+		{Name: "audit_comment", Type: field.TypeString, Size: 1024, Default: ""},
+		{Name: "audited_by", Type: field.TypeInt, Nullable: true},
 		{Name: "message", Type: field.TypeString, Size: 4096, Default: ""},
 		{Name: "running_pods", Type: field.TypeInt, Default: 0},
 		{Name: "error_pods", Type: field.TypeInt, Default: 0},
@@ -264,31 +274,31 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "deployments_applications_deployments",
-				Columns:    []*schema.Column{DeploymentsColumns[12]},
+				Columns:    []*schema.Column{DeploymentsColumns[15]},
 				RefColumns: []*schema.Column{ApplicationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "deployments_clusters_deployments",
-				Columns:    []*schema.Column{DeploymentsColumns[13]},
+				Columns:    []*schema.Column{DeploymentsColumns[16]},
 				RefColumns: []*schema.Column{ClustersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "deployments_tenants_tenant",
-				Columns:    []*schema.Column{DeploymentsColumns[14]},
+				Columns:    []*schema.Column{DeploymentsColumns[17]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "deployments_application_versions_version",
-				Columns:    []*schema.Column{DeploymentsColumns[15]},
+				Columns:    []*schema.Column{DeploymentsColumns[18]},
 				RefColumns: []*schema.Column{ApplicationVersionsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "deployments_nodes_node",
-				Columns:    []*schema.Column{DeploymentsColumns[16]},
+				Columns:    []*schema.Column{DeploymentsColumns[19]},
 				RefColumns: []*schema.Column{NodesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -297,12 +307,12 @@ var (
 			{
 				Name:    "deployment_cluster_id_namespace_name",
 				Unique:  true,
-				Columns: []*schema.Column{DeploymentsColumns[13], DeploymentsColumns[4], DeploymentsColumns[3]},
+				Columns: []*schema.Column{DeploymentsColumns[16], DeploymentsColumns[4], DeploymentsColumns[3]},
 			},
 			{
 				Name:    "deployment_tenant_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{DeploymentsColumns[14], DeploymentsColumns[3]},
+				Columns: []*schema.Column{DeploymentsColumns[17], DeploymentsColumns[3]},
 			},
 			{
 				Name:    "deployment_status",
@@ -369,6 +379,113 @@ var (
 				Name:    "deploymentrevision_deployment_id_revision",
 				Unique:  true,
 				Columns: []*schema.Column{DeploymentRevisionsColumns[8], DeploymentRevisionsColumns[3]},
+			},
+		},
+	}
+	// ExternalRegistriesColumns holds the columns for the "external_registries" table.
+	ExternalRegistriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 64},
+		{Name: "address", Type: field.TypeString, Size: 255},
+		{Name: "username", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "sealed_password", Type: field.TypeBytes, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// ExternalRegistriesTable holds the schema information for the "external_registries" table.
+	ExternalRegistriesTable = &schema.Table{
+		Name:       "external_registries",
+		Columns:    ExternalRegistriesColumns,
+		PrimaryKey: []*schema.Column{ExternalRegistriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "external_registries_tenants_tenant",
+				Columns:    []*schema.Column{ExternalRegistriesColumns[7]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "externalregistry_tenant_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{ExternalRegistriesColumns[7], ExternalRegistriesColumns[3]},
+			},
+		},
+	}
+	// ImagesColumns holds the columns for the "images" table.
+	ImagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "deleting", Type: field.TypeBool, Default: false},
+		{Name: "tenant_id", Type: field.TypeInt},
+		{Name: "project_id", Type: field.TypeInt},
+	}
+	// ImagesTable holds the schema information for the "images" table.
+	ImagesTable = &schema.Table{
+		Name:       "images",
+		Columns:    ImagesColumns,
+		PrimaryKey: []*schema.Column{ImagesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "images_tenants_tenant",
+				Columns:    []*schema.Column{ImagesColumns[5]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "images_registry_projects_images",
+				Columns:    []*schema.Column{ImagesColumns[6]},
+				RefColumns: []*schema.Column{RegistryProjectsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "image_name",
+				Unique:  true,
+				Columns: []*schema.Column{ImagesColumns[3]},
+			},
+		},
+	}
+	// ImageTagsColumns holds the columns for the "image_tags" table.
+	ImageTagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 128},
+		{Name: "digest", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "deleting", Type: field.TypeBool, Default: false},
+		{Name: "image_id", Type: field.TypeInt},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// ImageTagsTable holds the schema information for the "image_tags" table.
+	ImageTagsTable = &schema.Table{
+		Name:       "image_tags",
+		Columns:    ImageTagsColumns,
+		PrimaryKey: []*schema.Column{ImageTagsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "image_tags_images_tags",
+				Columns:    []*schema.Column{ImageTagsColumns[6]},
+				RefColumns: []*schema.Column{ImagesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "image_tags_tenants_tenant",
+				Columns:    []*schema.Column{ImageTagsColumns[7]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "imagetag_image_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{ImageTagsColumns[6], ImageTagsColumns[3]},
 			},
 		},
 	}
@@ -525,6 +642,59 @@ var (
 			},
 		},
 	}
+	// RegistryAccountsColumns holds the columns for the "registry_accounts" table.
+	RegistryAccountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "username", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "password_hash", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt, Unique: true},
+	}
+	// RegistryAccountsTable holds the schema information for the "registry_accounts" table.
+	RegistryAccountsTable = &schema.Table{
+		Name:       "registry_accounts",
+		Columns:    RegistryAccountsColumns,
+		PrimaryKey: []*schema.Column{RegistryAccountsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "registry_accounts_tenants_tenant",
+				Columns:    []*schema.Column{RegistryAccountsColumns[5]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "registry_accounts_users_registry_account",
+				Columns:    []*schema.Column{RegistryAccountsColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
+	// RegistryProjectsColumns holds the columns for the "registry_projects" table.
+	RegistryProjectsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 63},
+		{Name: "public", Type: field.TypeBool, Default: false},
+		{Name: "tenant_id", Type: field.TypeInt},
+	}
+	// RegistryProjectsTable holds the schema information for the "registry_projects" table.
+	RegistryProjectsTable = &schema.Table{
+		Name:       "registry_projects",
+		Columns:    RegistryProjectsColumns,
+		PrimaryKey: []*schema.Column{RegistryProjectsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "registry_projects_tenants_tenant",
+				Columns:    []*schema.Column{RegistryProjectsColumns[5]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -675,9 +845,14 @@ var (
 		ContainerManagersTable,
 		DeploymentsTable,
 		DeploymentRevisionsTable,
+		ExternalRegistriesTable,
+		ImagesTable,
+		ImageTagsTable,
 		NodesTable,
 		NodeLabelsTable,
 		OperationsTable,
+		RegistryAccountsTable,
+		RegistryProjectsTable,
 		SessionsTable,
 		SettingsTable,
 		TenantsTable,
@@ -693,6 +868,7 @@ func init() {
 	}
 	ApplicationVersionsTable.ForeignKeys[0].RefTable = ApplicationsTable
 	ApplicationVersionsTable.ForeignKeys[1].RefTable = TenantsTable
+	ApplicationVersionsTable.ForeignKeys[2].RefTable = ExternalRegistriesTable
 	ApplicationVersionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(42949672960),
 	}
@@ -731,6 +907,20 @@ func init() {
 	DeploymentRevisionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(55834574848),
 	}
+	ExternalRegistriesTable.ForeignKeys[0].RefTable = TenantsTable
+	ExternalRegistriesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(68719476736),
+	}
+	ImagesTable.ForeignKeys[0].RefTable = TenantsTable
+	ImagesTable.ForeignKeys[1].RefTable = RegistryProjectsTable
+	ImagesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(73014444032),
+	}
+	ImageTagsTable.ForeignKeys[0].RefTable = ImagesTable
+	ImageTagsTable.ForeignKeys[1].RefTable = TenantsTable
+	ImageTagsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(77309411328),
+	}
 	NodesTable.ForeignKeys[0].RefTable = ClustersTable
 	NodesTable.ForeignKeys[1].RefTable = TenantsTable
 	NodesTable.Annotation = &entsql.Annotation{
@@ -746,6 +936,15 @@ func init() {
 	OperationsTable.ForeignKeys[2].RefTable = ClustersTable
 	OperationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
+	RegistryAccountsTable.ForeignKeys[0].RefTable = TenantsTable
+	RegistryAccountsTable.ForeignKeys[1].RefTable = UsersTable
+	RegistryAccountsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(81604378624),
+	}
+	RegistryProjectsTable.ForeignKeys[0].RefTable = TenantsTable
+	RegistryProjectsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(85899345920),
 	}
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	SessionsTable.Annotation = &entsql.Annotation{

@@ -30,6 +30,15 @@ type Deployment func(*sql.Selector)
 // DeploymentRevision is the predicate function for deploymentrevision builders.
 type DeploymentRevision func(*sql.Selector)
 
+// ExternalRegistry is the predicate function for externalregistry builders.
+type ExternalRegistry func(*sql.Selector)
+
+// Image is the predicate function for image builders.
+type Image func(*sql.Selector)
+
+// ImageTag is the predicate function for imagetag builders.
+type ImageTag func(*sql.Selector)
+
 // Node is the predicate function for node builders.
 type Node func(*sql.Selector)
 
@@ -38,6 +47,12 @@ type NodeLabel func(*sql.Selector)
 
 // Operation is the predicate function for operation builders.
 type Operation func(*sql.Selector)
+
+// RegistryAccount is the predicate function for registryaccount builders.
+type RegistryAccount func(*sql.Selector)
+
+// RegistryProject is the predicate function for registryproject builders.
+type RegistryProject func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)

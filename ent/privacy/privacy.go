@@ -303,6 +303,78 @@ func (f DeploymentRevisionMutationRuleFunc) EvalMutation(ctx context.Context, m 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DeploymentRevisionMutation", m)
 }
 
+// The ExternalRegistryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ExternalRegistryQueryRuleFunc func(context.Context, *ent.ExternalRegistryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ExternalRegistryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ExternalRegistryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ExternalRegistryQuery", q)
+}
+
+// The ExternalRegistryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ExternalRegistryMutationRuleFunc func(context.Context, *ent.ExternalRegistryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ExternalRegistryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ExternalRegistryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ExternalRegistryMutation", m)
+}
+
+// The ImageQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ImageQueryRuleFunc func(context.Context, *ent.ImageQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ImageQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ImageQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ImageQuery", q)
+}
+
+// The ImageMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ImageMutationRuleFunc func(context.Context, *ent.ImageMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ImageMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ImageMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ImageMutation", m)
+}
+
+// The ImageTagQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ImageTagQueryRuleFunc func(context.Context, *ent.ImageTagQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ImageTagQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ImageTagQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ImageTagQuery", q)
+}
+
+// The ImageTagMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ImageTagMutationRuleFunc func(context.Context, *ent.ImageTagMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ImageTagMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ImageTagMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ImageTagMutation", m)
+}
+
 // The NodeQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type NodeQueryRuleFunc func(context.Context, *ent.NodeQuery) error
@@ -373,6 +445,54 @@ func (f OperationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OperationMutation", m)
+}
+
+// The RegistryAccountQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RegistryAccountQueryRuleFunc func(context.Context, *ent.RegistryAccountQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RegistryAccountQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RegistryAccountQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RegistryAccountQuery", q)
+}
+
+// The RegistryAccountMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RegistryAccountMutationRuleFunc func(context.Context, *ent.RegistryAccountMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RegistryAccountMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RegistryAccountMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RegistryAccountMutation", m)
+}
+
+// The RegistryProjectQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RegistryProjectQueryRuleFunc func(context.Context, *ent.RegistryProjectQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RegistryProjectQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RegistryProjectQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RegistryProjectQuery", q)
+}
+
+// The RegistryProjectMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RegistryProjectMutationRuleFunc func(context.Context, *ent.RegistryProjectMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RegistryProjectMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RegistryProjectMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RegistryProjectMutation", m)
 }
 
 // The SessionQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -546,11 +666,21 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.DeploymentRevisionQuery:
 		return q.Filter(), nil
+	case *ent.ExternalRegistryQuery:
+		return q.Filter(), nil
+	case *ent.ImageQuery:
+		return q.Filter(), nil
+	case *ent.ImageTagQuery:
+		return q.Filter(), nil
 	case *ent.NodeQuery:
 		return q.Filter(), nil
 	case *ent.NodeLabelQuery:
 		return q.Filter(), nil
 	case *ent.OperationQuery:
+		return q.Filter(), nil
+	case *ent.RegistryAccountQuery:
+		return q.Filter(), nil
+	case *ent.RegistryProjectQuery:
 		return q.Filter(), nil
 	case *ent.SessionQuery:
 		return q.Filter(), nil
@@ -585,11 +715,21 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.DeploymentRevisionMutation:
 		return m.Filter(), nil
+	case *ent.ExternalRegistryMutation:
+		return m.Filter(), nil
+	case *ent.ImageMutation:
+		return m.Filter(), nil
+	case *ent.ImageTagMutation:
+		return m.Filter(), nil
 	case *ent.NodeMutation:
 		return m.Filter(), nil
 	case *ent.NodeLabelMutation:
 		return m.Filter(), nil
 	case *ent.OperationMutation:
+		return m.Filter(), nil
+	case *ent.RegistryAccountMutation:
+		return m.Filter(), nil
+	case *ent.RegistryProjectMutation:
 		return m.Filter(), nil
 	case *ent.SessionMutation:
 		return m.Filter(), nil

@@ -14,9 +14,14 @@ import (
 	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/deploymentrevision"
+	"github.com/meridianplane/meridian/ent/externalregistry"
+	"github.com/meridianplane/meridian/ent/image"
+	"github.com/meridianplane/meridian/ent/imagetag"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/operation"
+	"github.com/meridianplane/meridian/ent/registryaccount"
+	"github.com/meridianplane/meridian/ent/registryproject"
 	"github.com/meridianplane/meridian/ent/schema"
 	"github.com/meridianplane/meridian/ent/session"
 	"github.com/meridianplane/meridian/ent/setting"
@@ -485,32 +490,38 @@ func init() {
 	deployment.DefaultNodeLabel = deploymentDescNodeLabel.Default.(string)
 	// deployment.NodeLabelValidator is a validator for the "node_label" field. It is called by the builders before save.
 	deployment.NodeLabelValidator = deploymentDescNodeLabel.Validators[0].(func(string) error)
+	// deploymentDescAuditComment is the schema descriptor for audit_comment field.
+	deploymentDescAuditComment := deploymentFields[9].Descriptor()
+	// deployment.DefaultAuditComment holds the default value on creation for the audit_comment field.
+	deployment.DefaultAuditComment = deploymentDescAuditComment.Default.(string)
+	// deployment.AuditCommentValidator is a validator for the "audit_comment" field. It is called by the builders before save.
+	deployment.AuditCommentValidator = deploymentDescAuditComment.Validators[0].(func(string) error)
 	// deploymentDescMessage is the schema descriptor for message field.
-	deploymentDescMessage := deploymentFields[8].Descriptor()
+	deploymentDescMessage := deploymentFields[11].Descriptor()
 	// deployment.DefaultMessage holds the default value on creation for the message field.
 	deployment.DefaultMessage = deploymentDescMessage.Default.(string)
 	// deployment.MessageValidator is a validator for the "message" field. It is called by the builders before save.
 	deployment.MessageValidator = deploymentDescMessage.Validators[0].(func(string) error)
 	// deploymentDescRunningPods is the schema descriptor for running_pods field.
-	deploymentDescRunningPods := deploymentFields[9].Descriptor()
+	deploymentDescRunningPods := deploymentFields[12].Descriptor()
 	// deployment.DefaultRunningPods holds the default value on creation for the running_pods field.
 	deployment.DefaultRunningPods = deploymentDescRunningPods.Default.(int)
 	// deployment.RunningPodsValidator is a validator for the "running_pods" field. It is called by the builders before save.
 	deployment.RunningPodsValidator = deploymentDescRunningPods.Validators[0].(func(int) error)
 	// deploymentDescErrorPods is the schema descriptor for error_pods field.
-	deploymentDescErrorPods := deploymentFields[10].Descriptor()
+	deploymentDescErrorPods := deploymentFields[13].Descriptor()
 	// deployment.DefaultErrorPods holds the default value on creation for the error_pods field.
 	deployment.DefaultErrorPods = deploymentDescErrorPods.Default.(int)
 	// deployment.ErrorPodsValidator is a validator for the "error_pods" field. It is called by the builders before save.
 	deployment.ErrorPodsValidator = deploymentDescErrorPods.Validators[0].(func(int) error)
 	// deploymentDescTotalPods is the schema descriptor for total_pods field.
-	deploymentDescTotalPods := deploymentFields[11].Descriptor()
+	deploymentDescTotalPods := deploymentFields[14].Descriptor()
 	// deployment.DefaultTotalPods holds the default value on creation for the total_pods field.
 	deployment.DefaultTotalPods = deploymentDescTotalPods.Default.(int)
 	// deployment.TotalPodsValidator is a validator for the "total_pods" field. It is called by the builders before save.
 	deployment.TotalPodsValidator = deploymentDescTotalPods.Validators[0].(func(int) error)
 	// deploymentDescComment is the schema descriptor for comment field.
-	deploymentDescComment := deploymentFields[12].Descriptor()
+	deploymentDescComment := deploymentFields[15].Descriptor()
 	// deployment.DefaultComment holds the default value on creation for the comment field.
 	deployment.DefaultComment = deploymentDescComment.Default.(string)
 	// deployment.CommentValidator is a validator for the "comment" field. It is called by the builders before save.
@@ -552,6 +563,180 @@ func init() {
 	deploymentrevision.DefaultMessage = deploymentrevisionDescMessage.Default.(string)
 	// deploymentrevision.MessageValidator is a validator for the "message" field. It is called by the builders before save.
 	deploymentrevision.MessageValidator = deploymentrevisionDescMessage.Validators[0].(func(string) error)
+	externalregistryMixin := schema.ExternalRegistry{}.Mixin()
+	externalregistry.Policy = privacy.NewPolicies(externalregistryMixin[1], schema.ExternalRegistry{})
+	externalregistry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := externalregistry.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	externalregistryMixinHooks1 := externalregistryMixin[1].Hooks()
+
+	externalregistry.Hooks[1] = externalregistryMixinHooks1[0]
+	externalregistryMixinFields0 := externalregistryMixin[0].Fields()
+	_ = externalregistryMixinFields0
+	externalregistryFields := schema.ExternalRegistry{}.Fields()
+	_ = externalregistryFields
+	// externalregistryDescCreatedAt is the schema descriptor for created_at field.
+	externalregistryDescCreatedAt := externalregistryMixinFields0[0].Descriptor()
+	// externalregistry.DefaultCreatedAt holds the default value on creation for the created_at field.
+	externalregistry.DefaultCreatedAt = externalregistryDescCreatedAt.Default.(func() time.Time)
+	// externalregistryDescUpdatedAt is the schema descriptor for updated_at field.
+	externalregistryDescUpdatedAt := externalregistryMixinFields0[1].Descriptor()
+	// externalregistry.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	externalregistry.DefaultUpdatedAt = externalregistryDescUpdatedAt.Default.(func() time.Time)
+	// externalregistry.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	externalregistry.UpdateDefaultUpdatedAt = externalregistryDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// externalregistryDescName is the schema descriptor for name field.
+	externalregistryDescName := externalregistryFields[0].Descriptor()
+	// externalregistry.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	externalregistry.NameValidator = func() func(string) error {
+		validators := externalregistryDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// externalregistryDescAddress is the schema descriptor for address field.
+	externalregistryDescAddress := externalregistryFields[1].Descriptor()
+	// externalregistry.AddressValidator is a validator for the "address" field. It is called by the builders before save.
+	externalregistry.AddressValidator = func() func(string) error {
+		validators := externalregistryDescAddress.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(address string) error {
+			for _, fn := range fns {
+				if err := fn(address); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// externalregistryDescUsername is the schema descriptor for username field.
+	externalregistryDescUsername := externalregistryFields[2].Descriptor()
+	// externalregistry.DefaultUsername holds the default value on creation for the username field.
+	externalregistry.DefaultUsername = externalregistryDescUsername.Default.(string)
+	// externalregistry.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	externalregistry.UsernameValidator = externalregistryDescUsername.Validators[0].(func(string) error)
+	imageMixin := schema.Image{}.Mixin()
+	image.Policy = privacy.NewPolicies(imageMixin[1], schema.Image{})
+	image.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := image.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	imageMixinHooks1 := imageMixin[1].Hooks()
+
+	image.Hooks[1] = imageMixinHooks1[0]
+	imageMixinFields0 := imageMixin[0].Fields()
+	_ = imageMixinFields0
+	imageFields := schema.Image{}.Fields()
+	_ = imageFields
+	// imageDescCreatedAt is the schema descriptor for created_at field.
+	imageDescCreatedAt := imageMixinFields0[0].Descriptor()
+	// image.DefaultCreatedAt holds the default value on creation for the created_at field.
+	image.DefaultCreatedAt = imageDescCreatedAt.Default.(func() time.Time)
+	// imageDescUpdatedAt is the schema descriptor for updated_at field.
+	imageDescUpdatedAt := imageMixinFields0[1].Descriptor()
+	// image.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	image.DefaultUpdatedAt = imageDescUpdatedAt.Default.(func() time.Time)
+	// image.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	image.UpdateDefaultUpdatedAt = imageDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// imageDescName is the schema descriptor for name field.
+	imageDescName := imageFields[1].Descriptor()
+	// image.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	image.NameValidator = func() func(string) error {
+		validators := imageDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// imageDescDeleting is the schema descriptor for deleting field.
+	imageDescDeleting := imageFields[2].Descriptor()
+	// image.DefaultDeleting holds the default value on creation for the deleting field.
+	image.DefaultDeleting = imageDescDeleting.Default.(bool)
+	imagetagMixin := schema.ImageTag{}.Mixin()
+	imagetag.Policy = privacy.NewPolicies(imagetagMixin[1], schema.ImageTag{})
+	imagetag.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := imagetag.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	imagetagMixinHooks1 := imagetagMixin[1].Hooks()
+
+	imagetag.Hooks[1] = imagetagMixinHooks1[0]
+	imagetagMixinFields0 := imagetagMixin[0].Fields()
+	_ = imagetagMixinFields0
+	imagetagFields := schema.ImageTag{}.Fields()
+	_ = imagetagFields
+	// imagetagDescCreatedAt is the schema descriptor for created_at field.
+	imagetagDescCreatedAt := imagetagMixinFields0[0].Descriptor()
+	// imagetag.DefaultCreatedAt holds the default value on creation for the created_at field.
+	imagetag.DefaultCreatedAt = imagetagDescCreatedAt.Default.(func() time.Time)
+	// imagetagDescUpdatedAt is the schema descriptor for updated_at field.
+	imagetagDescUpdatedAt := imagetagMixinFields0[1].Descriptor()
+	// imagetag.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	imagetag.DefaultUpdatedAt = imagetagDescUpdatedAt.Default.(func() time.Time)
+	// imagetag.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	imagetag.UpdateDefaultUpdatedAt = imagetagDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// imagetagDescName is the schema descriptor for name field.
+	imagetagDescName := imagetagFields[1].Descriptor()
+	// imagetag.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	imagetag.NameValidator = func() func(string) error {
+		validators := imagetagDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// imagetagDescDigest is the schema descriptor for digest field.
+	imagetagDescDigest := imagetagFields[2].Descriptor()
+	// imagetag.DefaultDigest holds the default value on creation for the digest field.
+	imagetag.DefaultDigest = imagetagDescDigest.Default.(string)
+	// imagetag.DigestValidator is a validator for the "digest" field. It is called by the builders before save.
+	imagetag.DigestValidator = imagetagDescDigest.Validators[0].(func(string) error)
+	// imagetagDescDeleting is the schema descriptor for deleting field.
+	imagetagDescDeleting := imagetagFields[3].Descriptor()
+	// imagetag.DefaultDeleting holds the default value on creation for the deleting field.
+	imagetag.DefaultDeleting = imagetagDescDeleting.Default.(bool)
 	nodeMixin := schema.Node{}.Mixin()
 	node.Policy = privacy.NewPolicies(nodeMixin[1], schema.Node{})
 	node.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -761,6 +946,106 @@ func init() {
 	operationDescRunAfter := operationFields[13].Descriptor()
 	// operation.DefaultRunAfter holds the default value on creation for the run_after field.
 	operation.DefaultRunAfter = operationDescRunAfter.Default.(func() time.Time)
+	registryaccountMixin := schema.RegistryAccount{}.Mixin()
+	registryaccount.Policy = privacy.NewPolicies(registryaccountMixin[1], schema.RegistryAccount{})
+	registryaccount.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := registryaccount.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	registryaccountMixinHooks1 := registryaccountMixin[1].Hooks()
+
+	registryaccount.Hooks[1] = registryaccountMixinHooks1[0]
+	registryaccountMixinFields0 := registryaccountMixin[0].Fields()
+	_ = registryaccountMixinFields0
+	registryaccountFields := schema.RegistryAccount{}.Fields()
+	_ = registryaccountFields
+	// registryaccountDescCreatedAt is the schema descriptor for created_at field.
+	registryaccountDescCreatedAt := registryaccountMixinFields0[0].Descriptor()
+	// registryaccount.DefaultCreatedAt holds the default value on creation for the created_at field.
+	registryaccount.DefaultCreatedAt = registryaccountDescCreatedAt.Default.(func() time.Time)
+	// registryaccountDescUpdatedAt is the schema descriptor for updated_at field.
+	registryaccountDescUpdatedAt := registryaccountMixinFields0[1].Descriptor()
+	// registryaccount.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	registryaccount.DefaultUpdatedAt = registryaccountDescUpdatedAt.Default.(func() time.Time)
+	// registryaccount.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	registryaccount.UpdateDefaultUpdatedAt = registryaccountDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// registryaccountDescUsername is the schema descriptor for username field.
+	registryaccountDescUsername := registryaccountFields[1].Descriptor()
+	// registryaccount.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	registryaccount.UsernameValidator = func() func(string) error {
+		validators := registryaccountDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// registryaccountDescPasswordHash is the schema descriptor for password_hash field.
+	registryaccountDescPasswordHash := registryaccountFields[2].Descriptor()
+	// registryaccount.PasswordHashValidator is a validator for the "password_hash" field. It is called by the builders before save.
+	registryaccount.PasswordHashValidator = registryaccountDescPasswordHash.Validators[0].(func(string) error)
+	registryprojectMixin := schema.RegistryProject{}.Mixin()
+	registryproject.Policy = privacy.NewPolicies(registryprojectMixin[1], schema.RegistryProject{})
+	registryproject.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := registryproject.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	registryprojectMixinHooks1 := registryprojectMixin[1].Hooks()
+
+	registryproject.Hooks[1] = registryprojectMixinHooks1[0]
+	registryprojectMixinFields0 := registryprojectMixin[0].Fields()
+	_ = registryprojectMixinFields0
+	registryprojectFields := schema.RegistryProject{}.Fields()
+	_ = registryprojectFields
+	// registryprojectDescCreatedAt is the schema descriptor for created_at field.
+	registryprojectDescCreatedAt := registryprojectMixinFields0[0].Descriptor()
+	// registryproject.DefaultCreatedAt holds the default value on creation for the created_at field.
+	registryproject.DefaultCreatedAt = registryprojectDescCreatedAt.Default.(func() time.Time)
+	// registryprojectDescUpdatedAt is the schema descriptor for updated_at field.
+	registryprojectDescUpdatedAt := registryprojectMixinFields0[1].Descriptor()
+	// registryproject.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	registryproject.DefaultUpdatedAt = registryprojectDescUpdatedAt.Default.(func() time.Time)
+	// registryproject.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	registryproject.UpdateDefaultUpdatedAt = registryprojectDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// registryprojectDescName is the schema descriptor for name field.
+	registryprojectDescName := registryprojectFields[0].Descriptor()
+	// registryproject.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	registryproject.NameValidator = func() func(string) error {
+		validators := registryprojectDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// registryprojectDescPublic is the schema descriptor for public field.
+	registryprojectDescPublic := registryprojectFields[1].Descriptor()
+	// registryproject.DefaultPublic holds the default value on creation for the public field.
+	registryproject.DefaultPublic = registryprojectDescPublic.Default.(bool)
 	sessionMixin := schema.Session{}.Mixin()
 	session.Policy = privacy.NewPolicies(schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {

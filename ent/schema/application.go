@@ -79,6 +79,8 @@ func (ApplicationVersion) Fields() []ent.Field {
 		field.Text("values").Default("").Immutable().
 			Comment("Helm values (YAML) for a chart."),
 		field.Int("created_by").Optional().Immutable(),
+		field.Int("external_registry_id").Optional().Nillable().Immutable().
+			Comment("The external registry whose credentials pull the image (OTE-Stack's repositoryId)."),
 	}
 }
 
@@ -86,6 +88,7 @@ func (ApplicationVersion) Fields() []ent.Field {
 func (ApplicationVersion) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("application", Application.Type).Ref("versions").Field("application_id").Unique().Required().Immutable(),
+		edge.From("external_registry", ExternalRegistry.Type).Ref("versions").Field("external_registry_id").Unique().Immutable(),
 	}
 }
 

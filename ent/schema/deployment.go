@@ -33,10 +33,14 @@ func (Deployment) Fields() []ent.Field {
 			Comment(`Run on the nodes with this label; "all" for every node.`),
 		field.Int("node_id").Optional().Nillable().Comment("Run on this node only."),
 		field.Enum("status").
-			Values("pending", "deploying", "running", "failed", "deleting", "deleted").
+			Values("awaiting_audit", "rejected", "pending", "deploying", "running", "failed", "deleting", "deleted").
 			Default("pending").
 			Annotations(entgql.OrderField("STATUS")).
-			Comment("pending: waiting for its operation; deploying: being applied or rolling out; running: every pod ready; failed: see message; deleting; deleted."),
+			Comment("awaiting_audit: created by a normal user, waiting for an admin; rejected: the admin said no (it never touched the cluster); pending: waiting for its operation; deploying: being applied or rolling out; running: every pod ready; failed: see message; deleting; deleted."),
+		field.Enum("action").Values("install", "upgrade", "rollback", "delete").Default("install").
+			Comment("What the deployment's latest revision does or did."),
+		field.String("audit_comment").Default("").MaxLen(1024).Comment("The admin's comment at audit."),
+		field.Int("audited_by").Optional().Nillable().Comment("The admin who audited the deployment."),
 		field.String("message").Default("").MaxLen(4096).Comment("Why the deployment failed, when it did."),
 		field.Int("running_pods").Default(0).NonNegative(),
 		field.Int("error_pods").Default(0).NonNegative(),

@@ -48,3 +48,15 @@ func (TenantMixin) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
+
+// PublicReadMixin is a TenantMixin whose rows every viewer may read when
+// they are public: the row's own public field, or the one at the end of the
+// Via edges (an image is public when its project is). See policy.go.
+type PublicReadMixin struct {
+	TenantMixin
+	FromParent string
+	Via        []string
+}
+
+// Hooks of the PublicReadMixin: new rows get their tenant.
+func (m PublicReadMixin) Hooks() []ent.Hook { return TenantMixin{FromParent: m.FromParent}.Hooks() }

@@ -29,6 +29,23 @@ func (m TenantMixin) Hooks() []ent.Hook {
 	return []ent.Hook{policy.AssignTenant(m.FromParent)}
 }
 
+// Policy of the public-read schemas: as the tenant policy, but any viewer
+// reads public rows.
+func (m PublicReadMixin) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			policy.RequireViewer(),
+			policy.DenyReadOnly(),
+			policy.DenyForeignCreate(),
+			policy.TenantFilter(),
+		},
+		Query: privacy.QueryPolicy{
+			policy.RequireViewer(),
+			policy.TenantOrPublic(m.Via...),
+		},
+	}
+}
+
 // Policy of the Tenant: admins manage tenants; others read their own.
 func (Tenant) Policy() ent.Policy {
 	return privacy.Policy{
@@ -49,6 +66,11 @@ func (Business) Policy() ent.Policy {
 
 // Hooks of the Business.
 func (Business) Hooks() []ent.Hook { return []ent.Hook{policy.AssignOwner()} }
+
+// Policy of the Deployment, on top of the tenant policy.
+func (Deployment) Policy() ent.Policy {
+	return privacy.Policy{Mutation: privacy.MutationPolicy{policy.DeploymentAudit()}}
+}
 
 // Policy of the Session: only the server itself (policy.System) reads or writes sessions.
 func (Session) Policy() ent.Policy {

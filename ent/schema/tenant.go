@@ -4,6 +4,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 )
 
@@ -25,6 +26,14 @@ func (Tenant) Fields() []ent.Field {
 		field.Bool("enable_alert").Default(false),
 		field.Bool("enable_admin_auto_deploy").Default(false).
 			Comment("Deployments of this tenant run without waiting for admin audit."),
+	}
+}
+
+// Edges of the Tenant.
+func (Tenant) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("businesses", Business.Type).Ref("tenant").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 

@@ -38,6 +38,8 @@ func (User) Edges() []ent.Edge {
 		edge.To("sessions", Session.Type).Annotations(entgql.Skip()),
 		edge.To("businesses", Business.Type).
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("registry_account", RegistryAccount.Type).Unique().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 )
 
 const (
@@ -28,8 +29,17 @@ const (
 	FieldEnableAlert = "enable_alert"
 	// FieldEnableAdminAutoDeploy holds the string denoting the enable_admin_auto_deploy field in the database.
 	FieldEnableAdminAutoDeploy = "enable_admin_auto_deploy"
+	// EdgeBusinesses holds the string denoting the businesses edge name in mutations.
+	EdgeBusinesses = "businesses"
 	// Table holds the table name of the tenant in the database.
 	Table = "tenants"
+	// BusinessesTable is the table that holds the businesses relation/edge.
+	BusinessesTable = "businesses"
+	// BusinessesInverseTable is the table name for the Business entity.
+	// It exists in this package in order to avoid circular dependency with the "business" package.
+	BusinessesInverseTable = "businesses"
+	// BusinessesColumn is the table column denoting the businesses relation/edge.
+	BusinessesColumn = "tenant_id"
 )
 
 // Columns holds all SQL columns for tenant fields.
@@ -121,4 +131,25 @@ func ByEnableAlert(opts ...sql.OrderTermOption) OrderOption {
 // ByEnableAdminAutoDeploy orders the results by the enable_admin_auto_deploy field.
 func ByEnableAdminAutoDeploy(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEnableAdminAutoDeploy, opts...).ToFunc()
+}
+
+// ByBusinessesCount orders the results by businesses count.
+func ByBusinessesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newBusinessesStep(), opts...)
+	}
+}
+
+// ByBusinesses orders the results by businesses terms.
+func ByBusinesses(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newBusinessesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+func newBusinessesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(BusinessesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, BusinessesTable, BusinessesColumn),
+	)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/meridianplane/meridian/ent/predicate"
 )
 
@@ -272,6 +273,29 @@ func EnableAdminAutoDeployEQ(v bool) predicate.Tenant {
 // EnableAdminAutoDeployNEQ applies the NEQ predicate on the "enable_admin_auto_deploy" field.
 func EnableAdminAutoDeployNEQ(v bool) predicate.Tenant {
 	return predicate.Tenant(sql.FieldNEQ(FieldEnableAdminAutoDeploy, v))
+}
+
+// HasBusinesses applies the HasEdge predicate on the "businesses" edge.
+func HasBusinesses() predicate.Tenant {
+	return predicate.Tenant(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, BusinessesTable, BusinessesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasBusinessesWith applies the HasEdge predicate on the "businesses" edge with a given conditions (other predicates).
+func HasBusinessesWith(preds ...predicate.Business) predicate.Tenant {
+	return predicate.Tenant(func(s *sql.Selector) {
+		step := newBusinessesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // And groups predicates with the AND operator between them.

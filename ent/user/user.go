@@ -42,6 +42,8 @@ const (
 	EdgeSessions = "sessions"
 	// EdgeBusinesses holds the string denoting the businesses edge name in mutations.
 	EdgeBusinesses = "businesses"
+	// EdgeRegistryAccount holds the string denoting the registry_account edge name in mutations.
+	EdgeRegistryAccount = "registry_account"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// TenantTable is the table that holds the tenant relation/edge.
@@ -65,6 +67,13 @@ const (
 	BusinessesInverseTable = "businesses"
 	// BusinessesColumn is the table column denoting the businesses relation/edge.
 	BusinessesColumn = "user_id"
+	// RegistryAccountTable is the table that holds the registry_account relation/edge.
+	RegistryAccountTable = "registry_accounts"
+	// RegistryAccountInverseTable is the table name for the RegistryAccount entity.
+	// It exists in this package in order to avoid circular dependency with the "registryaccount" package.
+	RegistryAccountInverseTable = "registry_accounts"
+	// RegistryAccountColumn is the table column denoting the registry_account relation/edge.
+	RegistryAccountColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -262,6 +271,13 @@ func ByBusinesses(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newBusinessesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByRegistryAccountField orders the results by registry_account field.
+func ByRegistryAccountField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRegistryAccountStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newTenantStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -281,6 +297,13 @@ func newBusinessesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(BusinessesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, BusinessesTable, BusinessesColumn),
+	)
+}
+func newRegistryAccountStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RegistryAccountInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, false, RegistryAccountTable, RegistryAccountColumn),
 	)
 }
 

@@ -559,6 +559,29 @@ func HasBusinessesWith(preds ...predicate.Business) predicate.User {
 	})
 }
 
+// HasRegistryAccount applies the HasEdge predicate on the "registry_account" edge.
+func HasRegistryAccount() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, RegistryAccountTable, RegistryAccountColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRegistryAccountWith applies the HasEdge predicate on the "registry_account" edge with a given conditions (other predicates).
+func HasRegistryAccountWith(preds ...predicate.RegistryAccount) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newRegistryAccountStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

@@ -18,6 +18,12 @@ type AuditBusinessInput struct {
 	Comment *string         `json:"comment,omitempty"`
 }
 
+// An audited deployment, and the operation installing it when approved.
+type AuditPayload struct {
+	Deployment *ent.Deployment `json:"deployment"`
+	Operation  *ent.Operation  `json:"operation,omitempty"`
+}
+
 // A signed token and the user it was issued to.
 type AuthPayload struct {
 	// JWT (HS256). Send it as `Authorization: Bearer <token>` (or raw).
@@ -44,11 +50,39 @@ type ClusterPayload struct {
 	Operation *ent.Operation `json:"operation"`
 }
 
+// A new application version from a workload, by application name: the
+// application is created on its first version.
+type CreateAppInput struct {
+	// The application's name (a DNS label).
+	Name string `json:"name"`
+	// The main version x.y; the new version is x.y.N.
+	Version string            `json:"version"`
+	Spec    *appspec.Workload `json:"spec"`
+	// An external registry (by name) whose credentials pull the image.
+	Registry *string `json:"registry,omitempty"`
+}
+
 type CreateApplicationVersionInput struct {
 	ApplicationID int `json:"applicationID"`
 	// The main version x.y; the new version is x.y.N.
 	Version string            `json:"version"`
 	Spec    *appspec.Workload `json:"spec"`
+}
+
+type CreateExternalRegistryInput struct {
+	// The registry's ID (OTE-Stack's repositoryId): unique in your tenant.
+	Name string `json:"name"`
+	// host[:port] or a URL.
+	Address  string  `json:"address"`
+	Username *string `json:"username,omitempty"`
+	// Encrypted at rest; never returned.
+	Password *string `json:"password,omitempty"`
+}
+
+type CreateRegistryProjectInput struct {
+	// Lowercase letters and digits separated by . _ or -; unique in the registry.
+	Name   string `json:"name"`
+	Public bool   `json:"public"`
 }
 
 // An account an admin creates; it is active at once.
@@ -60,11 +94,15 @@ type CreateSubUserInput struct {
 	Role     *user.Role `json:"role,omitempty"`
 }
 
+// Where to deploy: name the application by ID or name (one of them), and the
+// cluster by ID or name.
 type DeployInput struct {
-	ApplicationID int `json:"applicationID"`
+	ApplicationID   *int    `json:"applicationID,omitempty"`
+	ApplicationName *string `json:"applicationName,omitempty"`
 	// A version x.y.N of the application.
-	Version   string `json:"version"`
-	ClusterID int    `json:"clusterID"`
+	Version     string  `json:"version"`
+	ClusterID   *int    `json:"clusterID,omitempty"`
+	ClusterName *string `json:"clusterName,omitempty"`
 	// The deployment's name: a DNS label, unique on the cluster.
 	Name string `json:"name"`
 	// Run on the nodes with this label; all (the default) for every node.
@@ -122,8 +160,10 @@ type RegisterInput struct {
 type Subscription struct {
 }
 
+// Name the application by ID or by name; by name, it is created on its first version.
 type UploadChartInput struct {
-	ApplicationID int `json:"applicationID"`
+	ApplicationID   *int    `json:"applicationID,omitempty"`
+	ApplicationName *string `json:"applicationName,omitempty"`
 	// The main version x.y; the new version is x.y.N.
 	Version string `json:"version"`
 	// The chart archive (.tgz), validated with Helm's loader and linter.
@@ -139,7 +179,6 @@ type Viewer struct {
 	DisplayName string      `json:"displayName"`
 	Role        user.Role   `json:"role"`
 	Tenant      *ent.Tenant `json:"tenant"`
-	// Whether the user has an account in the image registry. Registry accounts
-	// are not modelled yet, so this is false for everyone until they are.
+	// Whether the user has an account in Meridian's image registry.
 	HasRepoAccount bool `json:"hasRepoAccount"`
 }

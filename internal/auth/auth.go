@@ -158,14 +158,14 @@ func (s *Service) credentials(ctx context.Context, username, password string) (*
 	}
 	u, err := s.db(ctx).User.Query().Where(user.Username(username)).Only(policy.System(ctx))
 	if ent.IsNotFound(err) {
-		passwordMatches(string(dummyHash), password)
+		PasswordMatches(string(dummyHash), password)
 		s.failed(username)
 		return nil, errBadCredentials
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !passwordMatches(u.PasswordHash, password) {
+	if !PasswordMatches(u.PasswordHash, password) {
 		s.failed(username)
 		return nil, errBadCredentials
 	}
@@ -437,7 +437,7 @@ func (s *Service) CheckPassword(ctx context.Context, userID int, pw string) (boo
 	if err != nil {
 		return false, err
 	}
-	return passwordMatches(u.PasswordHash, pw), nil
+	return PasswordMatches(u.PasswordHash, pw), nil
 }
 
 // PurgeSessions deletes sessions that ended (expired or revoked) before

@@ -31,8 +31,8 @@ func HashPassword(pw string) (string, error) {
 	return string(h), err
 }
 
-// passwordMatches reports whether pw matches the bcrypt hash.
-func passwordMatches(hash, pw string) bool {
+// PasswordMatches reports whether pw matches the bcrypt hash.
+func PasswordMatches(hash, pw string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
 }
 

@@ -32,6 +32,10 @@ type Config struct {
 	ClusterHealth    time.Duration // how often clusters are checked
 	RolloutDeadline  time.Duration // --rollout-deadline, MERIDIAN_ROLLOUT_DEADLINE: how long a rollout may take
 	SimulatorTick    time.Duration // step of the simulated clusters (tests speed it up)
+	Registry         string        // --registry, MERIDIAN_REGISTRY: the OCI registry (host:port or URL); empty serves the embedded one at /v2/
+	RegistryUser     string        // --registry-user, MERIDIAN_REGISTRY_USER
+	RegistryPassword string        // MERIDIAN_REGISTRY_PASSWORD
+	RegistrySync     time.Duration // --registry-sync, MERIDIAN_REGISTRY_SYNC: how often projects, images and tags are synced with the registry (0: only on demand)
 }
 
 // SecretKeyFile is where the generated secret key is kept when
@@ -68,6 +72,7 @@ func Default() Config {
 		BodyLimit: DefaultBodyLimit, Complexity: DefaultComplexity, Depth: DefaultDepth,
 		Introspection: true, LogFormat: "text", Simulator: true, Workers: 4,
 		OperationLease: 30 * time.Second, RolloutDeadline: 5 * time.Minute, OperationBackoff: 2 * time.Second,
+		RegistrySync:  time.Minute,
 		ClusterHealth: 15 * time.Second,
 	}
 }
@@ -96,6 +101,10 @@ func Flags(fs *flag.FlagSet) (*Config, error) {
 	env("MERIDIAN_SIMULATOR", func(v string) (e error) { c.Simulator, e = strconv.ParseBool(v); return })
 	env("MERIDIAN_WORKERS", func(v string) (e error) { c.Workers, e = strconv.Atoi(v); return })
 	env("MERIDIAN_ROLLOUT_DEADLINE", durationInto(&c.RolloutDeadline))
+	env("MERIDIAN_REGISTRY", func(v string) error { c.Registry = v; return nil })
+	env("MERIDIAN_REGISTRY_USER", func(v string) error { c.RegistryUser = v; return nil })
+	env("MERIDIAN_REGISTRY_PASSWORD", func(v string) error { c.RegistryPassword = v; return nil })
+	env("MERIDIAN_REGISTRY_SYNC", durationInto(&c.RegistrySync))
 	c.AdminPassword = os.Getenv("MERIDIAN_ADMIN_PASSWORD")
 	c.SecretKey = os.Getenv("MERIDIAN_SECRET_KEY")
 	c.JWTSecret = os.Getenv("MERIDIAN_JWT_SECRET")
@@ -113,6 +122,9 @@ func Flags(fs *flag.FlagSet) (*Config, error) {
 	fs.IntVar(&c.Workers, "workers", c.Workers, "operations carried out at once (MERIDIAN_WORKERS)")
 	fs.DurationVar(&c.OperationLease, "operation-lease", c.OperationLease, "how long a worker's claim on an operation lasts without a heartbeat")
 	fs.DurationVar(&c.RolloutDeadline, "rollout-deadline", c.RolloutDeadline, "how long a rollout may take before it fails (MERIDIAN_ROLLOUT_DEADLINE)")
+	fs.StringVar(&c.Registry, "registry", c.Registry, "the OCI registry images live in, host:port or URL (MERIDIAN_REGISTRY; empty: the embedded registry at /v2/)")
+	fs.StringVar(&c.RegistryUser, "registry-user", c.RegistryUser, "user Meridian signs in to the registry as (MERIDIAN_REGISTRY_USER; password in MERIDIAN_REGISTRY_PASSWORD)")
+	fs.DurationVar(&c.RegistrySync, "registry-sync", c.RegistrySync, "how often images and tags are synced from the registry, 0 for on demand only (MERIDIAN_REGISTRY_SYNC)")
 	return &c, err
 }
 

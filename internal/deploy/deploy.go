@@ -31,6 +31,13 @@ type Service struct {
 	clusters *cluster.Manager
 	log      *slog.Logger
 	changed  []func(deploymentID int)
+	pull     func(ctx context.Context, registryID int) (*cluster.PullCredential, error)
+}
+
+// UsePullCredentials sets where the credentials of an application
+// version's external registry come from (the repository service).
+func (s *Service) UsePullCredentials(f func(ctx context.Context, registryID int) (*cluster.PullCredential, error)) {
+	s.pull = f
 }
 
 // Operations is the runner the workflow's operations go to.

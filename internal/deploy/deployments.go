@@ -26,7 +26,7 @@ import (
 )
 
 // CreateVersion adds version x.y.N of an application, N counted per x.y.
-func (s *Service) CreateVersion(ctx context.Context, appID int, mainVersion string, spec *appspec.Workload) (*ent.ApplicationVersion, error) {
+func (s *Service) CreateVersion(ctx context.Context, appID int, mainVersion string, spec *appspec.Workload, registryID *int) (*ent.ApplicationVersion, error) {
 	v, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
@@ -51,7 +51,8 @@ func (s *Service) CreateVersion(ctx context.Context, appID int, mainVersion stri
 	}
 	return db.ApplicationVersion.Create().SetApplicationID(app.ID).
 		SetMainVersion(mainVersion).SetSequence(seq).SetVersion(fmt.Sprintf("%s.%d", mainVersion, seq)).
-		SetKind(applicationversion.KindWorkload).SetSpec(spec).SetCreatedBy(v.UserID).Save(ctx)
+		SetKind(applicationversion.KindWorkload).SetSpec(spec).SetCreatedBy(v.UserID).
+		SetNillableExternalRegistryID(registryID).Save(ctx)
 }
 
 // UploadChart adds version x.y.N of an application from a Helm chart
@@ -158,24 +159,35 @@ func (s *Service) Deploy(ctx context.Context, in DeployInput) (*ent.Deployment, 
 		nodeID = &n.ID
 	}
 	ns := cluster.Namespace(app.Edges.Tenant.Name, app.TenantID)
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	// A normal user's deployment waits for an admin's audit unless the
+	// tenant runs its deployments without one.
+	status := deployment.StatusPending
+	if !v.IsAdmin() && !app.Edges.Tenant.EnableAdminAutoDeploy {
+		status = deployment.StatusAwaitingAudit
+	}
 	existing, err := db.Deployment.Query().Where(deployment.ClusterID(cl.ID), deployment.Namespace(ns), deployment.Name(in.Name)).Only(ctx)
 	var d *ent.Deployment
 	switch {
 	case ent.IsNotFound(err):
 		c := db.Deployment.Create().SetName(in.Name).SetApplicationID(app.ID).SetVersionID(ver.ID).
-			SetClusterID(cl.ID).SetNamespace(ns).SetNodeLabel(label).SetComment(in.Comment).SetNillableNodeID(nodeID)
+			SetClusterID(cl.ID).SetNamespace(ns).SetNodeLabel(label).SetComment(in.Comment).SetNillableNodeID(nodeID).
+			SetStatus(status)
 		if d, err = c.Save(ctx); err != nil {
 			return nil, nil, err
 		}
 	case err != nil:
 		return nil, nil, err
-	case existing.Status != deployment.StatusDeleted:
+	case existing.Status != deployment.StatusDeleted && existing.Status != deployment.StatusRejected:
 		return nil, nil, &apierr.Error{Code: apierr.Conflict, Field: "name", Message: fmt.Sprintf("a deployment named %s already runs on cluster %s", in.Name, cl.Name)}
 	case existing.ApplicationID != app.ID:
 		return nil, nil, &apierr.Error{Code: apierr.Conflict, Field: "name", Message: fmt.Sprintf("the name %s was used by another application's deployment on cluster %s", in.Name, cl.Name)}
 	default:
 		upd := db.Deployment.UpdateOne(existing).SetVersionID(ver.ID).SetNodeLabel(label).SetComment(in.Comment).
-			SetStatus(deployment.StatusPending).SetMessage("")
+			SetStatus(status).SetMessage("").SetAction(deployment.ActionInstall)
 		if nodeID != nil {
 			upd.SetNodeID(*nodeID)
 		} else {
@@ -185,7 +197,41 @@ func (s *Service) Deploy(ctx context.Context, in DeployInput) (*ent.Deployment, 
 			return nil, nil, err
 		}
 	}
+	if status == deployment.StatusAwaitingAudit {
+		return d, nil, nil
+	}
 	op, err := s.enqueueApply(ctx, d, deploymentrevision.ActionInstall, nil, ver.ID, 0)
+	return d, op, err
+}
+
+// Audit approves or rejects a deployment waiting for audit (admins only:
+// see policy.DeploymentAudit). An approved deployment is installed; a
+// rejected one never touches the cluster.
+func (s *Service) Audit(ctx context.Context, id int, approve bool, comment string) (*ent.Deployment, *ent.Operation, error) {
+	v, err := auth.Require(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !v.IsAdmin() {
+		// The policy would deny the write; say so before looking the row up.
+		return nil, nil, apierr.New(apierr.Forbidden, "only an admin audits a deployment")
+	}
+	d, err := s.idle(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.Status != deployment.StatusAwaitingAudit {
+		return nil, nil, &apierr.Error{Code: apierr.Conflict, Field: "id", Message: fmt.Sprintf("id: deployment %s is not waiting for audit (it is %s)", d.Name, d.Status)}
+	}
+	upd := s.db(ctx).Deployment.UpdateOne(d).SetAuditComment(comment).SetAuditedBy(v.UserID)
+	if !approve {
+		d, err = upd.SetStatus(deployment.StatusRejected).Save(ctx)
+		return d, nil, err
+	}
+	if d, err = upd.SetStatus(deployment.StatusPending).Save(ctx); err != nil {
+		return nil, nil, err
+	}
+	op, err := s.enqueueApply(ctx, d, deploymentrevision.ActionInstall, nil, d.VersionID, 0)
 	return d, op, err
 }
 
@@ -288,6 +334,14 @@ func (s *Service) Delete(ctx context.Context, id int) (*ent.Deployment, *ent.Ope
 	if err != nil {
 		return nil, nil, err
 	}
+	if d.Status == deployment.StatusAwaitingAudit || d.Status == deployment.StatusRejected {
+		// It never touched the cluster: nothing to remove there.
+		if err := db.DeploymentRevision.UpdateOne(rev).SetResult(deploymentrevision.ResultSucceeded).SetFinishedAt(time.Now()).Exec(ctx); err != nil {
+			return nil, nil, err
+		}
+		d, err = db.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeleted).Save(ctx)
+		return d, nil, err
+	}
 	if d, err = db.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeleting).Save(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -316,6 +370,9 @@ func (s *Service) live(ctx context.Context, id int) (*ent.Deployment, error) {
 	d, err := s.idle(ctx, id)
 	if err == nil && d.Status == deployment.StatusDeleted {
 		return nil, apierr.New(apierr.Conflict, "deployment %s is deleted; deploy it again", d.Name)
+	}
+	if err == nil && (d.Status == deployment.StatusAwaitingAudit || d.Status == deployment.StatusRejected) {
+		return nil, apierr.New(apierr.Conflict, "deployment %s is %s: it has not run", d.Name, d.Status)
 	}
 	return d, err
 }
@@ -367,6 +424,9 @@ func (s *Service) revision(ctx context.Context, d *ent.Deployment, action deploy
 	db := s.db(ctx)
 	n, err := db.DeploymentRevision.Query().Where(deploymentrevision.DeploymentID(d.ID)).Count(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := db.Deployment.UpdateOneID(d.ID).SetAction(deployment.Action(action)).Exec(ctx); err != nil {
 		return nil, err
 	}
 	c := db.DeploymentRevision.Create().SetDeploymentID(d.ID).SetRevision(n + 1).SetAction(action).
@@ -476,6 +536,14 @@ func (s *Service) apply(ctx context.Context, c *cluster.Conn, d *ent.Deployment,
 	if err != nil {
 		return false, nil, operations.Permanent(err)
 	}
+	if ver.ExternalRegistryID != nil {
+		if s.pull == nil {
+			return false, nil, operations.Permanent(errors.New("no registry credentials source configured"))
+		}
+		if t.Pull, err = s.pull(ctx, *ver.ExternalRegistryID); err != nil {
+			return false, nil, fmt.Errorf("image pull credentials: %w", err)
+		}
+	}
 	return true, t.Expect(), c.Apply(ctx, t)
 }
 
@@ -553,4 +621,53 @@ func notFound(field string, err error) error {
 		return &apierr.Error{Code: apierr.NotFound, Field: field, Message: field + ": not found"}
 	}
 	return err
+}
+
+// DeleteVersions deletes application versions that no live deployment
+// runs or ran last; an application left without versions is deleted too.
+func (s *Service) DeleteVersions(ctx context.Context, ids []int) (int, error) {
+	if len(ids) == 0 {
+		return 0, apierr.BadInput("ids", "name at least one version")
+	}
+	db := s.db(ctx)
+	for _, id := range ids {
+		ver, err := db.ApplicationVersion.Get(ctx, id)
+		if err != nil {
+			return 0, notFound("ids", err)
+		}
+		used, err := db.Deployment.Query().Where(deployment.VersionID(id)).Exist(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if used {
+			return 0, &apierr.Error{Code: apierr.Conflict, Field: "ids", Message: fmt.Sprintf("ids: version %s is used by a deployment", ver.Version)}
+		}
+		revs, err := db.DeploymentRevision.Query().Where(deploymentrevision.Or(
+			deploymentrevision.FromVersionID(id), deploymentrevision.ToVersionID(id))).Exist(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if revs {
+			return 0, &apierr.Error{Code: apierr.Conflict, Field: "ids", Message: fmt.Sprintf("ids: version %s is in a deployment's history", ver.Version)}
+		}
+		if err := db.ApplicationVersion.DeleteOne(ver).Exec(ctx); err != nil {
+			return 0, err
+		}
+		left, err := db.ApplicationVersion.Query().Where(applicationversion.ApplicationID(ver.ApplicationID)).Exist(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if !left {
+			gone, err := db.Deployment.Query().Where(deployment.ApplicationID(ver.ApplicationID)).Exist(ctx)
+			if err != nil {
+				return 0, err
+			}
+			if !gone {
+				if err := db.Application.DeleteOneID(ver.ApplicationID).Exec(ctx); err != nil {
+					return 0, err
+				}
+			}
+		}
+	}
+	return len(ids), nil
 }

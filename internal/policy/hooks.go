@@ -39,6 +39,14 @@ func parentTenant(ctx context.Context, m ent.Mutation, parent string) (int, erro
 			x, err := client.Application.Get(ctx, id)
 			return tenantOf(x, err)
 		},
+		"project": func(ctx context.Context, id int) (int, error) {
+			x, err := client.RegistryProject.Get(ctx, id)
+			return tenantOf(x, err)
+		},
+		"image": func(ctx context.Context, id int) (int, error) {
+			x, err := client.Image.Get(ctx, id)
+			return tenantOf(x, err)
+		},
 		"deployment": func(ctx context.Context, id int) (int, error) {
 			x, err := client.Deployment.Get(ctx, id)
 			return tenantOf(x, err)
@@ -88,7 +96,7 @@ func AssignTenant(parent string) ent.Hook {
 
 // tenantOf returns the tenant of a loaded parent row.
 func tenantOf[T interface {
-	*ent.Cluster | *ent.Node | *ent.Application | *ent.Deployment
+	*ent.Cluster | *ent.Node | *ent.Application | *ent.Deployment | *ent.RegistryProject | *ent.Image
 }](x T, err error) (int, error) {
 	if err != nil {
 		return 0, err
@@ -99,6 +107,10 @@ func tenantOf[T interface {
 	case *ent.Node:
 		return v.TenantID, nil
 	case *ent.Application:
+		return v.TenantID, nil
+	case *ent.RegistryProject:
+		return v.TenantID, nil
+	case *ent.Image:
 		return v.TenantID, nil
 	case *ent.Deployment:
 		return v.TenantID, nil

@@ -128,3 +128,24 @@ func TenantIsViewer() privacy.QueryMutationRule {
 		return privacy.Skip
 	})
 }
+
+// TenantOrPublic limits a non-admin viewer to the rows of their tenant and
+// the public ones: rows whose public field is true, or, with via, whose row
+// at the end of those edges is public.
+func TenantOrPublic(via ...string) privacy.QueryRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v := viewer.FromContext(ctx)
+		if v == nil {
+			return privacy.Denyf("unauthenticated")
+		}
+		if v.IsAdmin() {
+			return privacy.Skip
+		}
+		public := entql.FieldEQ("public", true)
+		for i := len(via) - 1; i >= 0; i-- {
+			public = entql.HasEdgeWith(via[i], public)
+		}
+		f.Where(entql.Or(entql.FieldEQ("tenant_id", v.TenantID), public))
+		return privacy.Skip
+	})
+}

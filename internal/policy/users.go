@@ -6,6 +6,7 @@ import (
 
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/business"
+	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/privacy"
 	"github.com/meridianplane/meridian/ent/user"
@@ -131,6 +132,51 @@ func RealClustersByAdmins() privacy.MutationRule {
 		}
 		if m.Op().Is(ent.OpUpdate | ent.OpUpdateOne) {
 			return privacy.Denyf("only an admin changes how a cluster is reached")
+		}
+		return privacy.Skip
+	})
+}
+
+// DeploymentAudit keeps the admin audit of deployments to admins: a
+// non-admin's new deployment waits for audit unless the tenant runs its
+// deployments without one (enable_admin_auto_deploy); only an admin moves a
+// deployment out of awaiting audit (but to deleted) or records an audit.
+func DeploymentAudit() privacy.MutationRule {
+	return privacy.DeploymentMutationRuleFunc(func(ctx context.Context, m *ent.DeploymentMutation) error {
+		if viewer.FromContext(ctx).IsAdmin() {
+			return privacy.Skip
+		}
+		if _, ok := m.AuditedBy(); ok {
+			return privacy.Denyf("only an admin audits a deployment")
+		}
+		if _, ok := m.AuditComment(); ok {
+			return privacy.Denyf("only an admin audits a deployment")
+		}
+		st, set := m.Status()
+		switch {
+		case m.Op().Is(ent.OpCreate):
+			if !set || st == deployment.StatusAwaitingAudit {
+				return privacy.Skip
+			}
+			tid, _ := m.TenantID()
+			if tid == 0 {
+				tid = viewer.FromContext(ctx).TenantID
+			}
+			t, err := m.Client().Tenant.Get(System(ctx), tid)
+			if err != nil {
+				return privacy.Denyf("tenant of the deployment: %v", err)
+			}
+			if !t.EnableAdminAutoDeploy {
+				return privacy.Denyf("a deployment waits for admin audit")
+			}
+		case m.Op().Is(ent.OpUpdateOne) && set && st != deployment.StatusDeleted && st != deployment.StatusAwaitingAudit:
+			old, err := m.OldStatus(ctx)
+			if err != nil {
+				return privacy.Denyf("deployment status: %v", err)
+			}
+			if old == deployment.StatusAwaitingAudit {
+				return privacy.Denyf("the deployment waits for admin audit")
+			}
 		}
 		return privacy.Skip
 	})

@@ -28,6 +28,7 @@ import (
 	"github.com/meridianplane/meridian/graph"
 	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/backend/cluster"
+	"github.com/meridianplane/meridian/internal/backend/registry"
 	"github.com/meridianplane/meridian/internal/config"
 	"github.com/meridianplane/meridian/internal/db"
 	"github.com/meridianplane/meridian/internal/deploy"
@@ -35,6 +36,7 @@ import (
 	"github.com/meridianplane/meridian/internal/operations"
 	"github.com/meridianplane/meridian/internal/playground"
 	"github.com/meridianplane/meridian/internal/policy"
+	"github.com/meridianplane/meridian/internal/repository"
 	"github.com/meridianplane/meridian/internal/rest"
 	"github.com/meridianplane/meridian/internal/secret"
 	"github.com/meridianplane/meridian/internal/viewer"
@@ -51,6 +53,10 @@ type Server struct {
 	Operations *operations.Runner
 	Clusters   *cluster.Manager
 	Deploy     *deploy.Service
+	Repository *repository.Service
+	// embedded is the in-memory registry served at /v2/ when no registry
+	// is configured.
+	embedded http.Handler
 	Events     *events.Bus
 	handler    http.Handler
 	// AdminPassword is set when bootstrap generated the admin's password.
@@ -87,6 +93,21 @@ func New(ctx context.Context, cfg config.Config, database *db.DB, log *slog.Logg
 		SimulatorTick: cfg.SimulatorTick, RolloutDeadline: cfg.RolloutDeadline, Health: cfg.ClusterHealth, Log: log,
 	})
 	s.Deploy = deploy.New(database.Client, database.Dialect, s.Operations, s.Clusters, log)
+	var regClient *registry.Client
+	if cfg.Registry == "" {
+		s.embedded = registry.Embedded()
+		regClient = registry.InProcess(cfg.Addr, s.embedded)
+	} else if regClient, err = registry.New(cfg.Registry, cfg.RegistryUser, cfg.RegistryPassword); err != nil {
+		return nil, fmt.Errorf("--registry: %w", err)
+	}
+	s.Repository = repository.New(database.Client, s.Operations, regClient, box, log)
+	s.Deploy.UsePullCredentials(func(ctx context.Context, id int) (*cluster.PullCredential, error) {
+		c, err := s.Repository.Credentials(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return &cluster.PullCredential{Server: c.Server, Username: c.Username, Password: c.Password}, nil
+	})
 	s.Events = events.New(log)
 	if database.Dialect == dialect.Postgres {
 		s.Events.UsePostgres(s.bg, cfg.DB)
@@ -121,8 +142,9 @@ func (s *Server) Start() {
 			return
 		}
 		s.Clusters.Start()
-		s.worker.Add(2)
+		s.worker.Add(3)
 		go func() { defer s.worker.Done(); s.Operations.Run(s.bg) }()
+		go func() { defer s.worker.Done(); s.Repository.Schedule(s.bg, s.Config.RegistrySync) }()
 		go func() { defer s.worker.Done(); s.Clusters.CheckAll(s.bg) }()
 	})
 }
@@ -191,7 +213,7 @@ func (s *Server) routes() http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
 
-	gql := newGraphQL(graph.NewSchema(s.DB.Client, s.Auth, s.Deploy, s.Events), s.DB.Client, s.Auth, GraphQLOptions{
+	gql := newGraphQL(graph.NewSchema(s.DB.Client, s.Auth, s.Deploy, s.Repository, s.Events), s.DB.Client, s.Auth, GraphQLOptions{
 		Complexity: s.Config.Complexity, Depth: s.Config.Depth,
 		Introspection: s.Config.Introspection, MaxUpload: s.Config.BodyLimit,
 	})
@@ -217,6 +239,11 @@ func (s *Server) routes() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(otestack.OpenAPI)
 	})
+
+	if s.embedded != nil {
+		r.Handle("/v2/*", s.Repository.Guard(s.embedded))
+		r.Handle("/v2", http.RedirectHandler("/v2/", http.StatusMovedPermanently))
+	}
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.Auth.Middleware)

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -36,6 +38,23 @@ type Target struct {
 	NodeName     string // one node, when set
 	Spec         *appspec.Workload
 	Replicas     int // overrides the spec's replicas when > 0 (scaling)
+	// Pull, when set, is the registry credential the pods pull their image
+	// with: applied as a kubernetes.io/dockerconfigjson Secret named
+	// <name>-pull and referenced as the pods' image pull secret.
+	Pull *PullCredential
+}
+
+// PullCredential signs in to an image registry.
+type PullCredential struct{ Server, Username, Password string }
+
+// pullSecretName is the name of a target's image pull secret.
+func (t *Target) pullSecretName() string { return t.Name + "-pull" }
+
+// dockerConfig is the .dockerconfigjson of a credential.
+func (p *PullCredential) dockerConfig() ([]byte, error) {
+	auth := base64.StdEncoding.EncodeToString([]byte(p.Username + ":" + p.Password))
+	return json.Marshal(map[string]any{"auths": map[string]any{p.Server: map[string]string{
+		"username": p.Username, "password": p.Password, "auth": auth}}})
 }
 
 var nsInvalid = regexp.MustCompile(`[^a-z0-9-]+`)
@@ -120,6 +139,9 @@ func (t *Target) podTemplate(kind string) *corev1ac.PodTemplateSpecApplyConfigur
 		spec.WithVolumes(corev1ac.Volume().WithName(name).WithHostPath(corev1ac.HostPathVolumeSource().WithPath(v.HostPath)))
 	}
 	spec.WithContainers(ctr)
+	if t.Pull != nil {
+		spec.WithImagePullSecrets(corev1ac.LocalObjectReference().WithName(t.pullSecretName()))
+	}
 	if sel := t.nodeSelector(); sel != nil {
 		spec.WithNodeSelector(sel)
 	}
@@ -158,6 +180,9 @@ func (c *Conn) Apply(ctx context.Context, t *Target) error {
 	ns := corev1ac.Namespace(t.Namespace).WithLabels(map[string]string{LabelManagedBy: ManagedBy})
 	if _, err := c.Kube.CoreV1().Namespaces().Apply(ctx, ns, applyOpts); err != nil {
 		return fmt.Errorf("namespace %s: %w", t.Namespace, err)
+	}
+	if err := c.applyPullSecret(ctx, t); err != nil {
+		return err
 	}
 	w := t.Spec
 	switch w.DeployType {
@@ -203,6 +228,22 @@ func (c *Conn) Apply(ctx context.Context, t *Target) error {
 		return err
 	}
 	return c.applyHPA(ctx, t)
+}
+
+func (c *Conn) applyPullSecret(ctx context.Context, t *Target) error {
+	if t.Pull == nil {
+		return ignoreNotFound(c.Kube.CoreV1().Secrets(t.Namespace).Delete(ctx, t.pullSecretName(), metav1.DeleteOptions{}))
+	}
+	cfg, err := t.Pull.dockerConfig()
+	if err != nil {
+		return err
+	}
+	sec := corev1ac.Secret(t.pullSecretName(), t.Namespace).WithLabels(t.labels()).
+		WithType(corev1.SecretTypeDockerConfigJson).WithData(map[string][]byte{corev1.DockerConfigJsonKey: cfg})
+	if _, err := c.Kube.CoreV1().Secrets(t.Namespace).Apply(ctx, sec, applyOpts); err != nil {
+		return fmt.Errorf("pull secret %s: %w", t.pullSecretName(), err)
+	}
+	return nil
 }
 
 func (c *Conn) applyService(ctx context.Context, t *Target) error {
@@ -261,6 +302,7 @@ func (c *Conn) Delete(ctx context.Context, namespace, name string) error {
 	for _, err := range []error{
 		c.Kube.AutoscalingV2().HorizontalPodAutoscalers(namespace).Delete(ctx, name, opts),
 		c.Kube.CoreV1().Services(namespace).Delete(ctx, name, opts),
+		c.Kube.CoreV1().Secrets(namespace).Delete(ctx, name+"-pull", opts),
 		c.Kube.AppsV1().Deployments(namespace).Delete(ctx, name, opts),
 		c.Kube.AppsV1().DaemonSets(namespace).Delete(ctx, name, opts),
 	} {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -143,4 +144,22 @@ func (c *Client) DeleteImage(ctx context.Context, repository string) error {
 // /v2/, for a Meridian with no registry configured.
 func Embedded() http.Handler {
 	return ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+}
+
+// InProcess returns a Client that reaches the registry handler h directly,
+// without a network: Meridian's own client of its embedded registry. host
+// is the address clients outside see it at (image addresses start with it).
+func InProcess(host string, h http.Handler) *Client {
+	return &Client{host: host, insecure: true, auth: authn.Anonymous, rt: handlerTransport{h}}
+}
+
+// handlerTransport serves requests with a handler in-process.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
