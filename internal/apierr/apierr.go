@@ -27,6 +27,8 @@ const (
 	Conflict           Code = "CONFLICT"
 	PreconditionFailed Code = "PRECONDITION_FAILED"
 	Internal           Code = "INTERNAL"
+	// UnsupportedMediaType is a REST request body of the wrong content type.
+	UnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
 )
 
 // Error is a classified error.

@@ -6,8 +6,8 @@ import (
 
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/business"
-	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/containermanager"
+	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/privacy"
 	"github.com/meridianplane/meridian/ent/user"
 	"github.com/meridianplane/meridian/internal/viewer"

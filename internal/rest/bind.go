@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"mime"
 	"net"
 	"net/http"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
@@ -55,6 +57,54 @@ func jsonErr(err error) string {
 		return fmt.Sprintf("%s at offset %d", se.Error(), se.Offset)
 	}
 	return err.Error()
+}
+
+// checkContentType answers 415 when the endpoint takes one content type
+// and the request's body is of another (or says none).
+func (ep *Endpoint) checkContentType(r *http.Request) error {
+	if ep.Consumes == "" {
+		return nil
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != ep.Consumes {
+		return &apierr.Error{Code: apierr.UnsupportedMediaType, Field: "Content-Type",
+			Message: fmt.Sprintf("Content-Type: the body must be %s, not %q", ep.Consumes, r.Header.Get("Content-Type"))}
+	}
+	return nil
+}
+
+// readForm parses a multipart/form-data body: its text fields become
+// strings, its files graphql.Upload values.
+func readForm(r *http.Request) (map[string]any, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		return nil, &apierr.Error{Code: apierr.UnsupportedMediaType, Field: "Content-Type",
+			Message: fmt.Sprintf("Content-Type: the body must be multipart/form-data, not %q", r.Header.Get("Content-Type"))}
+	}
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, apierr.BadInput("body", "request body larger than %d bytes", mb.Limit)
+		}
+		return nil, apierr.BadInput("body", "malformed multipart form: %s", err.Error())
+	}
+	out := map[string]any{}
+	for k, vs := range r.MultipartForm.Value {
+		if len(vs) > 0 {
+			out[k] = vs[0]
+		}
+	}
+	for k, fs := range r.MultipartForm.File {
+		if len(fs) == 0 {
+			continue
+		}
+		f, err := fs[0].Open()
+		if err != nil {
+			return nil, apierr.BadInput(k, "cannot read the uploaded file")
+		}
+		out[k] = graphql.Upload{File: f, Filename: fs[0].Filename, Size: fs[0].Size, ContentType: fs[0].Header.Get("Content-Type")}
+	}
+	return out, nil
 }
 
 // raw returns the parameter's value as sent, and whether it was sent.
@@ -106,6 +156,16 @@ func (p *Param) bind(r *http.Request, body map[string]any) (any, bool, error) {
 		return nil, false, nil
 	}
 	fromText := p.In != "body"
+	if p.Type == "file" {
+		up, ok := v.(graphql.Upload)
+		if !ok {
+			return nil, false, apierr.BadInput(p.Name, "must be a file (a multipart/form-data file field)")
+		}
+		return up, true, nil
+	}
+	if _, isFile := v.(graphql.Upload); isFile {
+		return nil, false, apierr.BadInput(p.Name, "must be a text field, not a file")
+	}
 	val, err := convert(p.Name, p.Type, v, fromText)
 	if err != nil {
 		return nil, false, err

@@ -68,6 +68,11 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	defer func() {
+		if r.MultipartForm != nil {
+			_ = r.MultipartForm.RemoveAll()
+		}
+	}()
 	vars, page, err := rt.bind(r)
 	if err != nil {
 		rt.fail(w, r, err)
@@ -114,7 +119,18 @@ func (ep *Endpoint) responseKeys() []string { return OrderedKeys(ep.Order, ep.Re
 func (rt *route) bind(r *http.Request) (map[string]any, *window, error) {
 	var body map[string]any
 	for _, p := range rt.ep.Params {
+		if p.In == "form" {
+			b, err := readForm(r)
+			if err != nil {
+				return nil, nil, err
+			}
+			body = b
+			break
+		}
 		if p.In == "body" {
+			if err := rt.ep.checkContentType(r); err != nil {
+				return nil, nil, err
+			}
 			b, err := readBody(r)
 			if err != nil {
 				return nil, nil, err

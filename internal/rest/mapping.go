@@ -53,6 +53,14 @@ func lookup(v any, path string) any {
 		return v
 	}
 	for _, k := range strings.Split(path, ".") {
+		if list, ok := v.([]any); ok { // a numeric segment indexes a list
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(list) {
+				return nil
+			}
+			v = list[i]
+			continue
+		}
 		m, ok := v.(map[string]any)
 		if !ok {
 			return nil
@@ -73,6 +81,10 @@ func (m *Mapping) apply(v any) (any, error) {
 				return nil, fmt.Errorf("%s.%w", k, err)
 			}
 			o.Set(k, val)
+		}
+		if m.As == "json" { // the object as a JSON string
+			b, err := o.MarshalJSON()
+			return string(b), err
 		}
 		return o, nil
 	case m.Each != "":
@@ -144,6 +156,16 @@ func (m *Mapping) convert(v any) (any, error) {
 	case "json":
 		s, err := json.Marshal(v)
 		return string(s), err
+	case "hundredths": // 150 (percent of a core) -> 1.5
+		n, ok := v.(json.Number)
+		if !ok {
+			return nil, fmt.Errorf("%s: %v is not a number", m.From, v)
+		}
+		f, err := n.Float64()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.From, err)
+		}
+		return f / 100, nil
 	}
 	return nil, fmt.Errorf("%s: unknown conversion %q", m.From, m.As)
 }

@@ -21,8 +21,11 @@ type Endpoint struct {
 	// Public routes run without credentials (login, self-registration).
 	Public bool `yaml:"public,omitempty"`
 	// Status is the HTTP status of success (default 200).
-	Status int     `yaml:"status,omitempty"`
-	Params []Param `yaml:"params,omitempty"`
+	Status int `yaml:"status,omitempty"`
+	// Consumes, when set, is the only content type the body may have
+	// (415 otherwise). Endpoints with form parameters take multipart/form-data.
+	Consumes string  `yaml:"consumes,omitempty"`
+	Params   []Param `yaml:"params,omitempty"`
 	// Set gives variables fixed values (dot paths, as Param.Var), before
 	// the parameters fill theirs.
 	Set  map[string]any `yaml:"set,omitempty"`
@@ -41,8 +44,8 @@ type Endpoint struct {
 // Param is one request parameter.
 type Param struct {
 	Name     string `yaml:"name"`
-	In       string `yaml:"in"`              // path, query or body
-	Type     string `yaml:"type"`            // string, integer, boolean, array, object
+	In       string `yaml:"in"`              // path, query, body or form (multipart/form-data)
+	Type     string `yaml:"type"`            // string, integer, boolean, array, object; file (a form upload)
 	Items    string `yaml:"items,omitempty"` // element type of an array
 	Required bool   `yaml:"required,omitempty"`
 	// Default is used when the parameter is absent (a JSON literal).
@@ -91,7 +94,7 @@ type Paging struct {
 //	Object a nested object of further mappings
 type Mapping struct {
 	From   string              `yaml:"from,omitempty"`
-	As     string              `yaml:"as,omitempty"` // int, unix, string, json
+	As     string              `yaml:"as,omitempty"` // int, unix, string, json (also of an Object), hundredths
 	Map    map[string]any      `yaml:"map,omitempty"`
 	Each   string              `yaml:"each,omitempty"`
 	Item   *Mapping            `yaml:"item,omitempty"`

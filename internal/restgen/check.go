@@ -119,11 +119,14 @@ func anyFeeds(ps []rest.Param, variable string) bool {
 	return false
 }
 
-var paramTypes = []string{"string", "integer", "boolean", "array", "object"}
+var paramTypes = []string{"string", "integer", "boolean", "array", "object", "file"}
 
 func checkParam(p *rest.Param, op *ast.OperationDefinition, schema *ast.Schema) error {
-	if !slices.Contains([]string{"path", "query", "body"}, p.In) {
-		return fmt.Errorf("in must be path, query or body, not %q", p.In)
+	if !slices.Contains([]string{"path", "query", "body", "form"}, p.In) {
+		return fmt.Errorf("in must be path, query, body or form, not %q", p.In)
+	}
+	if p.Type == "file" && p.In != "form" {
+		return errors.New("a file comes in a form")
 	}
 	if !slices.Contains(paramTypes, p.Type) {
 		return fmt.Errorf("unknown type %q", p.Type)
@@ -220,6 +223,8 @@ func checkParam(p *rest.Param, op *ast.OperationDefinition, schema *ast.Schema) 
 		ok = def.Name == "Boolean"
 	case "object":
 		ok = def.Kind == ast.InputObject || def.Kind == ast.Scalar
+	case "file":
+		ok = def.Name == "Upload"
 	}
 	if !ok {
 		return fmt.Errorf("a %s cannot feed %s (%s)", elem, p.Var, t.String())
@@ -281,6 +286,9 @@ func checkPaging(pg *rest.Paging, op *ast.OperationDefinition, schema *ast.Schem
 func fieldAt(set ast.SelectionSet, path string) (*ast.Field, error) {
 	var f *ast.Field
 	for _, name := range strings.Split(path, ".") {
+		if _, err := strconv.Atoi(name); err == nil && f != nil && f.Definition.Type.Elem != nil {
+			continue // an index into the list field before it
+		}
 		f = findField(set, name)
 		if f == nil {
 			return nil, fmt.Errorf("%s: %q is not selected", path, name)

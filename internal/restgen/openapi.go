@@ -62,9 +62,13 @@ func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
 	var params []any
 	body := jsonSchema{}
 	var bodyRequired []string
+	bodyType := "application/json"
 	for _, p := range ep.Params {
 		ps := paramSchema(&p)
-		if p.In == "body" {
+		if p.In == "form" {
+			bodyType = "multipart/form-data"
+		}
+		if p.In == "body" || p.In == "form" {
 			body[p.Name] = ps
 			if p.Required {
 				bodyRequired = append(bodyRequired, p.Name)
@@ -95,7 +99,7 @@ func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
 		}
 		op["requestBody"] = map[string]any{
 			"required": len(bodyRequired) > 0,
-			"content":  map[string]any{"application/json": map[string]any{"schema": bs}},
+			"content":  map[string]any{bodyType: map[string]any{"schema": bs}},
 		}
 	}
 	// Success: the envelope with the declared keys.
@@ -150,6 +154,9 @@ func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
 
 func paramSchema(p *rest.Param) jsonSchema {
 	s := jsonSchema{"type": p.Type}
+	if p.Type == "file" {
+		return jsonSchema{"type": "string", "format": "binary"}
+	}
 	elem := s // where element constraints go
 	if p.Type == "array" {
 		elem = jsonSchema{"type": p.Items}

@@ -28,6 +28,13 @@ func resolveMapping(m *rest.Mapping, set ast.SelectionSet, schema *ast.Schema) (
 			}
 			props[k] = s
 		}
+		switch m.As {
+		case "":
+		case "json":
+			return jsonSchema{"type": "string", "description": "A JSON object as a string."}, nil
+		default:
+			return nil, fmt.Errorf("an object converts only to json, not %q", m.As)
+		}
 		return jsonSchema{"type": "object", "properties": props}, nil
 	case m.Each != "":
 		f, err := fieldAt(set, m.Each)
@@ -107,6 +114,11 @@ func convertSchema(m *rest.Mapping, t *ast.Type, schema *ast.Schema) (jsonSchema
 		}
 	case "string", "json":
 		s = jsonSchema{"type": "string"}
+	case "hundredths":
+		if t.Elem != nil || (t.NamedType != "Int" && t.NamedType != "Float") {
+			return nil, fmt.Errorf("%s: hundredths converts a number", m.From)
+		}
+		s = jsonSchema{"type": "number"}
 	default:
 		return nil, fmt.Errorf("%s: unknown conversion %q", m.From, m.As)
 	}

@@ -57,8 +57,8 @@ type Server struct {
 	// embedded is the in-memory registry served at /v2/ when no registry
 	// is configured.
 	embedded http.Handler
-	Events     *events.Bus
-	handler    http.Handler
+	Events   *events.Bus
+	handler  http.Handler
 	// AdminPassword is set when bootstrap generated the admin's password.
 	AdminPassword string
 

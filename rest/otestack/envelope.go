@@ -32,6 +32,8 @@ func Status(c apierr.Code) int {
 		return http.StatusConflict
 	case apierr.BadUserInput:
 		return http.StatusUnprocessableEntity
+	case apierr.UnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
 	}
 	return http.StatusInternalServerError
 }

@@ -1275,6 +1275,2431 @@ var Endpoints = []rest.Endpoint{
 			404: "No such cluster.",
 		},
 	},
+	rest.Endpoint{
+		Name:        "listImages",
+		Summary:     "Get Images",
+		Description: "The images of a project, as last synced from the registry (images are synced on a schedule and by POST /graphql syncRegistry).",
+		Method:      "GET",
+		Path:        "/v1/repository/image",
+		Operation: `query ImageList($first: Int, $where: ImageWhereInput, $orderBy: ImageOrder) {
+  images(first: $first, where: $where, orderBy: $orderBy) {
+    totalCount
+    edges {
+      node { id name address createdAt updatedAt project { name public } }
+    }
+  }
+}
+`,
+		OperationName: "ImageList",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "projectName",
+				In:        "query",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(63)),
+				Var:       "where.hasProjectWith[].name",
+			},
+			rest.Param{
+				Name:        "imageName",
+				In:          "query",
+				Type:        "string",
+				MaxLength:   ptr(int(255)),
+				Description: "Only images whose name contains this.",
+				Omit: []string{
+					"",
+				},
+				Var: "where.nameContains",
+			},
+			rest.Param{
+				Name:        "orderBy",
+				In:          "query",
+				Type:        "string",
+				Default:     "id",
+				Description: "id (creation order) or name.",
+				Var:         "orderBy.field",
+				Map: map[string]any{
+					"id":   "CREATED_AT",
+					"name": "NAME",
+				},
+			},
+			rest.Param{
+				Name:    "order",
+				In:      "query",
+				Type:    "string",
+				Default: "desc",
+				Var:     "orderBy.direction",
+				Map: map[string]any{
+					"asc":  "ASC",
+					"desc": "DESC",
+				},
+			},
+		},
+		Set: map[string]any{
+			"where.deleting": false,
+		},
+		Page: &rest.Paging{
+			Connection:  "images",
+			DefaultSize: 10,
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Each: "images.edges",
+				Item: &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"createTime": &rest.Mapping{
+							From: "node.createdAt",
+							As:   "unix",
+						},
+						"imageAddress": &rest.Mapping{
+							From: "node.address",
+						},
+						"imageName": &rest.Mapping{
+							From: "node.name",
+						},
+						"projectName": &rest.Mapping{
+							From: "node.project.name",
+						},
+						"public": &rest.Mapping{
+							From: "node.project.public",
+						},
+						"updateTime": &rest.Mapping{
+							From: "node.updatedAt",
+							As:   "unix",
+						},
+					},
+					Order: []string{
+						"projectName",
+						"public",
+						"imageName",
+						"imageAddress",
+						"createTime",
+						"updateTime",
+					},
+				},
+			},
+			"total": &rest.Mapping{
+				From: "images.totalCount",
+			},
+		},
+		Order: []string{
+			"data",
+			"total",
+		},
+	},
+	rest.Endpoint{
+		Name:    "listImageTags",
+		Summary: "Get Tag of Image",
+		Method:  "GET",
+		Path:    "/v1/repository/image/tag",
+		Operation: `query ImageTagList($first: Int, $where: ImageTagWhereInput, $image: String!) {
+  image: images(where: {name: $image, deleting: false}) { totalCount }
+  imageTags(first: $first, where: $where) {
+    totalCount
+    edges {
+      node { name digest createdAt updatedAt image { address } }
+    }
+  }
+}
+`,
+		OperationName: "ImageTagList",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "imageName",
+				In:        "query",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(255)),
+				Var:       "image",
+				Also: []string{
+					"where.hasImageWith[].name",
+				},
+			},
+		},
+		Set: map[string]any{
+			"where.deleting": false,
+		},
+		Page: &rest.Paging{
+			Connection: "imageTags",
+		},
+		Found: "image.totalCount",
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Each: "imageTags.edges",
+				Item: &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"createTime": &rest.Mapping{
+							From: "node.createdAt",
+							As:   "unix",
+						},
+						"digest": &rest.Mapping{
+							From: "node.digest",
+						},
+						"imageAddress": &rest.Mapping{
+							From: "node.image.address",
+						},
+						"tag": &rest.Mapping{
+							From: "node.name",
+						},
+						"updateTime": &rest.Mapping{
+							From: "node.updatedAt",
+							As:   "unix",
+						},
+					},
+					Order: []string{
+						"tag",
+						"digest",
+						"imageAddress",
+						"createTime",
+						"updateTime",
+					},
+				},
+			},
+			"total": &rest.Mapping{
+				From: "imageTags.totalCount",
+			},
+		},
+		Order: []string{
+			"data",
+			"total",
+		},
+		Errors: map[int]string{
+			404: "No such image.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "deleteImages",
+		Summary:     "Delete Image",
+		Description: "Deletes the images in the registry (every tag and manifest) and then their records, in an operation.",
+		Method:      "DELETE",
+		Path:        "/v1/repository/image",
+		Operation: `mutation DeleteImages($names: [String!]!) {
+  deleteImages(names: $names) { id status }
+}
+`,
+		OperationName: "DeleteImages",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "imageName",
+				In:        "body",
+				Type:      "array",
+				Items:     "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(255)),
+				MinItems:  ptr(int(1)),
+				MaxItems:  ptr(int(100)),
+				Var:       "names",
+			},
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"operationId": &rest.Mapping{
+						From: "deleteImages.id",
+						As:   "int",
+					},
+				},
+				Order: []string{
+					"operationId",
+				},
+			},
+		},
+		Order: []string{
+			"data",
+		},
+		Errors: map[int]string{
+			403: "The image belongs to another tenant.",
+			404: "No such image.",
+			409: "The image is already being deleted.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "deleteImageTags",
+		Summary:     "Delete Tag of Image",
+		Description: "Deletes the tags in the registry and then their records, in an operation.",
+		Method:      "DELETE",
+		Path:        "/v1/repository/image/tag",
+		Operation: `mutation DeleteImageTags($image: String!, $tags: [String!]!) {
+  deleteImageTags(image: $image, tags: $tags) { id status }
+}
+`,
+		OperationName: "DeleteImageTags",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "imageName",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(255)),
+				Var:       "image",
+			},
+			rest.Param{
+				Name:      "tag",
+				In:        "body",
+				Type:      "array",
+				Items:     "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(128)),
+				MinItems:  ptr(int(1)),
+				MaxItems:  ptr(int(100)),
+				Var:       "tags",
+			},
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"operationId": &rest.Mapping{
+						From: "deleteImageTags.id",
+						As:   "int",
+					},
+				},
+				Order: []string{
+					"operationId",
+				},
+			},
+		},
+		Order: []string{
+			"data",
+		},
+		Errors: map[int]string{
+			403: "The image belongs to another tenant.",
+			404: "No such image or tag.",
+			409: "The tag is already being deleted.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "createRepositoryUser",
+		Summary:     "Create User",
+		Description: "Creates the caller's account in Meridian's registry (for docker login against the embedded registry).",
+		Method:      "POST",
+		Path:        "/v1/repository/user",
+		Operation: `mutation CreateRegistryAccount($username: String!, $password: String!) {
+  createRegistryAccount(username: $username, password: $password) { id username }
+}
+`,
+		OperationName: "CreateRegistryAccount",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "user",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(64)),
+				Var:       "username",
+			},
+			rest.Param{
+				Name:      "password",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(6)),
+				MaxLength: ptr(int(72)),
+				Var:       "password",
+			},
+		},
+		Response: map[string]*rest.Mapping{},
+		Errors: map[int]string{
+			409: "The caller has an account already, or the user name is taken.",
+		},
+	},
+	rest.Endpoint{
+		Name:    "updateRepositoryPassword",
+		Summary: "Update Password",
+		Method:  "PUT",
+		Path:    "/v1/repository/user",
+		Operation: `mutation ChangeRegistryPassword($password: String!) {
+  changeRegistryPassword(password: $password) { id }
+}
+`,
+		OperationName: "ChangeRegistryPassword",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "password",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(6)),
+				MaxLength: ptr(int(72)),
+				Var:       "password",
+			},
+		},
+		Response: map[string]*rest.Mapping{},
+		Errors: map[int]string{
+			404: "The caller has no registry account.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "listProjects",
+		Summary:     "Get Projects of Repository",
+		Description: "Your tenant's projects and every public one.",
+		Method:      "GET",
+		Path:        "/v1/repository/project",
+		Operation: `query ProjectList($first: Int) {
+  registryProjects(first: $first) {
+    totalCount
+    edges {
+      node { id name public imageCount createdAt updatedAt }
+    }
+  }
+}
+`,
+		OperationName: "ProjectList",
+		Page: &rest.Paging{
+			Connection: "registryProjects",
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Each: "registryProjects.edges",
+				Item: &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"createTime": &rest.Mapping{
+							From: "node.createdAt",
+							As:   "unix",
+						},
+						"imageCount": &rest.Mapping{
+							From: "node.imageCount",
+						},
+						"projectId": &rest.Mapping{
+							From: "node.id",
+							As:   "int",
+						},
+						"projectName": &rest.Mapping{
+							From: "node.name",
+						},
+						"public": &rest.Mapping{
+							From: "node.public",
+						},
+						"updateTime": &rest.Mapping{
+							From: "node.updatedAt",
+							As:   "unix",
+						},
+					},
+					Order: []string{
+						"projectId",
+						"projectName",
+						"createTime",
+						"updateTime",
+						"imageCount",
+						"public",
+					},
+				},
+			},
+			"total": &rest.Mapping{
+				From: "registryProjects.totalCount",
+			},
+		},
+		Order: []string{
+			"data",
+			"total",
+		},
+	},
+	rest.Endpoint{
+		Name:    "createProject",
+		Summary: "Create Project",
+		Method:  "POST",
+		Path:    "/v1/repository/project",
+		Operation: `mutation CreateProject($input: CreateRegistryProjectInput!) {
+  createRegistryProject(input: $input) { id name }
+}
+`,
+		OperationName: "CreateProject",
+		Status:        201,
+		Consumes:      "application/json",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "projectName",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(63)),
+				Var:       "input.name",
+			},
+			rest.Param{
+				Name:     "public",
+				In:       "body",
+				Type:     "boolean",
+				Required: true,
+				Var:      "input.public",
+			},
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"projectId": &rest.Mapping{
+						From: "createRegistryProject.id",
+						As:   "int",
+					},
+				},
+				Order: []string{
+					"projectId",
+				},
+			},
+		},
+		Order: []string{
+			"data",
+		},
+		Errors: map[int]string{
+			409: "Project name already exists.",
+			415: "The body is not application/json.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "deleteProjects",
+		Summary:     "Delete Project",
+		Description: "Deletes empty projects; a project that still holds images is refused (409).",
+		Method:      "DELETE",
+		Path:        "/v1/repository/project",
+		Operation: `mutation DeleteProjects($ids: [ID!]!) {
+  deleteRegistryProjects(ids: $ids)
+}
+`,
+		OperationName: "DeleteProjects",
+		Params: []rest.Param{
+			rest.Param{
+				Name:     "projectId",
+				In:       "body",
+				Type:     "array",
+				Items:    "integer",
+				Required: true,
+				Minimum:  ptr(float64(1)),
+				MinItems: ptr(int(1)),
+				MaxItems: ptr(int(100)),
+				Var:      "ids",
+			},
+		},
+		Response: map[string]*rest.Mapping{},
+		Errors: map[int]string{
+			404: "No such project (or another tenant's).",
+			409: "The project holds images.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "createExternalRegistry",
+		Summary:     "Create External Repository",
+		Description: "Records a third-party registry; its password is encrypted at rest and never returned. Applications name it as repositoryId, and its credentials become the image pull secret in the cluster.",
+		Method:      "POST",
+		Path:        "/v1/repository/third",
+		Operation: `mutation CreateExternalRegistry($input: CreateExternalRegistryInput!) {
+  createExternalRegistry(input: $input) { id name }
+}
+`,
+		OperationName: "CreateExternalRegistry",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "repositoryId",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(64)),
+				Var:       "input.name",
+			},
+			rest.Param{
+				Name:      "address",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(255)),
+				Var:       "input.address",
+			},
+			rest.Param{
+				Name:      "user",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(255)),
+				Var:       "input.username",
+			},
+			rest.Param{
+				Name:      "password",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(255)),
+				Var:       "input.password",
+			},
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"id": &rest.Mapping{
+						From: "createExternalRegistry.id",
+						As:   "int",
+					},
+				},
+				Order: []string{
+					"id",
+				},
+			},
+		},
+		Order: []string{
+			"data",
+		},
+		Errors: map[int]string{
+			409: "The repositoryId is taken in your tenant.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "createExternalRegistryAlias",
+		Summary:     "Create External Repository",
+		Description: "The document's example spells the path /v1/repository; both are served.",
+		Method:      "POST",
+		Path:        "/v1/repository",
+		Operation: `mutation CreateExternalRegistry($input: CreateExternalRegistryInput!) {
+  createExternalRegistry(input: $input) { id name }
+}
+`,
+		OperationName: "CreateExternalRegistry",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "repositoryId",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(64)),
+				Var:       "input.name",
+			},
+			rest.Param{
+				Name:      "address",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(255)),
+				Var:       "input.address",
+			},
+			rest.Param{
+				Name:      "user",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(255)),
+				Var:       "input.username",
+			},
+			rest.Param{
+				Name:      "password",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(255)),
+				Var:       "input.password",
+			},
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"id": &rest.Mapping{
+						From: "createExternalRegistry.id",
+						As:   "int",
+					},
+				},
+				Order: []string{
+					"id",
+				},
+			},
+		},
+		Order: []string{
+			"data",
+		},
+		Errors: map[int]string{
+			409: "The repositoryId is taken in your tenant.",
+		},
+	},
+	rest.Endpoint{
+		Name:    "deleteExternalRegistries",
+		Summary: "Delete External Repository",
+		Method:  "DELETE",
+		Path:    "/v1/repository/third",
+		Operation: `mutation DeleteExternalRegistries($names: [String!]!) {
+  deleteExternalRegistries(names: $names)
+}
+`,
+		OperationName: "DeleteExternalRegistries",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "repositoryId",
+				In:        "body",
+				Type:      "array",
+				Items:     "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(64)),
+				MinItems:  ptr(int(1)),
+				MaxItems:  ptr(int(100)),
+				Var:       "names",
+			},
+		},
+		Response: map[string]*rest.Mapping{},
+		Errors: map[int]string{
+			404: "No such external registry.",
+			409: "An application version pulls with it.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "deleteExternalRegistriesAlias",
+		Summary:     "Delete External Repository",
+		Description: "The document's example spells the path /v1/repository; both are served.",
+		Method:      "DELETE",
+		Path:        "/v1/repository",
+		Operation: `mutation DeleteExternalRegistries($names: [String!]!) {
+  deleteExternalRegistries(names: $names)
+}
+`,
+		OperationName: "DeleteExternalRegistries",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "repositoryId",
+				In:        "body",
+				Type:      "array",
+				Items:     "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(64)),
+				MinItems:  ptr(int(1)),
+				MaxItems:  ptr(int(100)),
+				Var:       "names",
+			},
+		},
+		Response: map[string]*rest.Mapping{},
+		Errors: map[int]string{
+			404: "No such external registry.",
+			409: "An application version pulls with it.",
+		},
+	},
+	rest.Endpoint{
+		Name:    "listExternalRegistries",
+		Summary: "Get External Repository List",
+		Method:  "GET",
+		Path:    "/v1/repository/third",
+		Operation: `query ExternalRegistryList($first: Int, $where: ExternalRegistryWhereInput) {
+  externalRegistries(first: $first, where: $where) {
+    totalCount
+    edges {
+      node { id name address username }
+    }
+  }
+}
+`,
+		OperationName: "ExternalRegistryList",
+		Page: &rest.Paging{
+			Connection: "externalRegistries",
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Each: "externalRegistries.edges",
+				Item: &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"address": &rest.Mapping{
+							From: "node.address",
+						},
+						"id": &rest.Mapping{
+							From: "node.id",
+							As:   "int",
+						},
+						"repositoryId": &rest.Mapping{
+							From: "node.name",
+						},
+						"user": &rest.Mapping{
+							From: "node.username",
+						},
+					},
+					Order: []string{
+						"id",
+						"repositoryId",
+						"address",
+						"user",
+					},
+				},
+			},
+			"total": &rest.Mapping{
+				From: "externalRegistries.totalCount",
+			},
+		},
+		Order: []string{
+			"data",
+			"total",
+		},
+	},
+	rest.Endpoint{
+		Name:    "getExternalRegistry",
+		Summary: "Get External Repository",
+		Method:  "GET",
+		Path:    "/v1/repository/third/{repoId}",
+		Operation: `query ExternalRegistryList($first: Int, $where: ExternalRegistryWhereInput) {
+  externalRegistries(first: $first, where: $where) {
+    totalCount
+    edges {
+      node { id name address username }
+    }
+  }
+}
+`,
+		OperationName: "ExternalRegistryList",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "repoId",
+				In:        "path",
+				Type:      "string",
+				Required:  true,
+				MaxLength: ptr(int(64)),
+				Var:       "where.name",
+			},
+		},
+		Set: map[string]any{
+			"first": 1,
+		},
+		Found: "externalRegistries.totalCount",
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"address": &rest.Mapping{
+						From: "externalRegistries.edges.0.node.address",
+					},
+					"id": &rest.Mapping{
+						From: "externalRegistries.edges.0.node.id",
+						As:   "int",
+					},
+					"repositoryId": &rest.Mapping{
+						From: "externalRegistries.edges.0.node.name",
+					},
+					"user": &rest.Mapping{
+						From: "externalRegistries.edges.0.node.username",
+					},
+				},
+				Order: []string{
+					"id",
+					"repositoryId",
+					"address",
+					"user",
+				},
+			},
+		},
+		Order: []string{
+			"data",
+		},
+		Errors: map[int]string{
+			404: "No such external registry.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "createApp",
+		Summary:     "Create Application",
+		Description: "Adds version x.y.N of the application (creating the application with its first version).",
+		Method:      "POST",
+		Path:        "/v1/app",
+		Operation: `mutation CreateApp($input: CreateAppInput!) {
+  createApp(input: $input) { id version }
+}
+`,
+		OperationName: "CreateApp",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "appName",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(53)),
+				Var:       "input.name",
+			},
+			rest.Param{
+				Name:     "deployType",
+				In:       "body",
+				Type:     "string",
+				Required: true,
+				Enum: []any{
+					"deployment",
+					"daemonset",
+				},
+				Var: "input.spec.deployType",
+			},
+			rest.Param{
+				Name:      "image",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(512)),
+				Var:       "input.spec.image",
+			},
+			rest.Param{
+				Name:      "version",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(3)),
+				MaxLength: ptr(int(16)),
+				Var:       "input.version",
+			},
+			rest.Param{
+				Name:      "repositoryId",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(64)),
+				Omit: []string{
+					"",
+				},
+				Var: "input.registry",
+			},
+			rest.Param{
+				Name:     "port",
+				In:       "body",
+				Type:     "array",
+				Items:    "object",
+				Required: true,
+				MaxItems: ptr(int(64)),
+				Var:      "input.spec.ports",
+			},
+			rest.Param{
+				Name:      "command",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(4096)),
+				Var:       "input.spec.command",
+			},
+			rest.Param{
+				Name:     "volume",
+				In:       "body",
+				Type:     "array",
+				Items:    "object",
+				MaxItems: ptr(int(64)),
+				Var:      "input.spec.volumes",
+			},
+			rest.Param{
+				Name:     "env",
+				In:       "body",
+				Type:     "array",
+				Items:    "object",
+				MaxItems: ptr(int(256)),
+				Var:      "input.spec.env",
+			},
+			rest.Param{
+				Name:    "replicas",
+				In:      "body",
+				Type:    "integer",
+				Minimum: ptr(float64(0)),
+				Maximum: ptr(float64(1000)),
+				Var:     "input.spec.replicas",
+			},
+			rest.Param{
+				Name:    "minReplicas",
+				In:      "body",
+				Type:    "integer",
+				Minimum: ptr(float64(0)),
+				Maximum: ptr(float64(1000)),
+				Var:     "input.spec.minReplicas",
+			},
+			rest.Param{
+				Name:    "maxReplicas",
+				In:      "body",
+				Type:    "integer",
+				Minimum: ptr(float64(0)),
+				Maximum: ptr(float64(1000)),
+				Var:     "input.spec.maxReplicas",
+			},
+			rest.Param{
+				Name:     "minCPU",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(0)),
+				Maximum:  ptr(float64(100000)),
+				Var:      "input.spec.minCPU",
+			},
+			rest.Param{
+				Name:     "maxCPU",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(0)),
+				Maximum:  ptr(float64(100000)),
+				Var:      "input.spec.maxCPU",
+			},
+			rest.Param{
+				Name:    "GPU",
+				In:      "body",
+				Type:    "integer",
+				Minimum: ptr(float64(0)),
+				Maximum: ptr(float64(64)),
+				Var:     "input.spec.gpu",
+			},
+			rest.Param{
+				Name:     "isHPA",
+				In:       "body",
+				Type:     "boolean",
+				Required: true,
+				Var:      "input.spec.isHPA",
+			},
+			rest.Param{
+				Name:     "targetCPUUtilization",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(0)),
+				Maximum:  ptr(float64(1000)),
+				Var:      "input.spec.targetCPUUtilization",
+			},
+			rest.Param{
+				Name:     "targetMemUtilization",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(0)),
+				Maximum:  ptr(float64(1000)),
+				Var:      "input.spec.targetMemUtilization",
+			},
+			rest.Param{
+				Name:     "minMemory",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(0)),
+				Maximum:  ptr(float64(1.048576e+06)),
+				Var:      "input.spec.minMemory",
+			},
+			rest.Param{
+				Name:     "maxMemory",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(0)),
+				Maximum:  ptr(float64(1.048576e+06)),
+				Var:      "input.spec.maxMemory",
+			},
+			rest.Param{
+				Name:     "maxUnavailable",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(0)),
+				Maximum:  ptr(float64(1000)),
+				Var:      "input.spec.maxUnavailable",
+			},
+			rest.Param{
+				Name:     "maxSurge",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(0)),
+				Maximum:  ptr(float64(1000)),
+				Var:      "input.spec.maxSurge",
+			},
+			rest.Param{
+				Name:     "minReadySeconds",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(0)),
+				Maximum:  ptr(float64(86400)),
+				Var:      "input.spec.minReadySeconds",
+			},
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"id": &rest.Mapping{
+						From: "createApp.id",
+						As:   "int",
+					},
+					"version": &rest.Mapping{
+						From: "createApp.version",
+					},
+				},
+				Order: []string{
+					"id",
+					"version",
+				},
+			},
+		},
+		Order: []string{
+			"data",
+		},
+		Errors: map[int]string{
+			404: "No external registry with that repositoryId.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "deleteApps",
+		Summary:     "Delete Application",
+		Description: "Deletes application versions that no deployment uses or used.",
+		Method:      "DELETE",
+		Path:        "/v1/app",
+		Operation: `mutation DeleteApps($ids: [ID!]!) {
+  deleteApplicationVersions(ids: $ids)
+}
+`,
+		OperationName: "DeleteApps",
+		Params: []rest.Param{
+			rest.Param{
+				Name:     "appId",
+				In:       "body",
+				Type:     "array",
+				Items:    "integer",
+				Required: true,
+				Minimum:  ptr(float64(1)),
+				MinItems: ptr(int(1)),
+				MaxItems: ptr(int(100)),
+				Var:      "ids",
+			},
+		},
+		Response: map[string]*rest.Mapping{},
+		Errors: map[int]string{
+			404: "No such application.",
+			409: "A deployment uses the version.",
+		},
+	},
+	rest.Endpoint{
+		Name:    "listApps",
+		Summary: "List Applications",
+		Method:  "GET",
+		Path:    "/v1/app",
+		Operation: `query AppList($first: Int, $where: ApplicationVersionWhereInput) {
+  applicationVersions(first: $first, where: $where) {
+    totalCount
+    edges {
+      node { ...AppVersion }
+    }
+  }
+}
+
+fragment AppVersion on ApplicationVersion {
+  id version kind projectName createdAt updatedAt
+  application { name }
+  externalRegistry { name }
+  spec {
+    deployType image command replicas minReplicas maxReplicas minCPU maxCPU gpu isHPA
+    targetCPUUtilization targetMemUtilization minMemory maxMemory maxUnavailable maxSurge minReadySeconds
+    ports { port hostPort protocol }
+    volumes { path hostPath readOnly }
+    env { name value }
+  }
+}
+`,
+		OperationName: "AppList",
+		Page: &rest.Paging{
+			Connection: "applicationVersions",
+		},
+		Response: map[string]*rest.Mapping{
+			"apps": &rest.Mapping{
+				Each: "applicationVersions.edges",
+				Item: &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"GPU": &rest.Mapping{
+							From: "node.spec.gpu",
+						},
+						"appName": &rest.Mapping{
+							From: "node.application.name",
+						},
+						"command": &rest.Mapping{
+							From: "node.spec.command",
+						},
+						"createTime": &rest.Mapping{
+							From: "node.createdAt",
+							As:   "unix",
+						},
+						"dependence": &rest.Mapping{
+							Const: []any{},
+						},
+						"deployType": &rest.Mapping{
+							From: "node.spec.deployType",
+						},
+						"env": &rest.Mapping{
+							From: "node.spec.env",
+						},
+						"id": &rest.Mapping{
+							From: "node.id",
+							As:   "int",
+						},
+						"image": &rest.Mapping{
+							From: "node.spec.image",
+						},
+						"isHPA": &rest.Mapping{
+							From: "node.spec.isHPA",
+						},
+						"maxCPU": &rest.Mapping{
+							From: "node.spec.maxCPU",
+							As:   "hundredths",
+						},
+						"maxMemory": &rest.Mapping{
+							From: "node.spec.maxMemory",
+						},
+						"maxReplicas": &rest.Mapping{
+							From: "node.spec.maxReplicas",
+						},
+						"maxSurge": &rest.Mapping{
+							From: "node.spec.maxSurge",
+						},
+						"maxUnavailable": &rest.Mapping{
+							From: "node.spec.maxUnavailable",
+						},
+						"minCPU": &rest.Mapping{
+							From: "node.spec.minCPU",
+							As:   "hundredths",
+						},
+						"minMemory": &rest.Mapping{
+							From: "node.spec.minMemory",
+						},
+						"minReadySeconds": &rest.Mapping{
+							From: "node.spec.minReadySeconds",
+						},
+						"minReplicas": &rest.Mapping{
+							From: "node.spec.minReplicas",
+						},
+						"port": &rest.Mapping{
+							From: "node.spec.ports",
+						},
+						"projectName": &rest.Mapping{
+							From: "node.projectName",
+						},
+						"replicas": &rest.Mapping{
+							From: "node.spec.replicas",
+						},
+						"repositoryId": &rest.Mapping{
+							From: "node.externalRegistry.name",
+						},
+						"status": &rest.Mapping{
+							Const: 1,
+						},
+						"targetCPUUtilization": &rest.Mapping{
+							From: "node.spec.targetCPUUtilization",
+						},
+						"targetMemUtilization": &rest.Mapping{
+							From: "node.spec.targetMemUtilization",
+						},
+						"updateTime": &rest.Mapping{
+							From: "node.updatedAt",
+							As:   "unix",
+						},
+						"version": &rest.Mapping{
+							From: "node.version",
+						},
+						"volume": &rest.Mapping{
+							From: "node.spec.volumes",
+						},
+					},
+					Order: []string{
+						"id",
+						"appName",
+						"status",
+						"deployType",
+						"image",
+						"projectName",
+						"repositoryId",
+						"version",
+						"replicas",
+						"port",
+						"command",
+						"volume",
+						"dependence",
+						"env",
+						"minReplicas",
+						"maxReplicas",
+						"minCPU",
+						"maxCPU",
+						"GPU",
+						"isHPA",
+						"targetCPUUtilization",
+						"targetMemUtilization",
+						"minMemory",
+						"maxMemory",
+						"maxUnavailable",
+						"maxSurge",
+						"minReadySeconds",
+						"createTime",
+						"updateTime",
+					},
+				},
+			},
+			"total": &rest.Mapping{
+				From: "applicationVersions.totalCount",
+			},
+		},
+		Order: []string{
+			"apps",
+			"total",
+		},
+	},
+	rest.Endpoint{
+		Name:    "getApp",
+		Summary: "Get Application",
+		Method:  "GET",
+		Path:    "/v1/app/id/{appId}",
+		Operation: `query AppGet($id: ID!) {
+  node(id: $id) {
+    ... on ApplicationVersion { ...AppVersion }
+  }
+}
+
+fragment AppVersion on ApplicationVersion {
+  id version kind projectName createdAt updatedAt
+  application { name }
+  externalRegistry { name }
+  spec {
+    deployType image command replicas minReplicas maxReplicas minCPU maxCPU gpu isHPA
+    targetCPUUtilization targetMemUtilization minMemory maxMemory maxUnavailable maxSurge minReadySeconds
+    ports { port hostPort protocol }
+    volumes { path hostPath readOnly }
+    env { name value }
+  }
+}
+`,
+		OperationName: "AppGet",
+		Params: []rest.Param{
+			rest.Param{
+				Name:     "appId",
+				In:       "path",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(1)),
+				Var:      "id",
+			},
+		},
+		Found: "node.id",
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"GPU": &rest.Mapping{
+						From: "node.spec.gpu",
+					},
+					"appName": &rest.Mapping{
+						From: "node.application.name",
+					},
+					"command": &rest.Mapping{
+						From: "node.spec.command",
+					},
+					"createTime": &rest.Mapping{
+						From: "node.createdAt",
+						As:   "unix",
+					},
+					"dependence": &rest.Mapping{
+						Const: []any{},
+					},
+					"deployType": &rest.Mapping{
+						From: "node.spec.deployType",
+					},
+					"env": &rest.Mapping{
+						From: "node.spec.env",
+					},
+					"id": &rest.Mapping{
+						From: "node.id",
+						As:   "int",
+					},
+					"image": &rest.Mapping{
+						From: "node.spec.image",
+					},
+					"isHPA": &rest.Mapping{
+						From: "node.spec.isHPA",
+					},
+					"maxCPU": &rest.Mapping{
+						From: "node.spec.maxCPU",
+						As:   "hundredths",
+					},
+					"maxMemory": &rest.Mapping{
+						From: "node.spec.maxMemory",
+					},
+					"maxReplicas": &rest.Mapping{
+						From: "node.spec.maxReplicas",
+					},
+					"maxSurge": &rest.Mapping{
+						From: "node.spec.maxSurge",
+					},
+					"maxUnavailable": &rest.Mapping{
+						From: "node.spec.maxUnavailable",
+					},
+					"minCPU": &rest.Mapping{
+						From: "node.spec.minCPU",
+						As:   "hundredths",
+					},
+					"minMemory": &rest.Mapping{
+						From: "node.spec.minMemory",
+					},
+					"minReadySeconds": &rest.Mapping{
+						From: "node.spec.minReadySeconds",
+					},
+					"minReplicas": &rest.Mapping{
+						From: "node.spec.minReplicas",
+					},
+					"port": &rest.Mapping{
+						From: "node.spec.ports",
+					},
+					"projectName": &rest.Mapping{
+						From: "node.projectName",
+					},
+					"replicas": &rest.Mapping{
+						From: "node.spec.replicas",
+					},
+					"repositoryId": &rest.Mapping{
+						From: "node.externalRegistry.name",
+					},
+					"status": &rest.Mapping{
+						Const: 1,
+					},
+					"targetCPUUtilization": &rest.Mapping{
+						From: "node.spec.targetCPUUtilization",
+					},
+					"targetMemUtilization": &rest.Mapping{
+						From: "node.spec.targetMemUtilization",
+					},
+					"updateTime": &rest.Mapping{
+						From: "node.updatedAt",
+						As:   "unix",
+					},
+					"version": &rest.Mapping{
+						From: "node.version",
+					},
+					"volume": &rest.Mapping{
+						From: "node.spec.volumes",
+					},
+				},
+				Order: []string{
+					"id",
+					"appName",
+					"status",
+					"deployType",
+					"image",
+					"projectName",
+					"repositoryId",
+					"version",
+					"replicas",
+					"port",
+					"command",
+					"volume",
+					"dependence",
+					"env",
+					"minReplicas",
+					"maxReplicas",
+					"minCPU",
+					"maxCPU",
+					"GPU",
+					"isHPA",
+					"targetCPUUtilization",
+					"targetMemUtilization",
+					"minMemory",
+					"maxMemory",
+					"maxUnavailable",
+					"maxSurge",
+					"minReadySeconds",
+					"createTime",
+					"updateTime",
+				},
+			},
+		},
+		Order: []string{
+			"data",
+		},
+		Errors: map[int]string{
+			404: "No such application.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "uploadChart",
+		Summary:     "Upload Helm Chart to Create Application",
+		Description: "A multipart/form-data request: appName, version (x.y) and chart (the .tgz archive, checked with Helm's loader and linter). Adds version x.y.N of the application, creating it with its first version.",
+		Method:      "POST",
+		Path:        "/v1/app/chart",
+		Operation: `mutation UploadChart($input: UploadChartInput!) {
+  uploadChart(input: $input) { id version chartName chartVersion }
+}
+`,
+		OperationName: "UploadChart",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "appName",
+				In:        "form",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(53)),
+				Var:       "input.applicationName",
+			},
+			rest.Param{
+				Name:      "version",
+				In:        "form",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(3)),
+				MaxLength: ptr(int(16)),
+				Var:       "input.version",
+			},
+			rest.Param{
+				Name:     "chart",
+				In:       "form",
+				Type:     "file",
+				Required: true,
+				Var:      "input.chart",
+			},
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"id": &rest.Mapping{
+						From: "uploadChart.id",
+						As:   "int",
+					},
+					"version": &rest.Mapping{
+						From: "uploadChart.version",
+					},
+				},
+				Order: []string{
+					"id",
+					"version",
+				},
+			},
+		},
+		Order: []string{
+			"data",
+		},
+		Errors: map[int]string{
+			415: "The body is not multipart/form-data.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "createDeploy",
+		Summary:     "Create Deployment",
+		Description: "Deploys an application version on a cluster. A normal user's deployment waits for admin audit (status 2) unless the tenant has enableAdminAutoDeploy; otherwise it is installed in an operation.",
+		Method:      "POST",
+		Path:        "/v1/deploy",
+		Operation: `mutation Deploy($input: DeployInput!) {
+  deploy(input: $input) { deployment { id status } operation { id } }
+}
+`,
+		OperationName: "Deploy",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "deployName",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(53)),
+				Var:       "input.name",
+			},
+			rest.Param{
+				Name:      "appName",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(53)),
+				Var:       "input.applicationName",
+			},
+			rest.Param{
+				Name:      "version",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(32)),
+				Var:       "input.version",
+			},
+			rest.Param{
+				Name:      "cluster",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(63)),
+				Var:       "input.clusterName",
+			},
+			rest.Param{
+				Name:      "nodeLabel",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(63)),
+				Omit: []string{
+					"",
+				},
+				Var: "input.nodeLabel",
+			},
+			rest.Param{
+				Name:      "comment",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(1024)),
+				Var:       "input.comment",
+			},
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"id": &rest.Mapping{
+						From: "deploy.deployment.id",
+						As:   "int",
+					},
+					"status": &rest.Mapping{
+						From: "deploy.deployment.status",
+						Map: map[string]any{
+							"awaiting_audit": 2,
+							"deleted":        7,
+							"deleting":       6,
+							"deploying":      3,
+							"failed":         5,
+							"pending":        0,
+							"rejected":       1,
+							"running":        4,
+						},
+					},
+				},
+				Order: []string{
+					"id",
+					"status",
+				},
+			},
+		},
+		Order: []string{
+			"data",
+		},
+		Errors: map[int]string{
+			404: "No such application, version or cluster.",
+			409: "A deployment of that name runs on the cluster.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "createDeployInstall",
+		Summary:     "Create Deployment",
+		Description: "The document's example spells the path /v1/deploy/install; both are served.",
+		Method:      "POST",
+		Path:        "/v1/deploy/install",
+		Operation: `mutation Deploy($input: DeployInput!) {
+  deploy(input: $input) { deployment { id status } operation { id } }
+}
+`,
+		OperationName: "Deploy",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "deployName",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(53)),
+				Var:       "input.name",
+			},
+			rest.Param{
+				Name:      "appName",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(53)),
+				Var:       "input.applicationName",
+			},
+			rest.Param{
+				Name:      "version",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(32)),
+				Var:       "input.version",
+			},
+			rest.Param{
+				Name:      "cluster",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(63)),
+				Var:       "input.clusterName",
+			},
+			rest.Param{
+				Name:      "nodeLabel",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(63)),
+				Omit: []string{
+					"",
+				},
+				Var: "input.nodeLabel",
+			},
+			rest.Param{
+				Name:      "comment",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(1024)),
+				Var:       "input.comment",
+			},
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"id": &rest.Mapping{
+						From: "deploy.deployment.id",
+						As:   "int",
+					},
+					"status": &rest.Mapping{
+						From: "deploy.deployment.status",
+						Map: map[string]any{
+							"awaiting_audit": 2,
+							"deleted":        7,
+							"deleting":       6,
+							"deploying":      3,
+							"failed":         5,
+							"pending":        0,
+							"rejected":       1,
+							"running":        4,
+						},
+					},
+				},
+				Order: []string{
+					"id",
+					"status",
+				},
+			},
+		},
+		Errors: map[int]string{
+			404: "No such application, version or cluster.",
+			409: "A deployment of that name runs on the cluster.",
+		},
+	},
+	rest.Endpoint{
+		Name:    "deleteDeployByName",
+		Summary: "Delete Deployment",
+		Method:  "DELETE",
+		Path:    "/v1/deploy/{deployName}",
+		Operation: `mutation DeleteDeploymentNamed($name: String!) {
+  deleteDeploymentNamed(name: $name) { deployment { id status } }
+}
+`,
+		OperationName: "DeleteDeploymentNamed",
+		Params: []rest.Param{
+			rest.Param{
+				Name:      "deployName",
+				In:        "path",
+				Type:      "string",
+				Required:  true,
+				MaxLength: ptr(int(53)),
+				Var:       "name",
+			},
+		},
+		Response: map[string]*rest.Mapping{},
+		Errors: map[int]string{
+			404: "No such deployment.",
+			409: "The name is ambiguous, or an operation is in progress.",
+		},
+	},
+	rest.Endpoint{
+		Name:    "upgradeDeploy",
+		Summary: "Upgrade Deployment",
+		Method:  "POST",
+		Path:    "/v1/deploy/id/{deployId}",
+		Operation: `mutation UpgradeDeployment($id: ID!, $version: String!, $comment: String) {
+  upgradeDeployment(id: $id, version: $version, comment: $comment) { deployment { id status } operation { id } }
+}
+`,
+		OperationName: "UpgradeDeployment",
+		Params: []rest.Param{
+			rest.Param{
+				Name:     "deployId",
+				In:       "path",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(1)),
+				Var:      "id",
+			},
+			rest.Param{
+				Name:      "version",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(32)),
+				Var:       "version",
+			},
+			rest.Param{
+				Name:      "comment",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(1024)),
+				Var:       "comment",
+			},
+		},
+		Response: map[string]*rest.Mapping{},
+		Errors: map[int]string{
+			404: "No such deployment or version.",
+			409: "The deployment is busy, deleted or not audited.",
+		},
+	},
+	rest.Endpoint{
+		Name:    "listDeploys",
+		Summary: "List Deployment",
+		Method:  "GET",
+		Path:    "/v1/deploy",
+		Operation: `query DeploymentList($first: Int, $where: DeploymentWhereInput, $orderBy: DeploymentOrder) {
+  deployments(first: $first, where: $where, orderBy: $orderBy) {
+    totalCount
+    edges {
+      node {
+        id name status action comment auditComment runningPods errorPods totalPods createdAt updatedAt nodeLabel
+  application { name }
+  version { version }
+  cluster { name }
+      }
+    }
+  }
+}
+`,
+		OperationName: "DeploymentList",
+		Page: &rest.Paging{
+			Connection: "deployments",
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Each: "deployments.edges",
+				Item: &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"appName": &rest.Mapping{
+							From: "node.application.name",
+						},
+						"auditComment": &rest.Mapping{
+							From: "node.auditComment",
+						},
+						"cluster": &rest.Mapping{
+							From: "node.cluster.name",
+						},
+						"comment": &rest.Mapping{
+							From: "node.comment",
+						},
+						"createTime": &rest.Mapping{
+							From: "node.createdAt",
+							As:   "unix",
+						},
+						"deployName": &rest.Mapping{
+							From: "node.name",
+						},
+						"deployType": &rest.Mapping{
+							From: "node.action",
+							Map: map[string]any{
+								"delete":   3,
+								"install":  0,
+								"rollback": 2,
+								"upgrade":  1,
+							},
+						},
+						"editable": &rest.Mapping{
+							From: "node.status",
+							Map: map[string]any{
+								"awaiting_audit": false,
+								"deleted":        false,
+								"deleting":       false,
+								"deploying":      false,
+								"failed":         true,
+								"pending":        false,
+								"rejected":       false,
+								"running":        true,
+							},
+						},
+						"errorMessage": &rest.Mapping{
+							As: "json",
+							Object: map[string]*rest.Mapping{
+								"error": &rest.Mapping{
+									From: "node.errorPods",
+								},
+								"running": &rest.Mapping{
+									From: "node.runningPods",
+								},
+								"total": &rest.Mapping{
+									From: "node.totalPods",
+								},
+							},
+							Order: []string{
+								"running",
+								"error",
+								"total",
+							},
+						},
+						"id": &rest.Mapping{
+							From: "node.id",
+							As:   "int",
+						},
+						"nodeLabel": &rest.Mapping{
+							From: "node.nodeLabel",
+						},
+						"status": &rest.Mapping{
+							From: "node.status",
+							Map: map[string]any{
+								"awaiting_audit": 2,
+								"deleted":        7,
+								"deleting":       6,
+								"deploying":      3,
+								"failed":         5,
+								"pending":        0,
+								"rejected":       1,
+								"running":        4,
+							},
+						},
+						"updateTime": &rest.Mapping{
+							From: "node.updatedAt",
+							As:   "unix",
+						},
+						"version": &rest.Mapping{
+							From: "node.version.version",
+						},
+					},
+					Order: []string{
+						"id",
+						"deployName",
+						"appName",
+						"version",
+						"cluster",
+						"nodeLabel",
+						"deployType",
+						"status",
+						"errorMessage",
+						"comment",
+						"auditComment",
+						"editable",
+						"createTime",
+						"updateTime",
+					},
+				},
+			},
+			"total": &rest.Mapping{
+				From: "deployments.totalCount",
+			},
+		},
+		Order: []string{
+			"data",
+			"total",
+		},
+	},
+	rest.Endpoint{
+		Name:    "rollbackDeploy",
+		Summary: "Rollback Deployment",
+		Method:  "PUT",
+		Path:    "/v1/deploy/id/{deployId}",
+		Operation: `mutation RollbackDeployment($id: ID!, $version: String!, $comment: String) {
+  rollbackDeployment(id: $id, version: $version, comment: $comment) { deployment { id status } operation { id } }
+}
+`,
+		OperationName: "RollbackDeployment",
+		Params: []rest.Param{
+			rest.Param{
+				Name:     "deployId",
+				In:       "path",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(1)),
+				Var:      "id",
+			},
+			rest.Param{
+				Name:      "version",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(32)),
+				Var:       "version",
+			},
+			rest.Param{
+				Name:      "comment",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(1024)),
+				Var:       "comment",
+			},
+		},
+		Response: map[string]*rest.Mapping{},
+		Errors: map[int]string{
+			404: "No such deployment or version.",
+			409: "The deployment is busy, deleted or not audited.",
+			422: "The deployment never ran that version.",
+		},
+	},
+	rest.Endpoint{
+		Name:    "getDeploy",
+		Summary: "Get Deployment",
+		Method:  "GET",
+		Path:    "/v1/deploy/id/{deployId}",
+		Operation: `query DeploymentGet($id: ID!) {
+  node(id: $id) {
+    ... on Deployment {
+      id name status action comment auditComment runningPods errorPods totalPods createdAt updatedAt nodeLabel
+  application { name }
+  version { version }
+  cluster { name }
+    }
+  }
+}
+`,
+		OperationName: "DeploymentGet",
+		Params: []rest.Param{
+			rest.Param{
+				Name:     "deployId",
+				In:       "path",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(1)),
+				Var:      "id",
+			},
+		},
+		Found: "node.id",
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"appName": &rest.Mapping{
+						From: "node.application.name",
+					},
+					"auditComment": &rest.Mapping{
+						From: "node.auditComment",
+					},
+					"cluster": &rest.Mapping{
+						From: "node.cluster.name",
+					},
+					"comment": &rest.Mapping{
+						From: "node.comment",
+					},
+					"createTime": &rest.Mapping{
+						From: "node.createdAt",
+						As:   "unix",
+					},
+					"deployName": &rest.Mapping{
+						From: "node.name",
+					},
+					"deployType": &rest.Mapping{
+						From: "node.action",
+						Map: map[string]any{
+							"delete":   3,
+							"install":  0,
+							"rollback": 2,
+							"upgrade":  1,
+						},
+					},
+					"editable": &rest.Mapping{
+						From: "node.status",
+						Map: map[string]any{
+							"awaiting_audit": false,
+							"deleted":        false,
+							"deleting":       false,
+							"deploying":      false,
+							"failed":         true,
+							"pending":        false,
+							"rejected":       false,
+							"running":        true,
+						},
+					},
+					"errorMessage": &rest.Mapping{
+						As: "json",
+						Object: map[string]*rest.Mapping{
+							"error": &rest.Mapping{
+								From: "node.errorPods",
+							},
+							"running": &rest.Mapping{
+								From: "node.runningPods",
+							},
+							"total": &rest.Mapping{
+								From: "node.totalPods",
+							},
+						},
+						Order: []string{
+							"running",
+							"error",
+							"total",
+						},
+					},
+					"id": &rest.Mapping{
+						From: "node.id",
+						As:   "int",
+					},
+					"nodeLabel": &rest.Mapping{
+						From: "node.nodeLabel",
+					},
+					"status": &rest.Mapping{
+						From: "node.status",
+						Map: map[string]any{
+							"awaiting_audit": 2,
+							"deleted":        7,
+							"deleting":       6,
+							"deploying":      3,
+							"failed":         5,
+							"pending":        0,
+							"rejected":       1,
+							"running":        4,
+						},
+					},
+					"updateTime": &rest.Mapping{
+						From: "node.updatedAt",
+						As:   "unix",
+					},
+					"version": &rest.Mapping{
+						From: "node.version.version",
+					},
+				},
+				Order: []string{
+					"id",
+					"deployName",
+					"appName",
+					"version",
+					"cluster",
+					"nodeLabel",
+					"deployType",
+					"status",
+					"errorMessage",
+					"comment",
+					"auditComment",
+					"editable",
+					"createTime",
+					"updateTime",
+				},
+			},
+		},
+		Order: []string{
+			"data",
+		},
+		Errors: map[int]string{
+			404: "No such deployment.",
+		},
+	},
+	rest.Endpoint{
+		Name:    "deleteDeploy",
+		Summary: "Delete Deployment",
+		Method:  "DELETE",
+		Path:    "/v1/deploy/id/{deployId}",
+		Operation: `mutation DeleteDeployment($id: ID!) {
+  deleteDeployment(id: $id) { deployment { id status } }
+}
+`,
+		OperationName: "DeleteDeployment",
+		Params: []rest.Param{
+			rest.Param{
+				Name:     "deployId",
+				In:       "path",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(1)),
+				Var:      "id",
+			},
+		},
+		Response: map[string]*rest.Mapping{},
+		Errors: map[int]string{
+			404: "No such deployment.",
+			409: "An operation is in progress, or it is deleted already.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "auditDeploy",
+		Summary:     "Audit Deployment",
+		Description: "An admin approves (status 0) or rejects (status 1) a deployment waiting for audit. An approved one is installed; a rejected one never touches the cluster.",
+		Method:      "PUT",
+		Path:        "/v1/admin/deploy",
+		Operation: `mutation AuditDeployment($id: ID!, $approve: Boolean!, $comment: String) {
+  auditDeployment(id: $id, approve: $approve, comment: $comment) { deployment { id status } }
+}
+`,
+		OperationName: "AuditDeployment",
+		Params: []rest.Param{
+			rest.Param{
+				Name:     "id",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(1)),
+				Var:      "id",
+			},
+			rest.Param{
+				Name:     "status",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Var:      "approve",
+				Map: map[string]any{
+					"0": true,
+					"1": false,
+				},
+			},
+			rest.Param{
+				Name:      "comment",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(1024)),
+				Var:       "comment",
+			},
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"status": &rest.Mapping{
+						From: "auditDeployment.deployment.status",
+						Map: map[string]any{
+							"awaiting_audit": 2,
+							"deleted":        7,
+							"deleting":       6,
+							"deploying":      3,
+							"failed":         5,
+							"pending":        0,
+							"rejected":       1,
+							"running":        4,
+						},
+					},
+				},
+				Order: []string{
+					"status",
+				},
+			},
+		},
+		Order: []string{
+			"data",
+		},
+		Errors: map[int]string{
+			403: "Admin role required.",
+			404: "No such deployment.",
+			409: "The deployment was already audited.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "auditDeployPost",
+		Summary:     "Audit Deployment",
+		Description: "The document's example uses POST; PUT and POST are both served.",
+		Method:      "POST",
+		Path:        "/v1/admin/deploy",
+		Operation: `mutation AuditDeployment($id: ID!, $approve: Boolean!, $comment: String) {
+  auditDeployment(id: $id, approve: $approve, comment: $comment) { deployment { id status } }
+}
+`,
+		OperationName: "AuditDeployment",
+		Params: []rest.Param{
+			rest.Param{
+				Name:     "id",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(1)),
+				Var:      "id",
+			},
+			rest.Param{
+				Name:     "status",
+				In:       "body",
+				Type:     "integer",
+				Required: true,
+				Var:      "approve",
+				Map: map[string]any{
+					"0": true,
+					"1": false,
+				},
+			},
+			rest.Param{
+				Name:      "comment",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(1024)),
+				Var:       "comment",
+			},
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Object: map[string]*rest.Mapping{
+					"status": &rest.Mapping{
+						From: "auditDeployment.deployment.status",
+						Map: map[string]any{
+							"awaiting_audit": 2,
+							"deleted":        7,
+							"deleting":       6,
+							"deploying":      3,
+							"failed":         5,
+							"pending":        0,
+							"rejected":       1,
+							"running":        4,
+						},
+					},
+				},
+				Order: []string{
+					"status",
+				},
+			},
+		},
+		Errors: map[int]string{
+			403: "Admin role required.",
+			404: "No such deployment.",
+			409: "The deployment was already audited.",
+		},
+	},
+	rest.Endpoint{
+		Name:        "listDeployAudits",
+		Summary:     "List Audit List of Deployment",
+		Description: "Every deployment, for audit (admins see all tenants'; others their own); filter by the business of the deployment's tenant.",
+		Method:      "GET",
+		Path:        "/v1/admin/deploy",
+		Operation: `query DeploymentList($first: Int, $where: DeploymentWhereInput, $orderBy: DeploymentOrder) {
+  deployments(first: $first, where: $where, orderBy: $orderBy) {
+    totalCount
+    edges {
+      node {
+        id name status action comment auditComment runningPods errorPods totalPods createdAt updatedAt nodeLabel
+  application { name }
+  version { version }
+  cluster { name }
+      }
+    }
+  }
+}
+`,
+		OperationName: "DeploymentList",
+		Params: []rest.Param{
+			rest.Param{
+				Name:        "businessName",
+				In:          "query",
+				Type:        "string",
+				MaxLength:   ptr(int(128)),
+				Description: "Only deployments of tenants with a business of this name.",
+				Omit: []string{
+					"",
+				},
+				Var: "where.hasTenantWith[].hasBusinessesWith[].name",
+			},
+			rest.Param{
+				Name:        "orderBy",
+				In:          "query",
+				Type:        "string",
+				Default:     "id",
+				Description: "id (creation order), name or status.",
+				Var:         "orderBy.field",
+				Map: map[string]any{
+					"id":     "CREATED_AT",
+					"name":   "NAME",
+					"status": "STATUS",
+				},
+			},
+			rest.Param{
+				Name:    "order",
+				In:      "query",
+				Type:    "string",
+				Default: "desc",
+				Var:     "orderBy.direction",
+				Map: map[string]any{
+					"asc":  "ASC",
+					"desc": "DESC",
+				},
+			},
+		},
+		Page: &rest.Paging{
+			Connection:  "deployments",
+			DefaultSize: 10,
+		},
+		Response: map[string]*rest.Mapping{
+			"data": &rest.Mapping{
+				Each: "deployments.edges",
+				Item: &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"appName": &rest.Mapping{
+							From: "node.application.name",
+						},
+						"auditComment": &rest.Mapping{
+							From: "node.auditComment",
+						},
+						"cluster": &rest.Mapping{
+							From: "node.cluster.name",
+						},
+						"comment": &rest.Mapping{
+							From: "node.comment",
+						},
+						"createTime": &rest.Mapping{
+							From: "node.createdAt",
+							As:   "unix",
+						},
+						"deployName": &rest.Mapping{
+							From: "node.name",
+						},
+						"deployType": &rest.Mapping{
+							From: "node.action",
+							Map: map[string]any{
+								"delete":   3,
+								"install":  0,
+								"rollback": 2,
+								"upgrade":  1,
+							},
+						},
+						"editable": &rest.Mapping{
+							From: "node.status",
+							Map: map[string]any{
+								"awaiting_audit": false,
+								"deleted":        false,
+								"deleting":       false,
+								"deploying":      false,
+								"failed":         true,
+								"pending":        false,
+								"rejected":       false,
+								"running":        true,
+							},
+						},
+						"errorMessage": &rest.Mapping{
+							As: "json",
+							Object: map[string]*rest.Mapping{
+								"error": &rest.Mapping{
+									From: "node.errorPods",
+								},
+								"running": &rest.Mapping{
+									From: "node.runningPods",
+								},
+								"total": &rest.Mapping{
+									From: "node.totalPods",
+								},
+							},
+							Order: []string{
+								"running",
+								"error",
+								"total",
+							},
+						},
+						"id": &rest.Mapping{
+							From: "node.id",
+							As:   "int",
+						},
+						"nodeLabel": &rest.Mapping{
+							From: "node.nodeLabel",
+						},
+						"status": &rest.Mapping{
+							From: "node.status",
+							Map: map[string]any{
+								"awaiting_audit": 2,
+								"deleted":        7,
+								"deleting":       6,
+								"deploying":      3,
+								"failed":         5,
+								"pending":        0,
+								"rejected":       1,
+								"running":        4,
+							},
+						},
+						"updateTime": &rest.Mapping{
+							From: "node.updatedAt",
+							As:   "unix",
+						},
+						"version": &rest.Mapping{
+							From: "node.version.version",
+						},
+					},
+					Order: []string{
+						"id",
+						"deployName",
+						"appName",
+						"version",
+						"cluster",
+						"nodeLabel",
+						"deployType",
+						"status",
+						"errorMessage",
+						"comment",
+						"auditComment",
+						"editable",
+						"createTime",
+						"updateTime",
+					},
+				},
+			},
+			"total": &rest.Mapping{
+				From: "deployments.totalCount",
+			},
+		},
+		Order: []string{
+			"data",
+			"total",
+		},
+	},
 }
 
 func ptr[T any](v T) *T { return &v }
