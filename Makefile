@@ -27,7 +27,7 @@ build:
 run: build
 	./$(BIN) serve --addr $(ADDR) --db $(DB)
 
-## test: every test; PostgreSQL too when MERIDIAN_TEST_POSTGRES holds a DSN, and the
+## test: every test, then hack/otestack-smoke.sh; PostgreSQL too when MERIDIAN_TEST_POSTGRES holds a DSN, and the
 ## real kube-apiserver tests when `make kube-testenv` has built their binaries.
 test:
 	@if [ -x $(KUBE_APISERVER) ] && command -v etcd >/dev/null 2>&1; then \
@@ -36,6 +36,8 @@ test:
 		echo "== kube-apiserver integration tests: SKIPPED (run make kube-testenv to build kube-apiserver and install etcd)"; \
 	fi
 	$(GO) test -count=1 -timeout 20m ./...
+	bash hack/otestack-smoke.sh >/dev/null
+	@echo "== hack/otestack-smoke.sh: every OTE-Stack endpoint walked with the document's examples"
 
 ## kube-testenv: etcd (Debian's etcd-server) and kube-apiserver built from k8s.io/kubernetes
 ## at the release matching client-go (hack/kube-testenv; 6-10 minutes once, then cached).

@@ -122,12 +122,8 @@ func (r *mutationResolver) DeleteDeploymentNamed(ctx context.Context, name strin
 }
 
 // AuditDeployment is the resolver for the auditDeployment field.
-func (r *mutationResolver) AuditDeployment(ctx context.Context, id int, approve bool, comment *string) (*model.AuditPayload, error) {
-	d, op, err := r.deploy.Audit(ctx, id, approve, deref(comment))
-	if err != nil {
-		return nil, err
-	}
-	return &model.AuditPayload{Deployment: d, Operation: op}, nil
+func (r *mutationResolver) AuditDeployment(ctx context.Context, id int, approve bool, comment *string) (*model.DeploymentPayload, error) {
+	return payload(r.deploy.Audit(ctx, id, approve, deref(comment)))
 }
 
 // CancelOperation is the resolver for the cancelOperation field.

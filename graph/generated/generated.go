@@ -111,11 +111,6 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
-	AuditPayload struct {
-		Deployment func(childComplexity int) int
-		Operation  func(childComplexity int) int
-	}
-
 	AuthPayload struct {
 		ExpiresAt func(childComplexity int) int
 		Token     func(childComplexity int) int
@@ -766,7 +761,7 @@ type MutationResolver interface {
 	ScaleWorkload(ctx context.Context, id int, replicas int) (*model.DeploymentPayload, error)
 	DeleteDeployment(ctx context.Context, id int) (*model.DeploymentPayload, error)
 	DeleteDeploymentNamed(ctx context.Context, name string) (*model.DeploymentPayload, error)
-	AuditDeployment(ctx context.Context, id int, approve bool, comment *string) (*model.AuditPayload, error)
+	AuditDeployment(ctx context.Context, id int, approve bool, comment *string) (*model.DeploymentPayload, error)
 	CancelOperation(ctx context.Context, id int) (*ent.Operation, error)
 	UploadChart(ctx context.Context, input model.UploadChartInput) (*ent.ApplicationVersion, error)
 	CreateRegistryProject(ctx context.Context, input model.CreateRegistryProjectInput) (*ent.RegistryProject, error)
@@ -1104,19 +1099,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApplicationVersionEdge.Node(childComplexity), true
-
-	case "AuditPayload.deployment":
-		if e.ComplexityRoot.AuditPayload.Deployment == nil {
-			break
-		}
-
-		return e.ComplexityRoot.AuditPayload.Deployment(childComplexity), true
-	case "AuditPayload.operation":
-		if e.ComplexityRoot.AuditPayload.Operation == nil {
-			break
-		}
-
-		return e.ComplexityRoot.AuditPayload.Operation(childComplexity), true
 
 	case "AuthPayload.expiresAt":
 		if e.ComplexityRoot.AuthPayload.ExpiresAt == nil {
@@ -4496,16 +4478,14 @@ type ClusterPayload {
   operation: Operation!
 }
 
-"""An audited deployment, and the operation installing it when approved."""
-type AuditPayload {
-  deployment: Deployment!
-  operation: Operation
-}
-
-"""A change to a deployment and the operation that carries it out."""
+"""
+A change to a deployment and the operation that carries it out: none when
+nothing goes to the cluster (a deployment waiting for audit, rejected, or
+deleted before it ran).
+"""
 type DeploymentPayload {
   deployment: Deployment!
-  operation: Operation!
+  operation: Operation
 }
 
 extend type Mutation {
@@ -4531,7 +4511,7 @@ extend type Mutation {
   An admin approves or rejects a deployment waiting for audit. An approved
   one is installed; a rejected one never touches the cluster.
   """
-  auditDeployment(id: ID!, approve: Boolean!, comment: String): AuditPayload!
+  auditDeployment(id: ID!, approve: Boolean!, comment: String): DeploymentPayload!
   """Stop an operation: at once if it has not started, else as soon as its worker sees it."""
   cancelOperation(id: ID!): Operation!
 }
@@ -9999,16 +9979,6 @@ func (ec *executionContext) childFields_ApplicationVersionEdge(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type ApplicationVersionEdge", field.Name)
 }
 
-func (ec *executionContext) childFields_AuditPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-	switch field.Name {
-	case "deployment":
-		return ec.fieldContext_AuditPayload_deployment(ctx, field)
-	case "operation":
-		return ec.fieldContext_AuditPayload_operation(ctx, field)
-	}
-	return nil, fmt.Errorf("no field named %q was found under type AuditPayload", field.Name)
-}
-
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -14639,70 +14609,6 @@ func (ec *executionContext) fieldContext_ApplicationVersionEdge_cursor(_ context
 	return graphql.NewScalarFieldContext("ApplicationVersionEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
-func (ec *executionContext) _AuditPayload_deployment(ctx context.Context, field graphql.CollectedField, obj *model.AuditPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditPayload_deployment(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Deployment, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Deployment) graphql.Marshaler {
-			return ec.marshalNDeployment2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐDeployment(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_AuditPayload_deployment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "AuditPayload",
-		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Deployment(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _AuditPayload_operation(ctx context.Context, field graphql.CollectedField, obj *model.AuditPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditPayload_operation(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Operation, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Operation) graphql.Marshaler {
-			return ec.marshalOOperation2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐOperation(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_AuditPayload_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "AuditPayload",
-		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Operation(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18173,10 +18079,10 @@ func (ec *executionContext) _DeploymentPayload_operation(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Operation) graphql.Marshaler {
-			return ec.marshalNOperation2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐOperation(ctx, selections, v)
+			return ec.marshalOOperation2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋentᚐOperation(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_DeploymentPayload_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20495,8 +20401,8 @@ func (ec *executionContext) _Mutation_auditDeployment(ctx context.Context, field
 			return ec.Resolvers.Mutation().AuditDeployment(ctx, fc.Args["id"].(int), fc.Args["approve"].(bool), fc.Args["comment"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditPayload) graphql.Marshaler {
-			return ec.marshalNAuditPayload2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐAuditPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeploymentPayload) graphql.Marshaler {
+			return ec.marshalNDeploymentPayload2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐDeploymentPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20509,7 +20415,7 @@ func (ec *executionContext) fieldContext_Mutation_auditDeployment(ctx context.Co
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_AuditPayload(ctx, field)
+			return ec.childFields_DeploymentPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -43694,49 +43600,6 @@ func (ec *executionContext) _ApplicationVersionEdge(ctx context.Context, sel ast
 	return out
 }
 
-var auditPayloadImplementors = []string{"AuditPayload"}
-
-func (ec *executionContext) _AuditPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuditPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditPayloadImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferredFieldSet := graphql.NewFieldSet(nil)
-	deferLabelToView := make(map[string]*graphql.FieldSetView)
-	for i, field := range fields {
-		switch field.Name {
-		case "__typename":
-			out.Values[i] = graphql.MarshalString("AuditPayload")
-		case "deployment":
-			out.Values[i] = ec._AuditPayload_deployment(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "operation":
-			out.Values[i] = ec._AuditPayload_operation(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
-		default:
-			panic("unknown field " + strconv.Quote(field.Name))
-		}
-	}
-	out.Dispatch(ctx)
-	if out.Invalids > 0 {
-		return graphql.Null
-	}
-
-	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
-
-	ec.ProcessDeferredGroup(graphql.DeferredGroup{
-		Defers:   deferLabelToView,
-		Path:     graphql.GetPath(ctx),
-		FieldSet: deferredFieldSet,
-		Context:  ctx,
-	})
-
-	return out
-}
-
 var authPayloadImplementors = []string{"AuthPayload"}
 
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuthPayload) graphql.Marshaler {
@@ -45792,7 +45655,7 @@ func (ec *executionContext) _DeploymentPayload(ctx context.Context, sel ast.Sele
 			}
 		case "operation":
 			out.Values[i] = ec._DeploymentPayload_operation(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -50713,20 +50576,6 @@ func (ec *executionContext) unmarshalNApplicationWhereInput2ᚖgithubᚗcomᚋme
 func (ec *executionContext) unmarshalNAuditBusinessInput2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐAuditBusinessInput(ctx context.Context, v any) (model.AuditBusinessInput, error) {
 	res, err := ec.unmarshalInputAuditBusinessInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAuditPayload2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐAuditPayload(ctx context.Context, sel ast.SelectionSet, v model.AuditPayload) graphql.Marshaler {
-	return ec._AuditPayload(ctx, sel, &v)
-}
-
-func (ec *executionContext) marshalNAuditPayload2ᚖgithubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐAuditPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuditPayload) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._AuditPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAuthPayload2githubᚗcomᚋmeridianplaneᚋmeridianᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v model.AuthPayload) graphql.Marshaler {

@@ -18,12 +18,6 @@ type AuditBusinessInput struct {
 	Comment *string         `json:"comment,omitempty"`
 }
 
-// An audited deployment, and the operation installing it when approved.
-type AuditPayload struct {
-	Deployment *ent.Deployment `json:"deployment"`
-	Operation  *ent.Operation  `json:"operation,omitempty"`
-}
-
 // A signed token and the user it was issued to.
 type AuthPayload struct {
 	// JWT (HS256). Send it as `Authorization: Bearer <token>` (or raw).
@@ -112,10 +106,12 @@ type DeployInput struct {
 	Comment *string `json:"comment,omitempty"`
 }
 
-// A change to a deployment and the operation that carries it out.
+// A change to a deployment and the operation that carries it out: none when
+// nothing goes to the cluster (a deployment waiting for audit, rejected, or
+// deleted before it ran).
 type DeploymentPayload struct {
 	Deployment *ent.Deployment `json:"deployment"`
-	Operation  *ent.Operation  `json:"operation"`
+	Operation  *ent.Operation  `json:"operation,omitempty"`
 }
 
 type LoginInput struct {

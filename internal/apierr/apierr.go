@@ -128,9 +128,12 @@ func conflictMessage(ce *ent.ConstraintError) string {
 
 func denyMessage(err error) string {
 	m := err.Error()
-	// privacy errors read "ent/privacy: deny rule: <reason>".
-	if i := strings.LastIndex(m, ": "); i >= 0 && i+2 < len(m) {
-		return "permission denied: " + m[i+2:]
+	// privacy.Denyf errors read "<reason>: ent/privacy: deny rule".
+	if reason, ok := strings.CutSuffix(m, ": "+privacy.Deny.Error()); ok && reason != "" {
+		if i := strings.LastIndex(reason, ": "); i >= 0 && strings.HasPrefix(reason, "ent/privacy") {
+			reason = reason[i+2:]
+		}
+		return "permission denied: " + reason
 	}
 	return "permission denied"
 }

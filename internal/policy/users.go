@@ -149,7 +149,7 @@ func DeploymentAudit() privacy.MutationRule {
 		if _, ok := m.AuditedBy(); ok {
 			return privacy.Denyf("only an admin audits a deployment")
 		}
-		if _, ok := m.AuditComment(); ok {
+		if c, ok := m.AuditComment(); ok && (c != "" || !m.Op().Is(ent.OpCreate)) {
 			return privacy.Denyf("only an admin audits a deployment")
 		}
 		st, set := m.Status()
