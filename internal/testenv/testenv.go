@@ -144,6 +144,7 @@ func StartDSN(t testing.TB, dsn string, opts ...Option) *Env {
 	cfg.RolloutDeadline = 20 * time.Second
 	cfg.OperationBackoff = 50 * time.Millisecond
 	cfg.ClusterHealth = 200 * time.Millisecond
+	cfg.RegistrySync = 0 // tests sync on demand (syncRegistry)
 	for _, o := range opts {
 		o(&cfg)
 	}
