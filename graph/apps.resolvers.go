@@ -57,7 +57,7 @@ func (r *mutationResolver) CreateApp(ctx context.Context, input model.CreateAppI
 		}
 		registryID = &reg.ID
 	}
-	app, err := r.appNamed(ctx, input.Name, true)
+	app, err := r.appNamed(ctx, "name", input.Name, true)
 	if err != nil {
 		return nil, err
 	}

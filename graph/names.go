@@ -23,7 +23,7 @@ func (r *Resolver) appID(ctx context.Context, id *int, name *string, create bool
 	case id != nil:
 		return *id, nil
 	case name != nil:
-		app, err := r.appNamed(ctx, *name, create)
+		app, err := r.appNamed(ctx, "applicationName", *name, create)
 		if err != nil {
 			return 0, err
 		}
@@ -32,22 +32,23 @@ func (r *Resolver) appID(ctx context.Context, id *int, name *string, create bool
 	return 0, apierr.BadInput("applicationID", "give applicationID or applicationName")
 }
 
-// appNamed finds the caller's application by name, creating it when asked.
-func (r *Resolver) appNamed(ctx context.Context, appName string, create bool) (*ent.Application, error) {
+// appNamed finds the caller's application by name, creating it when asked;
+// field is the input field that names it.
+func (r *Resolver) appNamed(ctx context.Context, field, appName string, create bool) (*ent.Application, error) {
 	db := r.db(ctx)
 	app, err := db.Application.Query().Where(application.Name(appName)).Only(ctx)
 	switch {
 	case err == nil:
 		return app, nil
 	case ent.IsNotSingular(err):
-		return nil, &apierr.Error{Code: apierr.Conflict, Field: "applicationName", Message: fmt.Sprintf("applicationName: several tenants' applications are named %s: use applicationID", appName)}
+		return nil, &apierr.Error{Code: apierr.Conflict, Field: field, Message: fmt.Sprintf("%s: several tenants' applications are named %s: use applicationID", field, appName)}
 	case !ent.IsNotFound(err):
 		return nil, err
 	case !create:
-		return nil, &apierr.Error{Code: apierr.NotFound, Field: "applicationName", Message: fmt.Sprintf("applicationName: no application %q", appName)}
+		return nil, &apierr.Error{Code: apierr.NotFound, Field: field, Message: fmt.Sprintf("%s: no application %q", field, appName)}
 	}
 	if err := application.NameValidator(appName); err != nil {
-		return nil, apierr.BadInput("applicationName", "%q is not a DNS label (lowercase letters, digits and -, at most 53)", appName)
+		return nil, apierr.BadInput(field, "%q is not a DNS label (lowercase letters, digits and -, at most 53)", appName)
 	}
 	return db.Application.Create().SetName(appName).Save(ctx)
 }

@@ -408,6 +408,18 @@ func (e *Env) Snapshot() string {
 	dump("revisions", revs, err)
 	ops, err := c.Operation.Query().Order(ent.Asc("id")).All(ctx)
 	dump("operations", ops, err)
+	wls, err := c.Workload.Query().Order(ent.Asc("id")).All(ctx)
+	dump("workloads", wls, err)
+	projects, err := c.RegistryProject.Query().Order(ent.Asc("id")).All(ctx)
+	dump("registryProjects", projects, err)
+	images, err := c.Image.Query().Order(ent.Asc("id")).All(ctx)
+	dump("images", images, err)
+	tags, err := c.ImageTag.Query().Order(ent.Asc("id")).All(ctx)
+	dump("imageTags", tags, err)
+	accounts, err := c.RegistryAccount.Query().Order(ent.Asc("id")).All(ctx)
+	dump("registryAccounts", accounts, err)
+	externals, err := c.ExternalRegistry.Query().Order(ent.Asc("id")).All(ctx)
+	dump("externalRegistries", externals, err)
 	return b.String()
 }
 

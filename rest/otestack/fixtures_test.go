@@ -3,6 +3,7 @@ package otestack_test
 import (
 	"bytes"
 	"mime/multipart"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,6 +64,21 @@ func push(t testing.TB, e *testenv.Env, repo, user, password string) {
 	if err := remote.Write(ref, img, remote.WithAuth(&authn.Basic{Username: user, Password: password})); err != nil {
 		t.Fatalf("push %s: %v", repo, err)
 	}
+}
+
+// registryTags lists a repository's tags in the embedded registry.
+func registryTags(t testing.TB, e *testenv.Env, repo, user, password string) []string {
+	t.Helper()
+	r, err := name.NewRepository(strings.TrimPrefix(e.URL, "http://")+"/"+repo, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err := remote.List(r, remote.WithAuth(&authn.Basic{Username: user, Password: password}))
+	if err != nil {
+		t.Fatalf("tags of %s: %v", repo, err)
+	}
+	sort.Strings(tags)
+	return tags
 }
 
 // waitFor polls cond for 30 s.
@@ -129,6 +145,16 @@ func (w *world) setupDeploy(t testing.TB) {
 	}
 	w.mustOK(t, call{"POST", "/v1/deploy/id/" + dw.d2, map[string]any{"version": "1.2.2"}, c})
 	waitFor(t, "the upgrade of d2", func() bool { s, v := status(dw.d2); return s == 4 && v == "1.2.2" })
+	// The simulated cluster settles (old pods go) before tests compare
+	// snapshots of the database.
+	prev := e.Snapshot()
+	waitFor(t, "the cluster to settle", func() bool {
+		time.Sleep(300 * time.Millisecond)
+		cur := e.Snapshot()
+		same := cur == prev
+		prev = cur
+		return same
+	})
 }
 
 func num(id string) any { return mustNum(id) }

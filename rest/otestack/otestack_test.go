@@ -453,6 +453,63 @@ func TestBadInput(t *testing.T) {
 			bad{"missing clusterName query", call{"GET", "/v1/node/label", nil, w.alice}, 422, "clusterName"},
 			bad{"delete yourself", call{"DELETE", "/v1/admin/user/" + adminID(w), nil, w.admin}, 422, "userId"},
 			bad{"unknown route", call{"GET", "/v1/nothing", nil, w.alice}, 404, ""},
+			// Repository, applications and deployments.
+			bad{"a chart upload that is not a chart", call{"POST", "/v1/app/chart", multipartForm(map[string]string{"appName": "test1", "version": "1.2"}, "chart", []byte("not a chart")), w.dw.carol}, 422, "chart"},
+			bad{"a chart upload without the chart", call{"POST", "/v1/app/chart", multipartForm(map[string]string{"appName": "test1", "version": "1.2"}, "", nil), w.dw.carol}, 422, "chart"},
+			bad{"a chart upload in JSON", call{"POST", "/v1/app/chart", map[string]any{"appName": "test1", "version": "1.2"}, w.dw.carol}, 415, "Content-Type"},
+			bad{"a chart version that is not x.y", call{"POST", "/v1/app/chart", multipartForm(map[string]string{"appName": "test1", "version": "1.2.3"}, "chart", w.dw.chart), w.dw.carol}, 422, "version"},
+			bad{"a tag that does not exist", call{"DELETE", "/v1/repository/image/tag", map[string]any{"imageName": "test/test-demo1", "tag": []string{"nope"}}, w.dw.carol}, 404, "tag"},
+			bad{"tags of an image that does not exist", call{"GET", "/v1/repository/image/tag?imageName=test/nope", nil, w.dw.carol}, 404, ""},
+			bad{"an image that does not exist", call{"DELETE", "/v1/repository/image", map[string]any{"imageName": []string{"test/nope"}}, w.dw.carol}, 404, "imageName"},
+			bad{"alice deletes carol's private image", call{"DELETE", "/v1/repository/image", map[string]any{"imageName": []string{"test/test-demo1"}}, w.alice}, 404, "imageName"},
+			bad{"alice lists carol's private project", call{"GET", "/v1/repository/image/tag?imageName=test/test-demo1", nil, w.alice}, 404, ""},
+			bad{"alice deletes carol's public project", call{"DELETE", "/v1/repository/project", map[string]any{"projectId": []any{num(w.dw.emptyProject)}}, w.alice}, 404, "projectId"},
+			bad{"a project name taken", call{"POST", "/v1/repository/project", map[string]any{"projectName": "test", "public": true}, w.alice}, 409, "projectName"},
+			bad{"a project name that is not one", call{"POST", "/v1/repository/project", map[string]any{"projectName": "Bad Name", "public": true}, w.alice}, 422, "projectName"},
+			bad{"a project in plain text", call{"POST", "/v1/repository/project", form{"text/plain", []byte(`{"projectName": "calico", "public": true}`)}, w.alice}, 415, "Content-Type"},
+			bad{"a project with images", call{"DELETE", "/v1/repository/project", map[string]any{"projectId": []any{num(projectID(w, "test"))}}, w.dw.carol}, 409, "projectId"},
+			bad{"a second registry account", call{"POST", "/v1/repository/user", map[string]any{"user": "carol2", "password": "xxxxxx"}, w.dw.carol}, 409, ""},
+			bad{"a registry user name taken", call{"POST", "/v1/repository/user", map[string]any{"user": "carol-reg", "password": "xxxxxx"}, w.alice}, 409, "user"},
+			bad{"a registry password without an account", call{"PUT", "/v1/repository/user", map[string]any{"password": "xxxxxx"}, w.alice}, 404, ""},
+			bad{"an external registry in use", call{"DELETE", "/v1/repository/third", map[string]any{"repositoryId": []string{"yq01"}}, w.dw.carol}, 409, "repositoryId"},
+			bad{"an external registry that does not exist", call{"GET", "/v1/repository/third/nope", nil, w.dw.carol}, 404, ""},
+			bad{"an external registry id taken", call{"POST", "/v1/repository/third", map[string]any{"repositoryId": "yq01", "address": "x.example.com"}, w.dw.carol}, 409, "repositoryId"},
+			bad{"an external registry address that is not one", call{"POST", "/v1/repository/third", map[string]any{"repositoryId": "yq02", "address": "not an address/x y"}, w.dw.carol}, 422, "address"},
+			bad{"alice reads carol's external registry", call{"GET", "/v1/repository/third/yq01", nil, w.alice}, 404, ""},
+			bad{"an app version that is not x.y", call{"POST", "/v1/app", withKey(appBody("nginx1", ""), "version", "1.2.3"), w.dw.carol}, 422, "version"},
+			bad{"an app of another deploy type", call{"POST", "/v1/app", withKey(appBody("nginx1", ""), "deployType", "statefulset"), w.dw.carol}, 422, "deployType"},
+			bad{"an app with minReplicas over maxReplicas", call{"POST", "/v1/app", withKey(appBody("nginx1", ""), "minReplicas", 30), w.dw.carol}, 422, "minReplicas"},
+			bad{"an app with minCPU over maxCPU", call{"POST", "/v1/app", withKey(appBody("nginx1", ""), "minCPU", 300), w.dw.carol}, 422, "CPU"},
+			bad{"an app with minMemory over maxMemory", call{"POST", "/v1/app", withKey(appBody("nginx1", ""), "minMemory", 300), w.dw.carol}, 422, "Memory"},
+			bad{"an app port without a port", call{"POST", "/v1/app", withKey(appBody("nginx1", ""), "port", []any{map[string]any{"hostPort": 9090}}), w.dw.carol}, 422, "port"},
+			bad{"an app port out of range", call{"POST", "/v1/app", withKey(appBody("nginx1", ""), "port", []any{map[string]any{"port": 70000}}), w.dw.carol}, 422, "port"},
+			bad{"an app volume without a host path", call{"POST", "/v1/app", withKey(appBody("nginx1", ""), "volume", []any{map[string]any{"path": "/x"}}), w.dw.carol}, 422, "volume"},
+			bad{"an app name that is not a DNS label", call{"POST", "/v1/app", withKey(appBody("nginx1", ""), "appName", "Nginx_1"), w.dw.carol}, 422, "appName"},
+			bad{"an app pulling with an unknown registry", call{"POST", "/v1/app", appBody("nginx1", "nope"), w.dw.carol}, 404, "repositoryId"},
+			bad{"an app version in use", call{"DELETE", "/v1/app", map[string]any{"appId": []any{num(w.dw.v121)}}, w.dw.carol}, 409, "appId"},
+			bad{"alice reads carol's app", call{"GET", "/v1/app/id/" + w.dw.v121, nil, w.alice}, 404, ""},
+			bad{"a deployment of an unknown app", call{"POST", "/v1/deploy", map[string]any{"deployName": "x1", "appName": "nope", "version": "1.2.1", "cluster": "cluster1"}, w.dw.carol}, 404, "appName"},
+			bad{"a deployment of an unknown version", call{"POST", "/v1/deploy", map[string]any{"deployName": "x1", "appName": "nginx1", "version": "9.9.9", "cluster": "cluster1"}, w.dw.carol}, 404, "version"},
+			bad{"a deployment on an unknown cluster", call{"POST", "/v1/deploy", map[string]any{"deployName": "x1", "appName": "nginx1", "version": "1.2.1", "cluster": "nope"}, w.dw.carol}, 404, "cluster"},
+			bad{"a deployment on alice's cluster", call{"POST", "/v1/deploy", map[string]any{"deployName": "x1", "appName": "nginx1", "version": "1.2.1", "cluster": "GuangZhou"}, w.dw.carol}, 404, "cluster"},
+			bad{"a deployment on an unknown node label", call{"POST", "/v1/deploy", map[string]any{"deployName": "x1", "appName": "nginx1", "version": "1.2.1", "cluster": "cluster1", "nodeLabel": "nope"}, w.dw.carol}, 422, "nodeLabel"},
+			bad{"a deployment name taken", call{"POST", "/v1/deploy", map[string]any{"deployName": "d1", "appName": "nginx1", "version": "1.2.1", "cluster": "cluster1"}, w.dw.carol}, 409, "deployName"},
+			bad{"a deployment name that is not a DNS label", call{"POST", "/v1/deploy", map[string]any{"deployName": "D_1", "appName": "nginx1", "version": "1.2.1", "cluster": "cluster1"}, w.dw.carol}, 422, "deployName"},
+			bad{"an audit of a deployment already audited", call{"PUT", "/v1/admin/deploy", map[string]any{"id": num(w.dw.d1), "status": 0}, w.admin}, 409, "id"},
+			bad{"an audit by a normal user", call{"PUT", "/v1/admin/deploy", map[string]any{"id": num(w.dw.d3), "status": 0}, w.dw.carol}, 403, ""},
+			bad{"an audit of an unknown deployment", call{"PUT", "/v1/admin/deploy", map[string]any{"id": 99999999999, "status": 0}, w.admin}, 404, ""},
+			bad{"an upgrade to a version that does not exist", call{"POST", "/v1/deploy/id/" + w.dw.d1, map[string]any{"version": "1.2.9"}, w.dw.carol}, 404, "version"},
+			bad{"an upgrade to the version running", call{"POST", "/v1/deploy/id/" + w.dw.d1, map[string]any{"version": "1.2.1"}, w.dw.carol}, 422, "version"},
+			bad{"an upgrade of a deployment waiting for audit", call{"POST", "/v1/deploy/id/" + w.dw.d3, map[string]any{"version": "1.2.2"}, w.dw.carol}, 409, ""},
+			bad{"a rollback to a version never deployed", call{"PUT", "/v1/deploy/id/" + w.dw.d1, map[string]any{"version": "1.2.2"}, w.dw.carol}, 422, "version"},
+			bad{"a rollback to a version that does not exist", call{"PUT", "/v1/deploy/id/" + w.dw.d1, map[string]any{"version": "7.7.7"}, w.dw.carol}, 404, "version"},
+			bad{"alice upgrades carol's deployment", call{"POST", "/v1/deploy/id/" + w.dw.d1, map[string]any{"version": "1.2.2"}, w.alice}, 404, ""},
+			bad{"alice deletes carol's deployment by name", call{"DELETE", "/v1/deploy/d1", nil, w.alice}, 404, "deployName"},
+			bad{"alice reads carol's deployment", call{"GET", "/v1/deploy/id/" + w.dw.d1, nil, w.alice}, 404, ""},
+			bad{"an unknown deployment name", call{"DELETE", "/v1/deploy/nope", nil, w.dw.carol}, 404, "deployName"},
+			bad{"images without a project", call{"GET", "/v1/repository/image", nil, w.dw.carol}, 422, "projectName"},
+			bad{"images in an unknown order", call{"GET", "/v1/repository/image?projectName=test&order=up", nil, w.dw.carol}, 422, "order"},
+			bad{"images by an unknown field", call{"GET", "/v1/repository/image?projectName=test&orderBy=size", nil, w.dw.carol}, 422, "orderBy"},
 			bad{"wrong method", call{"PATCH", "/v1/cluster", nil, w.alice}, 404, ""},
 		)
 		before := w.e.Snapshot()
@@ -473,8 +530,26 @@ func TestBadInput(t *testing.T) {
 		if after := w.e.Snapshot(); after != before {
 			t.Errorf("bad requests changed the database:\nbefore %s\nafter  %s", before, after)
 		}
+		if tags := registryTags(t, w.e, "test/test-demo1", "carol-reg", "regpass1"); !reflect.DeepEqual(tags, []string{"latest", "v1"}) {
+			t.Errorf("bad requests changed the registry: tags %v", tags)
+		}
 		t.Logf("%d bad requests", len(cases))
 	})
+}
+
+// withKey is a copy of body with key set to v.
+func withKey(body map[string]any, key string, v any) map[string]any {
+	out := map[string]any{}
+	for k, x := range body {
+		out[k] = x
+	}
+	out[key] = v
+	return out
+}
+
+// projectID is the ID of a registry project.
+func projectID(w *world, name string) string {
+	return w.e.GQL(w.admin, `query($n: String!) { registryProjects(where: {name: $n}) { edges { node { id } } } }`, map[string]any{"n": name}).OK().Str("registryProjects.edges.0.node.id")
 }
 
 // replaceID replaces the numeric segment of a path.
