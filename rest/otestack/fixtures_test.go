@@ -2,6 +2,7 @@ package otestack_test
 
 import (
 	"bytes"
+	"errors"
 	"mime/multipart"
 	"sort"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/meridianplane/meridian/internal/testenv"
 )
@@ -69,16 +71,31 @@ func push(t testing.TB, e *testenv.Env, repo, user, password string) {
 // registryTags lists a repository's tags in the embedded registry.
 func registryTags(t testing.TB, e *testenv.Env, repo, user, password string) []string {
 	t.Helper()
-	r, err := name.NewRepository(strings.TrimPrefix(e.URL, "http://")+"/"+repo, name.Insecure)
+	tags, err := listTags(e, repo, user, password)
 	if err != nil {
-		t.Fatal(err)
-	}
-	tags, err := remote.List(r, remote.WithAuth(&authn.Basic{Username: user, Password: password}))
-	if err != nil {
+		var te *transport.Error
+		if errors.As(err, &te) && te.StatusCode == 404 {
+			return nil // no such repository
+		}
 		t.Fatalf("tags of %s: %v", repo, err)
 	}
-	sort.Strings(tags)
 	return tags
+}
+
+// listTags lists a repository's tags in the embedded registry as a client
+// would, with a registry account or anonymously.
+func listTags(e *testenv.Env, repo, user, password string) ([]string, error) {
+	r, err := name.NewRepository(strings.TrimPrefix(e.URL, "http://")+"/"+repo, name.Insecure)
+	if err != nil {
+		return nil, err
+	}
+	auth := authn.Anonymous
+	if user != "" {
+		auth = &authn.Basic{Username: user, Password: password}
+	}
+	tags, err := remote.List(r, remote.WithAuth(auth))
+	sort.Strings(tags)
+	return tags, err
 }
 
 // waitFor polls cond for 30 s.
