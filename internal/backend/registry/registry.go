@@ -11,6 +11,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -67,13 +68,15 @@ func (c *Client) repo(repository string) (name.Repository, error) {
 	return name.NewRepository(c.host+"/"+repository, c.nameOpts()...)
 }
 
-// Catalog lists the registry's repositories ("project/image").
+// Catalog lists the registry's repositories ("project/image"), sorted.
 func (c *Client) Catalog(ctx context.Context) ([]string, error) {
 	reg, err := name.NewRegistry(c.host, c.nameOpts()...)
 	if err != nil {
 		return nil, err
 	}
-	return remote.Catalog(ctx, reg, c.opts(ctx)...)
+	repos, err := remote.Catalog(ctx, reg, c.opts(ctx)...)
+	slices.Sort(repos)
+	return repos, err
 }
 
 // Tags lists a repository's tags.
