@@ -77,12 +77,9 @@ func AdminOnlyMutation() privacy.MutationRule {
 // another tenant is denied. Admins see every tenant.
 func TenantFilter() privacy.QueryMutationRule {
 	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-		v := viewer.FromContext(ctx)
+		v, err := confined(ctx)
 		if v == nil {
-			return privacy.Denyf("unauthenticated")
-		}
-		if v.IsAdmin() {
-			return privacy.Skip
+			return err
 		}
 		tf, ok := f.(tenantFilter)
 		if !ok {
@@ -134,12 +131,9 @@ func TenantIsViewer() privacy.QueryMutationRule {
 // at the end of those edges is public.
 func TenantOrPublic(via ...string) privacy.QueryRule {
 	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-		v := viewer.FromContext(ctx)
+		v, err := confined(ctx)
 		if v == nil {
-			return privacy.Denyf("unauthenticated")
-		}
-		if v.IsAdmin() {
-			return privacy.Skip
+			return err
 		}
 		public := entql.FieldEQ("public", true)
 		for i := len(via) - 1; i >= 0; i-- {
@@ -148,4 +142,18 @@ func TenantOrPublic(via ...string) privacy.QueryRule {
 		f.Where(entql.Or(entql.FieldEQ("tenant_id", v.TenantID), public))
 		return privacy.Skip
 	})
+}
+
+// confined returns the viewer whose rows a filter must confine to their
+// tenant; nil with Skip for an admin (every tenant), nil with a denial for
+// no viewer.
+func confined(ctx context.Context) (*viewer.Viewer, error) {
+	v := viewer.FromContext(ctx)
+	switch {
+	case v == nil:
+		return nil, privacy.Denyf("unauthenticated")
+	case v.IsAdmin():
+		return nil, privacy.Skip
+	}
+	return v, nil
 }

@@ -37,6 +37,9 @@ func check(dir, prefix string, ep *rest.Endpoint, schema *ast.Schema) (*ast.Quer
 	if err != nil {
 		return nil, err
 	}
+	if text, err = withFragments(filepath.Join(dir, filepath.Dir(file), "fragments"), text); err != nil {
+		return nil, err
+	}
 	doc, gerrs := gqlparser.LoadQuery(schema, string(text))
 	if len(gerrs) > 0 {
 		return nil, fmt.Errorf("operation %s does not validate: %w", file, gerrs)
@@ -109,6 +112,28 @@ func check(dir, prefix string, ep *rest.Endpoint, schema *ast.Schema) (*ast.Quer
 	}
 	return doc, nil
 }
+
+// withFragments appends the shared fragments an operation spreads: the
+// fragment F lives in <ops>/fragments/F.graphql.
+func withFragments(dir string, text []byte) ([]byte, error) {
+	for _, m := range spreadRE.FindAllSubmatch(text, -1) {
+		name := string(m[1])
+		if name == "on" { // an inline fragment
+			continue
+		}
+		if regexp.MustCompile(`fragment\s+` + name + `\b`).Match(text) {
+			continue // defined here, or appended already
+		}
+		frag, err := os.ReadFile(filepath.Join(dir, name+".graphql"))
+		if err != nil {
+			return nil, fmt.Errorf("fragment %s: %w", name, err)
+		}
+		text = append(append(text, '\n'), frag...)
+	}
+	return text, nil
+}
+
+var spreadRE = regexp.MustCompile(`\.\.\.\s*([A-Za-z_][A-Za-z0-9_]*)`)
 
 func anyFeeds(ps []rest.Param, variable string) bool {
 	for _, p := range ps {
