@@ -67,6 +67,16 @@ func TestRepositoryAndDeployAnswers(t *testing.T) {
 		if tags, err := listTags(e, "test/test-demo2", "", ""); err == nil {
 			t.Errorf("anonymous pull from a private project: %v", tags)
 		}
+		push(t, e, "empty1/open:v1", "carol-reg", "regpass1")
+		if tags, err := listTags(e, "empty1/open", "", ""); err != nil || !reflect.DeepEqual(tags, []string{"v1"}) {
+			t.Errorf("anonymous pull from a public project: %v %v", tags, err)
+		}
+		if err := pushErr(e, "empty1/mine:v1", "alice-reg", "regpass9"); err == nil {
+			t.Errorf("alice pushed into carol's public project")
+		}
+		if err := pushErr(e, "nosuch/img:v1", "carol-reg", "regpass1"); err == nil {
+			t.Errorf("a push outside any project was accepted")
+		}
 
 		// External registries: the password is never returned.
 		r = w.do(call{"GET", "/v1/repository/third/yq01", nil, c})

@@ -55,17 +55,21 @@ func multipartForm(fields map[string]string, file string, content []byte) form {
 // push puts an image of random layers into the server's embedded registry.
 func push(t testing.TB, e *testenv.Env, repo, user, password string) {
 	t.Helper()
+	if err := pushErr(e, repo, user, password); err != nil {
+		t.Fatalf("push %s: %v", repo, err)
+	}
+}
+
+func pushErr(e *testenv.Env, repo, user, password string) error {
 	ref, err := name.ParseReference(strings.TrimPrefix(e.URL, "http://")+"/"+repo, name.Insecure)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	img, err := random.Image(512, 1)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := remote.Write(ref, img, remote.WithAuth(&authn.Basic{Username: user, Password: password})); err != nil {
-		t.Fatalf("push %s: %v", repo, err)
-	}
+	return remote.Write(ref, img, remote.WithAuth(&authn.Basic{Username: user, Password: password}))
 }
 
 // registryTags lists a repository's tags in the embedded registry.
