@@ -8,7 +8,6 @@ package graph
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/meridianplane/meridian/ent"
@@ -53,7 +52,7 @@ func (r *mutationResolver) CreateApp(ctx context.Context, input model.CreateAppI
 	if input.Registry != nil && *input.Registry != "" {
 		reg, err := r.db(ctx).ExternalRegistry.Query().Where(externalregistry.Name(*input.Registry)).Only(ctx)
 		if err != nil {
-			return nil, &apierr.Error{Code: apierr.NotFound, Field: "registry", Message: fmt.Sprintf("registry: no external registry %q", *input.Registry), Err: err}
+			return nil, apierr.For(apierr.NotFound, "registry", "no external registry %q", *input.Registry)
 		}
 		registryID = &reg.ID
 	}
@@ -114,9 +113,9 @@ func (r *mutationResolver) DeleteDeploymentNamed(ctx context.Context, name strin
 	case err != nil:
 		return nil, err
 	case len(ids) == 0:
-		return nil, &apierr.Error{Code: apierr.NotFound, Field: "name", Message: fmt.Sprintf("name: no deployment %q", name)}
+		return nil, apierr.For(apierr.NotFound, "name", "no deployment %q", name)
 	case len(ids) > 1:
-		return nil, &apierr.Error{Code: apierr.Conflict, Field: "name", Message: fmt.Sprintf("name: %d deployments are named %s (on different clusters): delete by id", len(ids), name)}
+		return nil, apierr.For(apierr.Conflict, "name", "%d deployments are named %s (on different clusters): delete by id", len(ids), name)
 	}
 	return payload(r.deploy.Delete(ctx, ids[0]))
 }

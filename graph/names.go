@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -41,11 +40,11 @@ func (r *Resolver) appNamed(ctx context.Context, field, appName string, create b
 	case err == nil:
 		return app, nil
 	case ent.IsNotSingular(err):
-		return nil, &apierr.Error{Code: apierr.Conflict, Field: field, Message: fmt.Sprintf("%s: several tenants' applications are named %s: use applicationID", field, appName)}
+		return nil, apierr.For(apierr.Conflict, field, "several tenants' applications are named %s: use applicationID", appName)
 	case !ent.IsNotFound(err):
 		return nil, err
 	case !create:
-		return nil, &apierr.Error{Code: apierr.NotFound, Field: field, Message: fmt.Sprintf("%s: no application %q", field, appName)}
+		return nil, apierr.For(apierr.NotFound, field, "no application %q", appName)
 	}
 	if err := application.NameValidator(appName); err != nil {
 		return nil, apierr.BadInput(field, "%q is not a DNS label (lowercase letters, digits and -, at most 53)", appName)
@@ -64,9 +63,9 @@ func (r *Resolver) clusterID(ctx context.Context, id *int, clusterName *string) 
 		c, err := r.db(ctx).Cluster.Query().Where(cluster.Name(*clusterName)).Only(ctx)
 		switch {
 		case ent.IsNotFound(err):
-			return 0, &apierr.Error{Code: apierr.NotFound, Field: "clusterName", Message: fmt.Sprintf("clusterName: no cluster %q", *clusterName)}
+			return 0, apierr.For(apierr.NotFound, "clusterName", "no cluster %q", *clusterName)
 		case ent.IsNotSingular(err):
-			return 0, &apierr.Error{Code: apierr.Conflict, Field: "clusterName", Message: fmt.Sprintf("clusterName: several clusters are named %s: use clusterID", *clusterName)}
+			return 0, apierr.For(apierr.Conflict, "clusterName", "several clusters are named %s: use clusterID", *clusterName)
 		case err != nil:
 			return 0, err
 		}

@@ -53,6 +53,20 @@ func New(code Code, format string, a ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, a...)}
 }
 
+// For returns an error of the given code naming field.
+func For(code Code, field, format string, a ...any) *Error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, a...)}
+}
+
+// NotFoundOr turns ent's not-found error into NOT_FOUND naming field; other
+// errors pass unchanged.
+func NotFoundOr(field string, err error) error {
+	if ent.IsNotFound(err) {
+		return &Error{Code: NotFound, Field: field, Message: field + ": not found", Err: err}
+	}
+	return err
+}
+
 // BadInput returns a BAD_USER_INPUT error naming field.
 func BadInput(field, format string, a ...any) *Error {
 	return &Error{Code: BadUserInput, Field: field, Message: fmt.Sprintf(format, a...)}

@@ -11,6 +11,7 @@ import (
 	"github.com/meridianplane/meridian/ent/user"
 	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/policy"
+	"github.com/meridianplane/meridian/internal/viewer"
 )
 
 // Guard puts registry accounts in front of the embedded registry, as
@@ -71,7 +72,7 @@ func (s *Service) account(ctx context.Context, r *http.Request) (*ent.RegistryAc
 	if u == nil || u.Status != user.StatusActive {
 		return nil, false
 	}
-	return acc, u.Role == user.RoleAdmin || u.Role == user.RoleSuperAdmin
+	return acc, viewer.Role(u.Role).Rank() >= viewer.RoleAdmin.Rank()
 }
 
 func challenge(w http.ResponseWriter) {

@@ -80,7 +80,7 @@ func (s *Service) CreateProject(ctx context.Context, name string, public bool) (
 		return nil, err
 	}
 	if taken {
-		return nil, &apierr.Error{Code: apierr.Conflict, Field: "name", Message: fmt.Sprintf("name: project %s already exists", name)}
+		return nil, apierr.For(apierr.Conflict, "name", "project %s already exists", name)
 	}
 	return s.db(ctx).RegistryProject.Create().SetName(name).SetPublic(public).Save(ctx)
 }
@@ -91,17 +91,17 @@ func (s *Service) DeleteProjects(ctx context.Context, ids []int) (int, error) {
 	for _, id := range ids {
 		p, err := db.RegistryProject.Get(ctx, id)
 		if err != nil {
-			return 0, notFound("ids", err)
+			return 0, apierr.NotFoundOr("ids", err)
 		}
 		n, err := p.QueryImages().Count(ctx)
 		if err != nil {
 			return 0, err
 		}
 		if n > 0 {
-			return 0, &apierr.Error{Code: apierr.Conflict, Field: "ids", Message: fmt.Sprintf("ids: project %s still holds %d image(s); delete them first", p.Name, n)}
+			return 0, apierr.For(apierr.Conflict, "ids", "project %s still holds %d image(s); delete them first", p.Name, n)
 		}
 		if err := db.RegistryProject.DeleteOneID(id).Exec(ctx); err != nil {
-			return 0, notFound("ids", err)
+			return 0, apierr.NotFoundOr("ids", err)
 		}
 	}
 	return len(ids), nil
@@ -120,10 +120,10 @@ func (s *Service) DeleteImages(ctx context.Context, names []string) (*ent.Operat
 	for _, n := range names {
 		img, err := db.Image.Query().Where(image.Name(n)).Only(ctx)
 		if err != nil {
-			return nil, &apierr.Error{Code: apierr.NotFound, Field: "names", Message: fmt.Sprintf("names: no image %q", n), Err: err}
+			return nil, apierr.For(apierr.NotFound, "names", "no image %q", n)
 		}
 		if img.Deleting {
-			return nil, &apierr.Error{Code: apierr.Conflict, Field: "names", Message: fmt.Sprintf("names: image %s is already being deleted", n)}
+			return nil, apierr.For(apierr.Conflict, "names", "image %s is already being deleted", n)
 		}
 		// The update runs under the tenant policy: another tenant's public
 		// image is readable but not changed.
@@ -145,18 +145,18 @@ func (s *Service) DeleteTags(ctx context.Context, imageName string, tags []strin
 	db := s.db(ctx)
 	img, err := db.Image.Query().Where(image.Name(imageName)).Only(ctx)
 	if err != nil {
-		return nil, &apierr.Error{Code: apierr.NotFound, Field: "image", Message: fmt.Sprintf("image: no image %q", imageName), Err: err}
+		return nil, apierr.For(apierr.NotFound, "image", "no image %q", imageName)
 	}
 	if img.Deleting {
-		return nil, &apierr.Error{Code: apierr.Conflict, Field: "image", Message: fmt.Sprintf("image: %s is being deleted", imageName)}
+		return nil, apierr.For(apierr.Conflict, "image", "%s is being deleted", imageName)
 	}
 	for _, t := range tags {
 		tag, err := db.ImageTag.Query().Where(imagetag.ImageID(img.ID), imagetag.Name(t)).Only(ctx)
 		if err != nil {
-			return nil, &apierr.Error{Code: apierr.NotFound, Field: "tags", Message: fmt.Sprintf("tags: image %s has no tag %q", imageName, t), Err: err}
+			return nil, apierr.For(apierr.NotFound, "tags", "image %s has no tag %q", imageName, t)
 		}
 		if tag.Deleting {
-			return nil, &apierr.Error{Code: apierr.Conflict, Field: "tags", Message: fmt.Sprintf("tags: %s:%s is already being deleted", imageName, t)}
+			return nil, apierr.For(apierr.Conflict, "tags", "%s:%s is already being deleted", imageName, t)
 		}
 		if k, err := db.ImageTag.Update().Where(imagetag.ID(tag.ID)).SetDeleting(true).Save(ctx); err != nil {
 			return nil, err
@@ -352,15 +352,12 @@ func (s *Service) runDelete(ctx context.Context, op *ent.Operation) (map[string]
 }
 
 func stringList(v any) []string {
-	list, _ := v.([]any)
+	list, _ := v.([]any) // a JSON array, as the payload is read back
 	out := make([]string, 0, len(list))
 	for _, x := range list {
 		if s, ok := x.(string); ok {
 			out = append(out, s)
 		}
-	}
-	if ss, ok := v.([]string); ok {
-		return ss
 	}
 	return out
 }
@@ -388,7 +385,7 @@ func (s *Service) CreateAccount(ctx context.Context, username, password string) 
 	if taken, err := s.db(ctx).RegistryAccount.Query().Where(registryaccount.Username(username)).Exist(sys); err != nil {
 		return nil, err
 	} else if taken {
-		return nil, &apierr.Error{Code: apierr.Conflict, Field: "username", Message: fmt.Sprintf("username: registry user %s exists", username)}
+		return nil, apierr.For(apierr.Conflict, "username", "registry user %s exists", username)
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
@@ -408,7 +405,7 @@ func (s *Service) ChangeAccountPassword(ctx context.Context, password string) (*
 	}
 	acc, err := s.db(ctx).RegistryAccount.Query().Where(registryaccount.UserID(v.UserID)).Only(ctx)
 	if err != nil {
-		return nil, notFound("registry account", err)
+		return nil, apierr.NotFoundOr("registry account", err)
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
@@ -430,7 +427,7 @@ func (s *Service) CreateExternal(ctx context.Context, name, address, username, p
 	if taken, err := s.db(ctx).ExternalRegistry.Query().Where(externalregistry.Name(name)).Exist(ctx); err != nil {
 		return nil, err
 	} else if taken {
-		return nil, &apierr.Error{Code: apierr.Conflict, Field: "name", Message: fmt.Sprintf("name: external registry %s exists", name)}
+		return nil, apierr.For(apierr.Conflict, "name", "external registry %s exists", name)
 	}
 	c := s.db(ctx).ExternalRegistry.Create().SetName(name).SetAddress(address).SetUsername(username)
 	if password != "" {
@@ -450,14 +447,14 @@ func (s *Service) DeleteExternal(ctx context.Context, names []string) (int, erro
 	for _, n := range names {
 		r, err := db.ExternalRegistry.Query().Where(externalregistry.Name(n)).Only(ctx)
 		if err != nil {
-			return 0, &apierr.Error{Code: apierr.NotFound, Field: "names", Message: fmt.Sprintf("names: no external registry %q", n), Err: err}
+			return 0, apierr.For(apierr.NotFound, "names", "no external registry %q", n)
 		}
 		used, err := r.QueryVersions().Count(policy.System(ctx))
 		if err != nil {
 			return 0, err
 		}
 		if used > 0 {
-			return 0, &apierr.Error{Code: apierr.Conflict, Field: "names", Message: fmt.Sprintf("names: %d application version(s) pull images with %s", used, n)}
+			return 0, apierr.For(apierr.Conflict, "names", "%d application version(s) pull images with %s", used, n)
 		}
 		if err := db.ExternalRegistry.DeleteOne(r).Exec(ctx); err != nil {
 			return 0, err
@@ -486,11 +483,4 @@ func (s *Service) Credentials(ctx context.Context, id int) (*PullSecret, error) 
 		ps.Password = string(pw)
 	}
 	return ps, nil
-}
-
-func notFound(field string, err error) error {
-	if ent.IsNotFound(err) {
-		return &apierr.Error{Code: apierr.NotFound, Field: field, Message: field + ": not found"}
-	}
-	return err
 }

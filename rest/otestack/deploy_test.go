@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,7 +42,7 @@ func TestRepositoryAndDeployAnswers(t *testing.T) {
 		}
 		// A tag deleted through Meridian is gone from the registry.
 		w.mustOK(t, call{"DELETE", "/v1/repository/image/tag", map[string]any{"imageName": "test/test-demo1", "tag": []string{"v1"}}, c})
-		waitFor(t, "the tag deletion", func() bool {
+		testenv.Eventually(t, 30*time.Second, func() bool {
 			return w.do(call{"GET", "/v1/repository/image/tag?imageName=test/test-demo1", nil, c}).Body["total"] == float64(1)
 		})
 		if tags := registryTags(t, e, "test/test-demo1", "carol-reg", "regpass1"); !reflect.DeepEqual(tags, []string{"latest"}) {
@@ -49,7 +50,7 @@ func TestRepositoryAndDeployAnswers(t *testing.T) {
 		}
 		// So is a deleted image, and a sync does not bring it back.
 		w.mustOK(t, call{"DELETE", "/v1/repository/image", map[string]any{"imageName": []string{"test/test-demo1"}}, c})
-		waitFor(t, "the image deletion", func() bool {
+		testenv.Eventually(t, 30*time.Second, func() bool {
 			return w.do(call{"GET", "/v1/repository/image?projectName=test", nil, c}).Body["total"] == float64(0)
 		})
 		if tags := registryTags(t, e, "test/test-demo1", "carol-reg", "regpass1"); len(tags) != 0 {
@@ -144,7 +145,7 @@ func TestRepositoryAndDeployAnswers(t *testing.T) {
 		}
 		// An approved one runs; a tenant with auto-deploy skips the audit.
 		w.mustOK(t, call{"PUT", "/v1/admin/deploy", map[string]any{"id": num(w.dw.d4), "status": 0}, w.admin})
-		waitFor(t, "d4 to run", func() bool {
+		testenv.Eventually(t, 30*time.Second, func() bool {
 			return testenv.Path(w.do(call{"GET", "/v1/deploy/id/" + w.dw.d4, nil, c}).Body, "data.status") == float64(4)
 		})
 		tid := e.GQL(c, `{ me { tenant { id } } }`, nil).OK().Str("me.tenant.id")
@@ -169,47 +170,45 @@ func TestRepositoryAndDeployAnswers(t *testing.T) {
 
 		// REST and GraphQL agree.
 		for _, tok := range []string{c, w.admin} {
-			g := e.GQL(tok, `{ deployments { totalCount edges { node { id name status version { version } } } } }`, nil).OK()
-			r := w.do(call{"GET", "/v1/deploy?pageSize=0", nil, tok})
-			var want, got []any
-			for _, ed := range g.Get("deployments.edges").([]any) {
-				want = append(want, []any{mustNum(testenv.Path(ed, "node.id").(string)), testenv.Path(ed, "node.name"), testenv.Path(ed, "node.version.version")})
-			}
-			for _, it := range r.Body["data"].([]any) {
-				m := it.(map[string]any)
-				got = append(got, []any{m["id"], m["deployName"], m["version"]})
-			}
-			if !reflect.DeepEqual(got, want) || r.Body["total"] != g.Get("deployments.totalCount") {
-				t.Errorf("deployments: REST %v, GraphQL %v", got, want)
-			}
-			g = e.GQL(tok, `{ applicationVersions { totalCount edges { node { id version application { name } } } } }`, nil).OK()
-			r = w.do(call{"GET", "/v1/app?pageSize=0", nil, tok})
-			want, got = nil, nil
-			for _, ed := range g.Get("applicationVersions.edges").([]any) {
-				want = append(want, []any{mustNum(testenv.Path(ed, "node.id").(string)), testenv.Path(ed, "node.application.name"), testenv.Path(ed, "node.version")})
-			}
-			for _, it := range r.Body["apps"].([]any) {
-				m := it.(map[string]any)
-				got = append(got, []any{m["id"], m["appName"], m["version"]})
-			}
-			if !reflect.DeepEqual(got, want) || r.Body["total"] != g.Get("applicationVersions.totalCount") {
-				t.Errorf("apps: REST %v, GraphQL %v", got, want)
-			}
-			g = e.GQL(tok, `{ registryProjects { totalCount edges { node { id name public imageCount } } } }`, nil).OK()
-			r = w.do(call{"GET", "/v1/repository/project?pageSize=0", nil, tok})
-			want, got = nil, nil
-			for _, ed := range g.Get("registryProjects.edges").([]any) {
-				want = append(want, []any{mustNum(testenv.Path(ed, "node.id").(string)), testenv.Path(ed, "node.name"), testenv.Path(ed, "node.public"), testenv.Path(ed, "node.imageCount")})
-			}
-			for _, it := range r.Body["data"].([]any) {
-				m := it.(map[string]any)
-				got = append(got, []any{m["projectId"], m["projectName"], m["public"], m["imageCount"]})
-			}
-			if !reflect.DeepEqual(got, want) || r.Body["total"] != g.Get("registryProjects.totalCount") {
-				t.Errorf("projects: REST %v, GraphQL %v", got, want)
-			}
+			w.agree(t, tok, "deployments", `{ deployments { totalCount edges { node { id name version { version } } } } }`, "deployments",
+				"/v1/deploy?pageSize=0", "data", []string{"node.id", "node.name", "node.version.version"}, []string{"id", "deployName", "version"})
+			w.agree(t, tok, "apps", `{ applicationVersions { totalCount edges { node { id version application { name } } } } }`, "applicationVersions",
+				"/v1/app?pageSize=0", "apps", []string{"node.id", "node.application.name", "node.version"}, []string{"id", "appName", "version"})
+			w.agree(t, tok, "projects", `{ registryProjects { totalCount edges { node { id name public imageCount } } } }`, "registryProjects",
+				"/v1/repository/project?pageSize=0", "data", []string{"node.id", "node.name", "node.public", "node.imageCount"}, []string{"projectId", "projectName", "public", "imageCount"})
 		}
 	})
+}
+
+// agree checks that a REST list and a GraphQL connection hold the same rows:
+// gqlFields of each edge against restFields of each item (IDs as numbers).
+func (w *world) agree(t *testing.T, tok, what, query, conn, path, key string, gqlFields, restFields []string) {
+	t.Helper()
+	g := w.e.GQL(tok, query, nil).OK()
+	r := w.do(call{"GET", path, nil, tok})
+	var want, got []any
+	for _, ed := range g.Get(conn + ".edges").([]any) {
+		row := []any{}
+		for _, f := range gqlFields {
+			v := testenv.Path(ed, f)
+			if f == "node.id" {
+				v = mustNum(v.(string))
+			}
+			row = append(row, v)
+		}
+		want = append(want, row)
+	}
+	items, _ := r.Body[key].([]any)
+	for _, it := range items {
+		row := []any{}
+		for _, f := range restFields {
+			row = append(row, it.(map[string]any)[f])
+		}
+		got = append(got, row)
+	}
+	if !reflect.DeepEqual(got, want) || r.Body["total"] != g.Get(conn+".totalCount") {
+		t.Errorf("%s: REST %v (total %v), GraphQL %v (total %v)", what, got, r.Body["total"], want, g.Get(conn+".totalCount"))
+	}
 }
 
 func clusterID(w *world, name string) int {

@@ -102,17 +102,6 @@ func listTags(e *testenv.Env, repo, user, password string) ([]string, error) {
 	return tags, err
 }
 
-// waitFor polls cond for 30 s.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func (w *world) setupDeploy(t testing.TB) {
 	t.Helper()
 	e := w.e
@@ -120,7 +109,7 @@ func (w *world) setupDeploy(t testing.TB) {
 	dw.carol, dw.carolID = e.NewUser("carol", "normal")
 	c := dw.carol
 	e.GQL(c, `mutation { registerCluster(input: {name: "cluster1", simulator: true}) { cluster { id } } }`, nil).OK()
-	waitFor(t, "cluster1", func() bool {
+	testenv.Eventually(t, 30*time.Second, func() bool {
 		r := e.GQL(c, `{ clusters(where: {name: "cluster1"}) { edges { node { ready nodes { edges { node { name } } } } } } }`, nil).OK()
 		return r.Get("clusters.edges.0.node.ready") == true && r.Get("clusters.edges.0.node.nodes.edges.0.node.name") != nil
 	})
@@ -135,7 +124,7 @@ func (w *world) setupDeploy(t testing.TB) {
 	push(t, e, "test/test-demo1:latest", "carol-reg", "regpass1")
 	push(t, e, "test/test-demo1:v1", "carol-reg", "regpass1")
 	e.GQL(c, `mutation { syncRegistry { id } }`, nil).OK()
-	waitFor(t, "the registry sync", func() bool {
+	testenv.Eventually(t, 30*time.Second, func() bool {
 		return w.do(call{"GET", "/v1/repository/image/tag?imageName=test/test-demo1", nil, c}).Body["total"] == float64(2)
 	})
 
@@ -162,14 +151,14 @@ func (w *world) setupDeploy(t testing.TB) {
 		w.mustOK(t, call{"PUT", "/v1/admin/deploy", map[string]any{"id": num(id), "status": 0}, w.admin})
 	}
 	for _, id := range []string{dw.d1, dw.d2} {
-		waitFor(t, "deployment "+id, func() bool { s, _ := status(id); return s == 4 })
+		testenv.Eventually(t, 30*time.Second, func() bool { s, _ := status(id); return s == 4 })
 	}
 	w.mustOK(t, call{"POST", "/v1/deploy/id/" + dw.d2, map[string]any{"version": "1.2.2"}, c})
-	waitFor(t, "the upgrade of d2", func() bool { s, v := status(dw.d2); return s == 4 && v == "1.2.2" })
+	testenv.Eventually(t, 30*time.Second, func() bool { s, v := status(dw.d2); return s == 4 && v == "1.2.2" })
 	// The simulated cluster settles (old pods go) before tests compare
 	// snapshots of the database.
 	prev := e.Snapshot()
-	waitFor(t, "the cluster to settle", func() bool {
+	testenv.Eventually(t, 30*time.Second, func() bool {
 		time.Sleep(300 * time.Millisecond)
 		cur := e.Snapshot()
 		same := cur == prev
