@@ -10,7 +10,7 @@ import (
 	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/deploy"
 	"github.com/meridianplane/meridian/internal/events"
-	"github.com/meridianplane/meridian/internal/repository"
+	"github.com/meridianplane/meridian/internal/imagerepo"
 )
 
 // Resolver is the root resolver: everything a resolver needs.
@@ -19,11 +19,11 @@ type Resolver struct {
 	auth   *auth.Service
 	deploy *deploy.Service
 	events *events.Bus
-	repo   *repository.Service
+	repo   *imagerepo.Service
 }
 
 // NewSchema returns the executable schema.
-func NewSchema(client *ent.Client, authn *auth.Service, dep *deploy.Service, repo *repository.Service, bus *events.Bus) graphql.ExecutableSchema {
+func NewSchema(client *ent.Client, authn *auth.Service, dep *deploy.Service, repo *imagerepo.Service, bus *events.Bus) graphql.ExecutableSchema {
 	cfg := generated.Config{Resolvers: &Resolver{client: client, auth: authn, deploy: dep, events: bus, repo: repo}}
 	setComplexity(&cfg.Complexity)
 	return generated.NewExecutableSchema(cfg)

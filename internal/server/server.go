@@ -33,10 +33,10 @@ import (
 	"github.com/meridianplane/meridian/internal/db"
 	"github.com/meridianplane/meridian/internal/deploy"
 	"github.com/meridianplane/meridian/internal/events"
+	"github.com/meridianplane/meridian/internal/imagerepo"
 	"github.com/meridianplane/meridian/internal/operations"
 	"github.com/meridianplane/meridian/internal/playground"
 	"github.com/meridianplane/meridian/internal/policy"
-	"github.com/meridianplane/meridian/internal/repository"
 	"github.com/meridianplane/meridian/internal/rest"
 	"github.com/meridianplane/meridian/internal/secret"
 	"github.com/meridianplane/meridian/internal/viewer"
@@ -53,7 +53,7 @@ type Server struct {
 	Operations *operations.Runner
 	Clusters   *cluster.Manager
 	Deploy     *deploy.Service
-	Repository *repository.Service
+	Repository *imagerepo.Service
 	// embedded is the in-memory registry served at /v2/ when no registry
 	// is configured.
 	embedded http.Handler
@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg config.Config, database *db.DB, log *slog.Logg
 	} else if regClient, err = registry.New(cfg.Registry, cfg.RegistryUser, cfg.RegistryPassword); err != nil {
 		return nil, fmt.Errorf("--registry: %w", err)
 	}
-	s.Repository = repository.New(database.Client, s.Operations, regClient, box, log)
+	s.Repository = imagerepo.New(database.Client, s.Operations, regClient, box, log)
 	s.Deploy.UsePullCredentials(func(ctx context.Context, id int) (*cluster.PullCredential, error) {
 		c, err := s.Repository.Credentials(ctx, id)
 		if err != nil {

@@ -1,9 +1,9 @@
-// Package repository is the image repository workflow (OTE-Stack's
+// Package imagerepo is the image repository workflow (OTE-Stack's
 // "Repository Management"): registry projects, images and tags kept in step
 // with an OCI registry, registry accounts, and external registries whose
 // credentials pull images into clusters. Reads and writes of rows go
 // through the caller's privacy; work on the registry runs in operations.
-package repository
+package imagerepo
 
 import (
 	"context"
