@@ -11,13 +11,14 @@ import (
 	"errors"
 
 	"github.com/meridianplane/meridian/ent"
-	"github.com/meridianplane/meridian/ent/business"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/user"
 	"github.com/meridianplane/meridian/graph/model"
+	"github.com/meridianplane/meridian/internal/accounts"
 	"github.com/meridianplane/meridian/internal/apierr"
+	"github.com/meridianplane/meridian/internal/audit"
 	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/policy"
 )
@@ -56,10 +57,10 @@ func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInp
 	}
 	// Nobody is signed in: the account is created by the server itself, and
 	// stays pending until an admin approves it.
-	return r.createUser(policy.System(ctx), newUser{
-		username: input.Username, password: input.Password,
-		realName: input.RealName, phone: input.Phone,
-		role: role, status: user.StatusPending,
+	return accounts.Create(policy.System(ctx), r.db(ctx), accounts.NewUser{
+		Username: input.Username, Password: input.Password,
+		RealName: input.RealName, Phone: input.Phone,
+		Role: role, Status: user.StatusPending,
 	})
 }
 
@@ -117,10 +118,10 @@ func (r *mutationResolver) CreateSubUser(ctx context.Context, input model.Create
 	if input.Role != nil {
 		role = *input.Role
 	}
-	return r.createUser(ctx, newUser{
-		username: input.Username, password: input.Password,
-		realName: input.RealName, phone: input.Phone,
-		role: role, status: user.StatusActive,
+	return accounts.Create(ctx, r.db(ctx), accounts.NewUser{
+		Username: input.Username, Password: input.Password,
+		RealName: input.RealName, Phone: input.Phone,
+		Role: role, Status: user.StatusActive,
 	})
 }
 
@@ -131,7 +132,7 @@ func (r *mutationResolver) UpdateUser(ctx context.Context, id int, input ent.Upd
 
 // DeleteUser is the resolver for the deleteUser field.
 func (r *mutationResolver) DeleteUser(ctx context.Context, id int) (int, error) {
-	return r.deleteUser(ctx, id)
+	return accounts.Delete(ctx, r.db(ctx), id)
 }
 
 // UpdateTenant is the resolver for the updateTenant field.
@@ -146,29 +147,7 @@ func (r *mutationResolver) CreateBusiness(ctx context.Context, input ent.CreateB
 
 // AuditBusiness is the resolver for the auditBusiness field.
 func (r *mutationResolver) AuditBusiness(ctx context.Context, id int, input model.AuditBusinessInput) (*ent.Business, error) {
-	b, err := r.db(ctx).Business.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if b.Status != business.StatusPending {
-		return nil, apierr.New(apierr.Conflict, "business %d was already audited (%s)", id, b.Status)
-	}
-	if input.Status == business.StatusPending {
-		return nil, apierr.BadInput("status", "an audit approves or rejects")
-	}
-	// Only a pending business changes: two concurrent audits cannot both win.
-	upd := r.db(ctx).Business.Update().Where(business.ID(id), business.StatusEQ(business.StatusPending)).SetStatus(input.Status)
-	if input.Comment != nil {
-		upd.SetComment(*input.Comment)
-	}
-	n, err := upd.Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		return nil, apierr.New(apierr.Conflict, "business %d was audited meanwhile", id)
-	}
-	return r.db(ctx).Business.Get(ctx, id)
+	return audit.Business(ctx, r.db(ctx), id, input.Status, input.Comment)
 }
 
 // CreateCluster is the resolver for the createCluster field.
@@ -183,7 +162,7 @@ func (r *mutationResolver) UpdateCluster(ctx context.Context, id int, input ent.
 
 // DeleteCluster is the resolver for the deleteCluster field.
 func (r *mutationResolver) DeleteCluster(ctx context.Context, id int) (int, error) {
-	return id, r.deleteCluster(ctx, id)
+	return id, r.deploy.DeleteCluster(ctx, id)
 }
 
 // CreateClusterNode is the resolver for the createClusterNode field.
@@ -198,11 +177,7 @@ func (r *mutationResolver) UpdateClusterNode(ctx context.Context, id int, input 
 
 // DeleteClusterNode is the resolver for the deleteClusterNode field.
 func (r *mutationResolver) DeleteClusterNode(ctx context.Context, id int) (int, error) {
-	db := r.db(ctx)
-	if _, err := db.NodeLabel.Delete().Where(nodelabel.NodeID(id)).Exec(ctx); err != nil {
-		return 0, err
-	}
-	return id, db.Node.DeleteOneID(id).Exec(ctx)
+	return id, r.deploy.DeleteNode(ctx, id)
 }
 
 // AddClusterLabel is the resolver for the addClusterLabel field.
@@ -246,18 +221,7 @@ func (r *mutationResolver) AddNodeLabel(ctx context.Context, input model.NodeLab
 	if err != nil {
 		return nil, err
 	}
-	db := r.db(ctx)
-	for _, n := range ns {
-		err := db.NodeLabel.Create().SetNodeID(n.ID).SetName(input.Label).
-			OnConflictColumns(nodelabel.FieldNodeID, nodelabel.FieldName).DoNothing().Exec(ctx)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, err
-		}
-	}
-	if err := r.labelKubeNodes(ctx, input, true); err != nil {
-		return nil, err
-	}
-	return db.NodeLabel.Query().Where(nodelabel.Name(input.Label), nodelabel.NodeIDIn(ids(ns, nodeID)...)).All(ctx)
+	return r.deploy.AddNodeLabel(ctx, ns, input.Label)
 }
 
 // RemoveNodeLabel is the resolver for the removeNodeLabel field.
@@ -269,16 +233,7 @@ func (r *mutationResolver) RemoveNodeLabel(ctx context.Context, input model.Node
 	if err != nil {
 		return 0, err
 	}
-	n, err := r.db(ctx).NodeLabel.Delete().Where(nodelabel.Name(input.Label), nodelabel.NodeIDIn(ids(ns, nodeID)...)).Exec(ctx)
-	if err != nil {
-		return 0, err
-	}
-	if input.DeleteDeployments != nil && *input.DeleteDeployments {
-		if err := r.deploy.DeleteByNodeLabel(ctx, ns[0].ClusterID, input.Label); err != nil {
-			return 0, err
-		}
-	}
-	return n, r.labelKubeNodes(ctx, input, false)
+	return r.deploy.RemoveNodeLabel(ctx, ns, input.Label, deref(input.DeleteDeployments))
 }
 
 // Me is the resolver for the me field.

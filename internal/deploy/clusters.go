@@ -7,10 +7,14 @@ import (
 	"strings"
 
 	"github.com/meridianplane/meridian/ent"
-	"github.com/meridianplane/meridian/ent/applicationversion"
+	"github.com/meridianplane/meridian/ent/clusterlabel"
 	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/ent/deployment"
+	"github.com/meridianplane/meridian/ent/deploymentrevision"
+	"github.com/meridianplane/meridian/ent/node"
+	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/ent/operation"
+	"github.com/meridianplane/meridian/ent/workload"
 	"github.com/meridianplane/meridian/internal/apierr"
 	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/backend/cluster"
@@ -46,7 +50,7 @@ func (s *Service) RegisterCluster(ctx context.Context, in RegisterInput) (*ent.C
 		if err := cluster.CheckKubeconfig([]byte(in.Kubeconfig)); err != nil {
 			return nil, nil, apierr.BadInput("kubeconfig", "not a usable kubeconfig: %s", err.Error())
 		}
-		sealed, err := s.clusters.Box().Seal([]byte(in.Kubeconfig))
+		sealed, err := s.box.Seal([]byte(in.Kubeconfig))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -69,7 +73,7 @@ func (s *Service) RegisterCluster(ctx context.Context, in RegisterInput) (*ent.C
 				return nil, nil, apierr.BadInput("caCert", "is not a PEM certificate")
 			}
 		}
-		sealed, err := s.clusters.Box().Seal([]byte(in.Token))
+		sealed, err := s.box.Seal([]byte(in.Token))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -94,42 +98,6 @@ func (s *Service) RegisterCluster(ctx context.Context, in RegisterInput) (*ent.C
 		return nil, nil, err
 	}
 	return c, op, nil
-}
-
-// runConnect connects to the cluster (the Manager then syncs its nodes and
-// runs reapply).
-func (s *Service) runConnect(ctx context.Context, op *ent.Operation) (map[string]any, error) {
-	c, err := s.clusters.Conn(ctx, payloadInt(op, "cluster"))
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"kubernetesVersion": c.Version}, nil
-}
-
-// reapply puts back, after a (re)connection, the deployments that should be
-// running on the cluster: a simulated cluster starts empty, and a real one
-// may have drifted while it was away. Server-side apply is idempotent; a
-// chart is reinstalled only if its release is missing. Deployments with an
-// operation in progress are left to it.
-func (s *Service) reapply(ctx context.Context, c *cluster.Conn) {
-	ds, err := s.client.Deployment.Query().Where(deployment.ClusterID(c.ClusterID), deployment.StatusEQ(deployment.StatusRunning),
-		deployment.Not(deployment.HasOperationsWith(operation.StatusIn(operation.StatusPending, operation.StatusRunning)))).
-		WithVersion().WithApplication().WithNode().All(ctx)
-	if err != nil {
-		s.log.Warn("deploy: listing deployments to re-apply", "cluster", c.ClusterID, "err", err)
-		return
-	}
-	for _, d := range ds {
-		ver := d.Edges.Version
-		if ver.Kind == applicationversion.KindChart {
-			if ok, err := c.HelmReleaseExists(d.Name, d.Namespace); err != nil || ok {
-				continue
-			}
-		}
-		if _, _, err := s.apply(ctx, c, d, ver, &ent.Operation{Payload: map[string]any{}}); err != nil {
-			s.log.Warn("deploy: re-applying", "deployment", d.ID, "err", err)
-		}
-	}
 }
 
 // LabelNodes writes a node label change to a connected cluster's nodes (an
@@ -185,4 +153,55 @@ func (s *Service) Forget(ctx context.Context, clusterID int) {
 			return err
 		})
 	})
+}
+
+// DeleteCluster deletes a cluster with its nodes, labels, how it is reached
+// and the history of its deleted deployments; Meridian disconnects from it
+// once ctx's transaction commits. A cluster still running deployments is
+// refused. Privacy decides on each delete.
+func (s *Service) DeleteCluster(ctx context.Context, id int) error {
+	db := s.db(ctx)
+	cl, err := db.Cluster.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	live, err := db.Deployment.Query().Where(deployment.ClusterID(id), deployment.StatusNEQ(deployment.StatusDeleted)).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if live > 0 {
+		return apierr.New(apierr.Conflict, "cluster %s still has %d deployment(s); delete them first", cl.Name, live)
+	}
+	gone := deployment.ClusterID(id)
+	if _, err := db.Workload.Delete().Where(workload.HasDeploymentWith(gone)).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := db.DeploymentRevision.Delete().Where(deploymentrevision.HasDeploymentWith(gone)).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := db.Operation.Delete().Where(operation.Or(operation.ClusterID(id), operation.HasDeploymentWith(gone))).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := db.Deployment.Delete().Where(gone).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := db.NodeLabel.Delete().Where(nodelabel.HasNodeWith(node.ClusterID(id))).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := db.Node.Delete().Where(node.ClusterID(id)).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := db.ClusterLabel.Delete().Where(clusterlabel.ClusterID(id)).Exec(ctx); err != nil {
+		return err
+	}
+	if err := db.Cluster.DeleteOneID(id).Exec(ctx); err != nil {
+		return err
+	}
+	if cl.ContainerManagerID != nil {
+		if err := db.ContainerManager.DeleteOneID(*cl.ContainerManagerID).Exec(ctx); err != nil {
+			return err
+		}
+		s.Forget(ctx, id)
+	}
+	return nil
 }

@@ -2,7 +2,10 @@
 // cluster, creating application versions, deploying, upgrading, rolling
 // back, scaling and deleting. Requests write rows and an Operation in their
 // transaction (under the caller's privacy); the operation kinds here carry
-// the work out on the cluster backend.
+// the work out on the cluster backend. The Service owns the cluster, node,
+// deployment and workload rows: the backend reports what it observes in
+// the clusters (connect.go, nodes.go, workloads.go) and the Service writes
+// it.
 package deploy
 
 import (
@@ -12,6 +15,7 @@ import (
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/internal/backend/cluster"
 	"github.com/meridianplane/meridian/internal/operations"
+	"github.com/meridianplane/meridian/internal/secret"
 )
 
 // Operation kinds.
@@ -28,7 +32,8 @@ type Service struct {
 	client   *ent.Client
 	dialect  string
 	ops      *operations.Runner
-	clusters *cluster.Manager
+	clusters cluster.Backend
+	box      *secret.Box // seals the credentials of container managers
 	log      *slog.Logger
 	changed  []func(deploymentID int)
 	pull     func(ctx context.Context, registryID int) (*cluster.PullCredential, error)
@@ -53,18 +58,19 @@ func (s *Service) notify(id int) {
 	}
 }
 
-// New returns the Service and registers its operation kinds with ops.
+// New returns the Service, registers its operation kinds with ops, and
+// makes itself the Inventory and Observer of the cluster backend.
 // dialect is the database's ("sqlite3" or "postgres").
-func New(client *ent.Client, dialect string, ops *operations.Runner, clusters *cluster.Manager, log *slog.Logger) *Service {
+func New(client *ent.Client, dialect string, ops *operations.Runner, clusters cluster.Backend, box *secret.Box, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{client: client, dialect: dialect, ops: ops, clusters: clusters, log: log}
+	s := &Service{client: client, dialect: dialect, ops: ops, clusters: clusters, box: box, log: log}
 	ops.Register(KindConnect, operations.Kind{Run: s.runConnect})
 	ops.Register(KindApply, operations.Kind{Run: s.runApply, Finished: s.applyFinished})
 	ops.Register(KindDelete, operations.Kind{Run: s.runDelete, Finished: s.deleteFinished})
 	ops.Register(KindNodeLabels, operations.Kind{Run: s.runNodeLabels})
-	clusters.OnConnect(func(ctx context.Context, c *cluster.Conn) { s.reapply(ctx, c) })
+	clusters.Observe(s, s)
 	return s
 }
 

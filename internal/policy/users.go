@@ -88,7 +88,7 @@ func selfUpdate(ctx context.Context, m *ent.UserMutation, v *viewer.Viewer) erro
 // business starts pending with no comment.
 func BusinessAudit() privacy.MutationRule {
 	return privacy.BusinessMutationRuleFunc(func(ctx context.Context, m *ent.BusinessMutation) error {
-		if viewer.FromContext(ctx).IsAdmin() {
+		if viewer.FromContext(ctx).MayAudit() {
 			return privacy.Skip
 		}
 		s, st := m.Status()
@@ -143,7 +143,8 @@ func RealClustersByAdmins() privacy.MutationRule {
 // deployment out of awaiting audit (but to deleted) or records an audit.
 func DeploymentAudit() privacy.MutationRule {
 	return privacy.DeploymentMutationRuleFunc(func(ctx context.Context, m *ent.DeploymentMutation) error {
-		if viewer.FromContext(ctx).IsAdmin() {
+		v := viewer.FromContext(ctx)
+		if v.MayAudit() {
 			return privacy.Skip
 		}
 		if _, ok := m.AuditedBy(); ok {
@@ -160,13 +161,13 @@ func DeploymentAudit() privacy.MutationRule {
 			}
 			tid, _ := m.TenantID()
 			if tid == 0 {
-				tid = viewer.FromContext(ctx).TenantID
+				tid = v.TenantID
 			}
 			t, err := m.Client().Tenant.Get(System(ctx), tid)
 			if err != nil {
 				return privacy.Denyf("tenant of the deployment: %v", err)
 			}
-			if !t.EnableAdminAutoDeploy {
+			if v.AwaitsAudit(t.EnableAdminAutoDeploy) {
 				return privacy.Denyf("a deployment waits for admin audit")
 			}
 		case m.Op().Is(ent.OpUpdateOne) && set && st != deployment.StatusDeleted && st != deployment.StatusAwaitingAudit:

@@ -89,10 +89,10 @@ func New(ctx context.Context, cfg config.Config, database *db.DB, log *slog.Logg
 	s.Operations = operations.New(database.Client, database.Dialect, operations.Options{
 		Workers: cfg.Workers, Lease: cfg.OperationLease, Backoff: cfg.OperationBackoff, Log: log,
 	})
-	s.Clusters = cluster.New(s.bg, database.Client, box, cluster.Options{
+	s.Clusters = cluster.New(s.bg, cluster.Options{
 		SimulatorTick: cfg.SimulatorTick, RolloutDeadline: cfg.RolloutDeadline, Health: cfg.ClusterHealth, Log: log,
 	})
-	s.Deploy = deploy.New(database.Client, database.Dialect, s.Operations, s.Clusters, log)
+	s.Deploy = deploy.New(database.Client, database.Dialect, s.Operations, s.Clusters, box, log)
 	var regClient *registry.Client
 	if cfg.Registry == "" {
 		s.embedded = registry.Embedded()
@@ -118,7 +118,6 @@ func New(ctx context.Context, cfg config.Config, database *db.DB, log *slog.Logg
 			s.Events.Publish(events.Deployment, *op.DeploymentID)
 		}
 	})
-	s.Clusters.OnWorkloadsChanged(func(id int) { s.Events.Publish(events.Deployment, id) })
 	s.Deploy.OnChange(func(id int) { s.Events.Publish(events.Deployment, id) })
 	if err := s.bootstrap(ctx); err != nil {
 		s.stop()

@@ -53,6 +53,21 @@ func (v *Viewer) IsSuperAdmin() bool { return v != nil && v.Role == RoleSuperAdm
 // ReadOnly reports whether the viewer may only read.
 func (v *Viewer) ReadOnly() bool { return v == nil || v.Role.Rank() < RoleNormal.Rank() }
 
+// The admin audit rule, decided here and nowhere else: the privacy
+// policies (internal/policy) and the workflows (internal/deploy,
+// internal/audit) ask these two.
+
+// MayAudit reports whether v may approve or reject what waits for an admin
+// audit (a deployment, a business): admins and super-admins.
+func (v *Viewer) MayAudit() bool { return v.IsAdmin() }
+
+// AwaitsAudit reports whether a deployment v creates waits for an admin's
+// audit: unless v may audit, or v's tenant auto-approves its deployments
+// (its enable_admin_auto_deploy setting), it does.
+func (v *Viewer) AwaitsAudit(tenantAutoApproves bool) bool {
+	return !v.MayAudit() && !tenantAutoApproves
+}
+
 type ctxKey struct{}
 
 // NewContext returns a context carrying v.

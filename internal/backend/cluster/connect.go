@@ -1,9 +1,12 @@
 // Package cluster is the Kubernetes backend: it connects to clusters with
 // client-go (real ones through a kubeconfig or an API server token, and the
-// built-in simulator through client-go's fake clientset), keeps Meridian's
-// node and workload records in step with informers, and applies workloads
-// with server-side apply. Nothing outside this package knows whether a
-// cluster is simulated.
+// built-in simulator through client-go's fake clientset), watches nodes and
+// workloads with informers and reports them to an Observer, and applies
+// workloads with server-side apply and charts with the Helm SDK. It knows
+// no tables: the workflow that owns the records (internal/deploy) says how
+// to reach a cluster (Inventory) and writes what the backend observes
+// (Observer). Nothing outside this package knows whether a cluster is
+// simulated.
 package cluster
 
 import (
@@ -14,8 +17,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/meridianplane/meridian/ent"
-	"github.com/meridianplane/meridian/ent/containermanager"
 	"github.com/meridianplane/meridian/internal/backend/cluster/sim"
 )
 
@@ -27,38 +28,30 @@ type endpoint struct {
 	sim  *sim.Cluster
 }
 
-// endpointOf builds the endpoint a container manager describes.
-func (m *Manager) endpointOf(cm *ent.ContainerManager) (*endpoint, error) {
-	switch cm.Kind {
-	case containermanager.KindSimulator:
-		s := m.simulator(cm.ID)
+// endpointOf builds the endpoint an Access describes.
+func (m *Manager) endpointOf(a *Access) (*endpoint, error) {
+	switch {
+	case a.Simulator:
+		s := m.simulator(a.SimulatorKey)
 		return &endpoint{kube: s.Clientset, sim: s}, nil
-	case containermanager.KindKubeconfig:
-		raw, err := m.box.Open(cm.KubeconfigSealed)
-		if err != nil {
-			return nil, err
-		}
-		cfg, err := clientcmd.RESTConfigFromKubeConfig(raw)
+	case len(a.Kubeconfig) > 0:
+		cfg, err := clientcmd.RESTConfigFromKubeConfig(a.Kubeconfig)
 		if err != nil {
 			return nil, fmt.Errorf("kubeconfig: %w", err)
 		}
 		return newEndpoint(cfg)
-	case containermanager.KindToken:
-		tok, err := m.box.Open(cm.TokenSealed)
-		if err != nil {
-			return nil, err
-		}
+	case a.APIServer != "":
 		cfg := &rest.Config{
-			Host:        cm.APIServer,
-			BearerToken: string(tok),
+			Host:        a.APIServer,
+			BearerToken: a.Token,
 			TLSClientConfig: rest.TLSClientConfig{
-				CAData:   []byte(cm.CaCert),
-				Insecure: cm.InsecureSkipTLSVerify,
+				CAData:   []byte(a.CACert),
+				Insecure: a.InsecureSkipTLSVerify,
 			},
 		}
 		return newEndpoint(cfg)
 	}
-	return nil, fmt.Errorf("container manager kind %q", cm.Kind)
+	return nil, fmt.Errorf("cluster %s: no way to reach it", a.Name)
 }
 
 func newEndpoint(cfg *rest.Config) (*endpoint, error) {
@@ -110,19 +103,19 @@ func CheckKubeconfig(raw []byte) error {
 	return nil
 }
 
-// simulator returns the simulated cluster of a container manager, starting
-// it on first use. Its state lives in this process.
-func (m *Manager) simulator(cmID int) *sim.Cluster {
+// simulator returns the simulated cluster of a key, starting it on first
+// use. Its state lives in this process.
+func (m *Manager) simulator(key int) *sim.Cluster {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s, ok := m.sims[cmID]; ok {
+	if s, ok := m.sims[key]; ok {
 		return s
 	}
 	s := sim.New(m.o.SimulatorNodes)
 	if m.o.SimulatorTick > 0 {
 		s.Tick = m.o.SimulatorTick
 	}
-	m.sims[cmID] = s
+	m.sims[key] = s
 	m.wg.Add(1)
 	go func() { defer m.wg.Done(); s.Run(m.ctx) }()
 	return s
@@ -134,7 +127,7 @@ func (m *Manager) Simulator(clusterID int) *sim.Cluster {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if c, ok := m.conns[clusterID]; ok {
-		return m.sims[c.cmID]
+		return m.sims[c.simKey]
 	}
 	return nil
 }

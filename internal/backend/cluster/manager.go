@@ -7,22 +7,10 @@ import (
 	"sync"
 	"time"
 
-	"encoding/json"
-
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
 
-	"github.com/meridianplane/meridian/ent"
-	"github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/internal/backend/cluster/sim"
-	"github.com/meridianplane/meridian/internal/operations"
-	"github.com/meridianplane/meridian/internal/policy"
-	"github.com/meridianplane/meridian/internal/secret"
 )
 
 // Labels Meridian puts on what it creates.
@@ -50,13 +38,13 @@ type Options struct {
 	Log             *slog.Logger
 }
 
-// Manager keeps one connection per cluster.
+// Manager keeps one connection per cluster. It implements Backend.
 type Manager struct {
-	client *ent.Client
-	box    *secret.Box
-	o      Options
-	log    *slog.Logger
-	ctx    context.Context
+	inv Inventory
+	obs Observer
+	o   Options
+	log *slog.Logger
+	ctx context.Context
 
 	wg         sync.WaitGroup
 	mu         sync.Mutex
@@ -64,29 +52,32 @@ type Manager struct {
 	connecting map[int]*sync.Mutex
 	sims       map[int]*sim.Cluster
 
-	onConnect []func(ctx context.Context, c *Conn)
-
 	dirtyMu sync.Mutex
-	dirty   map[int]bool // deployment IDs whose workloads changed
-	changed []func(deploymentID int)
+	dirty   map[int]placed // deployments whose workloads changed
+}
+
+// placed is where a deployment's objects are.
+type placed struct {
+	clusterID int
+	namespace string
 }
 
 // Conn is a live connection to one cluster.
 type Conn struct {
 	ClusterID int
-	TenantID  int
 	Kube      kubernetes.Interface
 	Version   string
 
-	cmID    int
+	simKey  int
 	ep      *endpoint
 	factory informers.SharedInformerFactory // nodes
 	managed informers.SharedInformerFactory // what Meridian applied, and its pods
 	cancel  context.CancelFunc
 }
 
-// New returns a Manager; it works until ctx ends.
-func New(ctx context.Context, client *ent.Client, box *secret.Box, o Options) *Manager {
+// New returns a Manager; it works until ctx ends. Call Observe before
+// clusters connect.
+func New(ctx context.Context, o Options) *Manager {
 	if o.SimulatorNodes <= 0 {
 		o.SimulatorNodes = 3
 	}
@@ -102,8 +93,8 @@ func New(ctx context.Context, client *ent.Client, box *secret.Box, o Options) *M
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	m := &Manager{client: client, box: box, o: o, log: o.Log, ctx: ctx,
-		conns: map[int]*Conn{}, connecting: map[int]*sync.Mutex{}, sims: map[int]*sim.Cluster{}, dirty: map[int]bool{}}
+	m := &Manager{o: o, log: o.Log, ctx: ctx,
+		conns: map[int]*Conn{}, connecting: map[int]*sync.Mutex{}, sims: map[int]*sim.Cluster{}, dirty: map[int]placed{}}
 	return m
 }
 
@@ -132,25 +123,11 @@ func (m *Manager) Wait() {
 	}
 }
 
-// OnConnect adds a hook run after every (re)connection, before the
-// connection is used: the deploy workflow re-applies what should run there.
-// Register hooks before clusters connect.
-func (m *Manager) OnConnect(f func(ctx context.Context, c *Conn)) {
-	m.onConnect = append(m.onConnect, f)
+// Observe sets the Inventory clusters are reached through and the
+// Observer told what they do.
+func (m *Manager) Observe(inv Inventory, obs Observer) {
+	m.inv, m.obs = inv, obs
 }
-
-// Box is the secret box credentials are sealed with.
-func (m *Manager) Box() *secret.Box { return m.box }
-
-// OnWorkloadsChanged adds a listener told when a deployment's workloads
-// were rewritten from the cluster.
-func (m *Manager) OnWorkloadsChanged(f func(deploymentID int)) {
-	m.dirtyMu.Lock()
-	defer m.dirtyMu.Unlock()
-	m.changed = append(m.changed, f)
-}
-
-func sys(ctx context.Context) context.Context { return policy.System(ctx) }
 
 // Conn returns the live connection to a cluster, connecting if needed.
 func (m *Manager) Conn(ctx context.Context, clusterID int) (*Conn, error) {
@@ -185,28 +162,27 @@ func (m *Manager) connectLock(clusterID int) *sync.Mutex {
 }
 
 func (m *Manager) connect(ctx context.Context, clusterID int) (*Conn, error) {
-	ctx = sys(ctx)
-	cl, err := m.client.Cluster.Query().Where(cluster.ID(clusterID)).WithContainerManager().Only(ctx)
+	if m.inv == nil {
+		return nil, fmt.Errorf("cluster %d: the backend has no inventory", clusterID)
+	}
+	acc, err := m.inv.Access(ctx, clusterID)
 	if err != nil {
 		return nil, err
 	}
-	if cl.Edges.ContainerManager == nil {
-		return nil, fmt.Errorf("cluster %s has no container manager: it is a record only", cl.Name)
-	}
-	ep, err := m.endpointOf(cl.Edges.ContainerManager)
+	ep, err := m.endpointOf(acc)
 	if err != nil {
-		m.markDown(ctx, clusterID, err)
+		m.obs.Down(ctx, clusterID, err)
 		return nil, err
 	}
 	kube := ep.kube
 	v, err := kube.Discovery().ServerVersion()
 	if err != nil {
-		err = fmt.Errorf("cluster %s unreachable: %w", cl.Name, err)
-		m.markDown(ctx, clusterID, err)
+		err = fmt.Errorf("cluster %s unreachable: %w", acc.Name, err)
+		m.obs.Down(ctx, clusterID, err)
 		return nil, err
 	}
 	cctx, cancel := context.WithCancel(m.ctx)
-	c := &Conn{ClusterID: clusterID, TenantID: cl.TenantID, Kube: kube, Version: v.GitVersion, cmID: cl.Edges.ContainerManager.ID, cancel: cancel, ep: ep}
+	c := &Conn{ClusterID: clusterID, Kube: kube, Version: v.GitVersion, simKey: acc.SimulatorKey, cancel: cancel, ep: ep}
 	c.factory = informers.NewSharedInformerFactoryWithOptions(kube, 10*time.Minute)
 	m.watchNodes(cctx, c)
 	m.watchWorkloads(cctx, c)
@@ -218,8 +194,8 @@ func (m *Manager) connect(ctx context.Context, clusterID int) (*Conn, error) {
 		for typ, ok := range f.WaitForCacheSync(syncCtx.Done()) {
 			if !ok {
 				cancel()
-				err := fmt.Errorf("cluster %s: %v did not sync", cl.Name, typ)
-				m.markDown(ctx, clusterID, err)
+				err := fmt.Errorf("cluster %s: %v did not sync", acc.Name, typ)
+				m.obs.Down(ctx, clusterID, err)
 				return nil, err
 			}
 		}
@@ -227,16 +203,14 @@ func (m *Manager) connect(ctx context.Context, clusterID int) (*Conn, error) {
 	m.mu.Lock()
 	m.conns[clusterID] = c
 	m.mu.Unlock()
-	if err := m.resyncNodes(ctx, c); err != nil {
+	nodes, err := c.nodes()
+	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	err = m.client.Cluster.UpdateOneID(clusterID).SetReady(true).SetKubernetesVersion(v.GitVersion).
-		SetConnectedAt(now).SetLastError("").Exec(ctx)
-	for _, f := range m.onConnect {
-		f(ctx, c)
+	if err := m.obs.NodesListed(ctx, clusterID, nodes); err != nil {
+		return nil, err
 	}
-	return c, err
+	return c, m.obs.Connected(ctx, c)
 }
 
 // Disconnect drops a cluster's connection.
@@ -246,13 +220,6 @@ func (m *Manager) Disconnect(clusterID int) {
 	if c, ok := m.conns[clusterID]; ok {
 		c.cancel()
 		delete(m.conns, clusterID)
-	}
-}
-
-func (m *Manager) markDown(ctx context.Context, clusterID int, cause error) {
-	msg := operations.Clip(cause.Error())
-	if err := m.client.Cluster.UpdateOneID(clusterID).SetReady(false).SetLastError(msg).Exec(sys(ctx)); err != nil {
-		m.log.Warn("cluster: recording an outage", "cluster", clusterID, "err", err)
 	}
 }
 
@@ -273,8 +240,12 @@ func (m *Manager) healthLoop() {
 
 // CheckAll checks each cluster with a container manager once.
 func (m *Manager) CheckAll(ctx context.Context) {
-	ids, err := m.client.Cluster.Query().Where(cluster.ContainerManagerIDNotNil()).IDs(sys(ctx))
+	if m.inv == nil {
+		return
+	}
+	ids, err := m.inv.Reachable(ctx)
 	if err != nil {
+		m.log.Warn("cluster: listing clusters to check", "err", err)
 		return
 	}
 	for _, id := range ids {
@@ -288,122 +259,10 @@ func (m *Manager) CheckAll(ctx context.Context) {
 			continue
 		}
 		if _, err := c.Kube.Discovery().ServerVersion(); err != nil {
-			m.markDown(ctx, id, fmt.Errorf("unreachable: %w", err))
+			m.obs.Down(ctx, id, fmt.Errorf("unreachable: %w", err))
 			m.Disconnect(id)
 			continue
 		}
-		_ = m.client.Cluster.Update().Where(cluster.ID(id), cluster.Ready(false)).SetReady(true).SetLastError("").Exec(sys(ctx))
+		m.obs.Healthy(ctx, id)
 	}
-}
-
-// watchNodes keeps the cluster's Node records in step with Kubernetes.
-func (m *Manager) watchNodes(ctx context.Context, c *Conn) {
-	inf := c.factory.Core().V1().Nodes().Informer()
-	upsert := func(old, obj any) {
-		n, ok := obj.(*corev1.Node)
-		if !ok {
-			return
-		}
-		prev, _ := old.(*corev1.Node)
-		if err := m.upsertNode(ctx, c, prev, n, false); err != nil && ctx.Err() == nil {
-			m.log.Warn("cluster: syncing node", "cluster", c.ClusterID, "node", n.Name, "err", err)
-		}
-	}
-	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { upsert(nil, obj) },
-		UpdateFunc: upsert,
-		DeleteFunc: func(obj any) {
-			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-				obj = d.Obj
-			}
-			if n, ok := obj.(*corev1.Node); ok {
-				_ = m.deleteNode(ctx, c, n.Name)
-			}
-		},
-	})
-}
-
-// resyncNodes removes the records of nodes the cluster no longer has.
-func (m *Manager) resyncNodes(ctx context.Context, c *Conn) error {
-	nodes, err := c.factory.Core().V1().Nodes().Lister().List(labels.Everything())
-	if err != nil {
-		return err
-	}
-	have := map[string]bool{}
-	for _, n := range nodes {
-		have[n.Name] = true
-		if err := m.upsertNode(ctx, c, nil, n, true); err != nil {
-			return err
-		}
-	}
-	rows, err := m.client.Node.Query().Where(nodeOfCluster(c.ClusterID)).All(sys(ctx))
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if !have[r.Name] {
-			if err := m.deleteNode(ctx, c, r.Name); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func nodeIP(n *corev1.Node) string {
-	for _, t := range []corev1.NodeAddressType{corev1.NodeInternalIP, corev1.NodeExternalIP, corev1.NodeHostName} {
-		for _, a := range n.Status.Addresses {
-			if a.Type == t {
-				return a.Address
-			}
-		}
-	}
-	return ""
-}
-
-func nodeIsReady(n *corev1.Node) bool {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
-func quantity(n *corev1.Node, r corev1.ResourceName, unit int64) int {
-	q, ok := n.Status.Capacity[r]
-	if !ok {
-		return 0
-	}
-	return int(q.Value() / unit)
-}
-
-// NodeLabels returns the Meridian labels of a Kubernetes node.
-func NodeLabels(n *corev1.Node) []string {
-	var out []string
-	for k, v := range n.Labels {
-		if len(k) > len(NodeLabelPrefix) && k[:len(NodeLabelPrefix)] == NodeLabelPrefix && v == "true" {
-			out = append(out, k[len(NodeLabelPrefix):])
-		}
-	}
-	return out
-}
-
-// LabelNodes sets (add) or removes a Meridian label on Kubernetes nodes.
-func (c *Conn) LabelNodes(ctx context.Context, label string, nodes []string, add bool) error {
-	var value any
-	if add {
-		value = "true"
-	}
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": map[string]any{NodeLabelPrefix + label: value}}})
-	if err != nil {
-		return err
-	}
-	for _, n := range nodes {
-		_, err := c.Kube.CoreV1().Nodes().Patch(ctx, n, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
-		if ignoreNotFound(err) != nil {
-			return fmt.Errorf("node %s: %w", n, err)
-		}
-	}
-	return nil
 }

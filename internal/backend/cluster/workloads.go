@@ -12,9 +12,6 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/meridianplane/meridian/ent"
-	"github.com/meridianplane/meridian/ent/deployment"
-	"github.com/meridianplane/meridian/ent/workload"
 	"github.com/meridianplane/meridian/internal/appspec"
 )
 
@@ -33,7 +30,7 @@ func (m *Manager) watchWorkloads(ctx context.Context, c *Conn) {
 			return
 		}
 		if id, err := strconv.Atoi(o.GetLabels()[LabelDeployment]); err == nil {
-			m.markDirty(id)
+			m.markDirty(id, placed{clusterID: c.ClusterID, namespace: o.GetNamespace()})
 		}
 	}
 	h := cache.ResourceEventHandlerFuncs{AddFunc: mark, UpdateFunc: func(_, o any) { mark(o) }, DeleteFunc: mark}
@@ -46,9 +43,9 @@ func (m *Manager) watchWorkloads(ctx context.Context, c *Conn) {
 	}
 }
 
-func (m *Manager) markDirty(id int) {
+func (m *Manager) markDirty(id int, at placed) {
 	m.dirtyMu.Lock()
-	m.dirty[id] = true
+	m.dirty[id] = at
 	m.dirtyMu.Unlock()
 }
 
@@ -65,25 +62,26 @@ func (m *Manager) flushLoop() {
 	}
 }
 
-// Flush writes the workloads of every deployment that changed.
+// Flush reports to the Observer the workloads of every deployment whose
+// objects or pods changed since the last flush.
 func (m *Manager) Flush(ctx context.Context) {
 	m.dirtyMu.Lock()
-	ids := make([]int, 0, len(m.dirty))
-	for id := range m.dirty {
-		ids = append(ids, id)
-	}
-	m.dirty = map[int]bool{}
-	listeners := append([]func(int){}, m.changed...)
+	dirty := m.dirty
+	m.dirty = map[int]placed{}
 	m.dirtyMu.Unlock()
-	for _, id := range ids {
-		if err := m.syncWorkloads(ctx, id); err != nil {
-			if ctx.Err() == nil && !ent.IsNotFound(err) {
-				m.log.Warn("cluster: syncing workloads", "deployment", id, "err", err)
-			}
+	for id, at := range dirty {
+		m.mu.Lock()
+		c, ok := m.conns[at.clusterID]
+		m.mu.Unlock()
+		if !ok {
 			continue
 		}
-		for _, f := range listeners {
-			f(id)
+		ws, err := m.workloads(c, id, at.namespace)
+		if err == nil {
+			err = m.obs.WorkloadsObserved(ctx, at.clusterID, id, at.namespace, ws)
+		}
+		if err != nil && ctx.Err() == nil {
+			m.log.Warn("cluster: syncing workloads", "deployment", id, "err", err)
 		}
 	}
 }
@@ -194,36 +192,23 @@ func (m *Manager) observe(c *Conn, id int, namespace string) ([]*observedWorkloa
 	return out, nil
 }
 
-// syncWorkloads rewrites a deployment's Workload rows and pod counts.
-func (m *Manager) syncWorkloads(ctx context.Context, id int) error {
-	ctx = sys(ctx)
-	d, err := m.client.Deployment.Get(ctx, id)
+// workloads is what the informers say of a deployment's workloads and
+// their pods.
+func (m *Manager) workloads(c *Conn, id int, namespace string) ([]Workload, error) {
+	ws, err := m.observe(c, id, namespace)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m.mu.Lock()
-	c, ok := m.conns[d.ClusterID]
-	m.mu.Unlock()
-	if !ok {
-		return nil
-	}
-	ws, err := m.observe(c, d.ID, d.Namespace)
-	if err != nil {
-		return err
-	}
-	names := make([]string, 0, len(ws))
-	running, failingN, total := 0, 0, 0
+	out := make([]Workload, 0, len(ws))
 	for _, w := range ws {
-		names = append(names, w.Name)
-		var pods []appspec.Pod
-		wRunning, wFailing := 0, 0
+		o := Workload{Kind: w.Kind, Name: w.Name, Replicas: w.Desired, CPUMilli: w.CPUMilli, MemoryMiB: w.MemoryMiB}
 		for _, p := range w.Pods {
 			ready, reason := podState(p)
 			if ready {
-				wRunning++
+				o.Running++
 			}
 			if reason != "" {
-				wFailing++
+				o.Failing++
 			}
 			restarts := 0
 			for _, cs := range p.Status.ContainerStatuses {
@@ -233,23 +218,12 @@ func (m *Manager) syncWorkloads(ctx context.Context, id int) error {
 			if p.Status.StartTime != nil {
 				started = p.Status.StartTime.Unix()
 			}
-			pods = append(pods, appspec.Pod{
+			o.Pods = append(o.Pods, appspec.Pod{
 				Name: p.Name, IP: p.Status.PodIP, Node: p.Spec.NodeName, NodeIP: p.Status.HostIP,
 				Phase: string(p.Status.Phase), Ready: ready, Restarts: restarts, Reason: reason, Started: started,
 			})
 		}
-		running, failingN, total = running+wRunning, failingN+wFailing, total+len(pods)
-		err = m.client.Workload.Create().SetDeploymentID(id).SetTenantID(d.TenantID).SetName(w.Name).
-			SetKind(workload.Kind(w.Kind)).SetReplicas(w.Desired).SetCPU(w.CPUMilli).SetMemory(w.MemoryMiB).
-			SetRunningPods(wRunning).SetErrorPods(wFailing).SetTotalPods(len(pods)).SetPods(pods).
-			OnConflictColumns(workload.FieldDeploymentID, workload.FieldName).UpdateNewValues().Exec(ctx)
-		if err != nil {
-			return err
-		}
+		out = append(out, o)
 	}
-	if _, err := m.client.Workload.Delete().Where(workload.DeploymentID(id), workload.NameNotIn(names...)).Exec(ctx); err != nil {
-		return err
-	}
-	return m.client.Deployment.Update().Where(deployment.ID(id)).
-		SetRunningPods(running).SetErrorPods(failingN).SetTotalPods(total).Exec(ctx)
+	return out, nil
 }

@@ -1,4 +1,7 @@
-package graph
+// Package accounts is the workflow of user accounts and their tenants:
+// OTE-Stack gives every user a tenant (a namespace) of their own, created
+// with the account and deleted with its last user.
+package accounts
 
 import (
 	"context"
@@ -14,64 +17,66 @@ import (
 	"github.com/meridianplane/meridian/internal/policy"
 )
 
-type newUser struct {
-	username, password string
-	realName, phone    *string
-	role               user.Role
-	status             user.Status
+// NewUser is an account to create.
+type NewUser struct {
+	Username, Password string
+	RealName, Phone    *string
+	Role               user.Role
+	Status             user.Status
 }
 
-// createUser creates a user with a tenant of their own (OTE-Stack gives every
-// user a namespace). Privacy decides whether the caller may.
-func (r *Resolver) createUser(ctx context.Context, in newUser) (*ent.User, error) {
-	if in.username == "" {
+// Create creates a user with a tenant of their own, through db under the
+// caller's privacy (which decides whether the caller may). Names are
+// unique across tenants.
+func Create(ctx context.Context, db *ent.Client, in NewUser) (*ent.User, error) {
+	if in.Username == "" {
 		return nil, apierr.BadInput("username", "is required")
 	}
-	if err := auth.CheckPasswordPolicy("password", in.password); err != nil {
+	if err := auth.CheckPasswordPolicy("password", in.Password); err != nil {
 		return nil, err
 	}
-	if err := user.RoleValidator(in.role); err != nil {
-		return nil, apierr.BadInput("role", "unknown role %q", in.role)
+	if err := user.RoleValidator(in.Role); err != nil {
+		return nil, apierr.BadInput("role", "unknown role %q", in.Role)
 	}
-	db := r.db(ctx)
 	// Uniqueness is checked across tenants, which the caller may not see.
 	sys := policy.System(ctx)
-	if taken, err := db.User.Query().Where(user.Username(in.username)).Exist(sys); err != nil {
+	if taken, err := db.User.Query().Where(user.Username(in.Username)).Exist(sys); err != nil {
 		return nil, err
 	} else if taken {
 		return nil, &apierr.Error{Code: apierr.Conflict, Field: "username", Message: "user name already taken"}
 	}
-	if taken, err := db.Tenant.Query().Where(tenant.Name(in.username)).Exist(sys); err != nil {
+	if taken, err := db.Tenant.Query().Where(tenant.Name(in.Username)).Exist(sys); err != nil {
 		return nil, err
 	} else if taken {
 		return nil, &apierr.Error{Code: apierr.Conflict, Field: "username", Message: "a tenant of that name already exists"}
 	}
-	if err := user.UsernameValidator(in.username); err != nil {
+	if err := user.UsernameValidator(in.Username); err != nil {
 		return nil, apierr.BadInput("username", "%s", err.Error())
 	}
-	hash, err := auth.HashPassword(in.password)
+	hash, err := auth.HashPassword(in.Password)
 	if err != nil {
 		return nil, err
 	}
-	t, err := db.Tenant.Create().SetName(in.username).Save(ctx)
+	t, err := db.Tenant.Create().SetName(in.Username).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c := db.User.Create().SetTenantID(t.ID).SetUsername(in.username).SetPasswordHash(hash).
-		SetRole(in.role).SetStatus(in.status)
-	if in.realName != nil {
-		c.SetRealName(*in.realName)
+	c := db.User.Create().SetTenantID(t.ID).SetUsername(in.Username).SetPasswordHash(hash).
+		SetRole(in.Role).SetStatus(in.Status)
+	if in.RealName != nil {
+		c.SetRealName(*in.RealName)
 	}
-	if in.phone != nil {
-		c.SetPhone(*in.phone)
+	if in.Phone != nil {
+		c.SetPhone(*in.Phone)
 	}
 	return c.Save(ctx)
 }
 
-// deleteUser deletes a user, their sessions and businesses, and their tenant
-// when nobody else is in it. A tenant that still owns clusters is refused:
-// nothing a user runs is lost with the account.
-func (r *Resolver) deleteUser(ctx context.Context, id int) (int, error) {
+// Delete deletes a user, their sessions and businesses, and their tenant
+// when nobody else is in it, through db under the caller's privacy. A
+// tenant that still owns clusters is refused: nothing a user runs is lost
+// with the account. Nobody deletes their own account.
+func Delete(ctx context.Context, db *ent.Client, id int) (int, error) {
 	v, err := auth.Require(ctx)
 	if err != nil {
 		return 0, err
@@ -79,7 +84,6 @@ func (r *Resolver) deleteUser(ctx context.Context, id int) (int, error) {
 	if v.UserID == id {
 		return 0, apierr.BadInput("id", "you cannot delete your own account")
 	}
-	db := r.db(ctx)
 	u, err := db.User.Get(ctx, id)
 	if err != nil {
 		return 0, err
