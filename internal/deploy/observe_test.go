@@ -18,7 +18,6 @@ import (
 	"github.com/meridianplane/meridian/internal/appspec"
 	"github.com/meridianplane/meridian/internal/backend/cluster"
 	"github.com/meridianplane/meridian/internal/backend/cluster/sim"
-	"github.com/meridianplane/meridian/internal/db"
 	"github.com/meridianplane/meridian/internal/deploy"
 	"github.com/meridianplane/meridian/internal/operations"
 	"github.com/meridianplane/meridian/internal/policy"
@@ -63,15 +62,8 @@ type fixture struct {
 // the deploy Service over a backend that connects nowhere.
 func setup(t *testing.T, d testenv.Database) *fixture {
 	t.Helper()
-	database, err := db.Open(d.DSN(t), db.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { database.Close() })
+	database := testenv.OpenDB(t, d)
 	sys := policy.System(context.Background())
-	if err := database.Migrate(sys); err != nil {
-		t.Fatal(err)
-	}
 	box, err := secret.New(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)

@@ -451,3 +451,18 @@ func randomKey() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// OpenDB opens a fresh, migrated database for a unit test of a workflow
+// (no server), closed when the test ends.
+func OpenDB(t testing.TB, d Database) *db.DB {
+	t.Helper()
+	database, err := db.Open(d.DSN(t), db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { database.Close() })
+	if err := database.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return database
+}
