@@ -50,14 +50,3 @@ func checkLabel(field, name string) error {
 	}
 	return nil
 }
-
-// ids returns the IDs of ent entities.
-func ids[T any](xs []T, id func(T) int) []int {
-	out := make([]int, len(xs))
-	for i, x := range xs {
-		out[i] = id(x)
-	}
-	return out
-}
-
-func clusterID(c *ent.Cluster) int { return c.ID }

@@ -7,8 +7,6 @@ package graph
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/clusterlabel"
@@ -189,15 +187,7 @@ func (r *mutationResolver) AddClusterLabel(ctx context.Context, input model.Clus
 	if err != nil {
 		return nil, err
 	}
-	db := r.db(ctx)
-	for _, c := range cs {
-		err := db.ClusterLabel.Create().SetClusterID(c.ID).SetName(input.Label).
-			OnConflictColumns(clusterlabel.FieldClusterID, clusterlabel.FieldName).DoNothing().Exec(ctx)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, err
-		}
-	}
-	return db.ClusterLabel.Query().Where(clusterlabel.Name(input.Label), clusterlabel.ClusterIDIn(ids(cs, clusterID)...)).All(ctx)
+	return r.deploy.AddClusterLabel(ctx, cs, input.Label)
 }
 
 // RemoveClusterLabel is the resolver for the removeClusterLabel field.
@@ -209,7 +199,7 @@ func (r *mutationResolver) RemoveClusterLabel(ctx context.Context, input model.C
 	if err != nil {
 		return 0, err
 	}
-	return r.db(ctx).ClusterLabel.Delete().Where(clusterlabel.Name(input.Label), clusterlabel.ClusterIDIn(ids(cs, clusterID)...)).Exec(ctx)
+	return r.deploy.RemoveClusterLabel(ctx, cs, input.Label)
 }
 
 // AddNodeLabel is the resolver for the addNodeLabel field.

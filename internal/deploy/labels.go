@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/ent/clusterlabel"
 	"github.com/meridianplane/meridian/ent/nodelabel"
 	"github.com/meridianplane/meridian/internal/apierr"
 )
@@ -32,7 +33,7 @@ func (s *Service) AddNodeLabel(ctx context.Context, nodes []*ent.Node, label str
 	if _, err := s.LabelNodes(ctx, cl, label, nodeNames(nodes), true); err != nil {
 		return nil, err
 	}
-	return db.NodeLabel.Query().Where(nodelabel.Name(label), nodelabel.NodeIDIn(nodeIDs(nodes)...)).All(ctx)
+	return db.NodeLabel.Query().Where(nodelabel.Name(label), nodelabel.NodeIDIn(entIDs(nodes, nodeIDOf)...)).All(ctx)
 }
 
 // RemoveNodeLabel takes a Meridian label off nodes of one cluster (rows now,
@@ -44,7 +45,7 @@ func (s *Service) RemoveNodeLabel(ctx context.Context, nodes []*ent.Node, label 
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.db(ctx).NodeLabel.Delete().Where(nodelabel.Name(label), nodelabel.NodeIDIn(nodeIDs(nodes)...)).Exec(ctx)
+	n, err := s.db(ctx).NodeLabel.Delete().Where(nodelabel.Name(label), nodelabel.NodeIDIn(entIDs(nodes, nodeIDOf)...)).Exec(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -55,6 +56,26 @@ func (s *Service) RemoveNodeLabel(ctx context.Context, nodes []*ent.Node, label 
 	}
 	_, err = s.LabelNodes(ctx, cl, label, nodeNames(nodes), false)
 	return n, err
+}
+
+// AddClusterLabel puts a label on clusters and returns the clusters'
+// labels of that name.
+func (s *Service) AddClusterLabel(ctx context.Context, clusters []*ent.Cluster, label string) ([]*ent.ClusterLabel, error) {
+	db := s.db(ctx)
+	for _, c := range clusters {
+		err := db.ClusterLabel.Create().SetClusterID(c.ID).SetName(label).
+			OnConflictColumns(clusterlabel.FieldClusterID, clusterlabel.FieldName).DoNothing().Exec(ctx)
+		if err != nil && !isNoRows(err) {
+			return nil, err
+		}
+	}
+	return db.ClusterLabel.Query().Where(clusterlabel.Name(label), clusterlabel.ClusterIDIn(entIDs(clusters, clusterIDOf)...)).All(ctx)
+}
+
+// RemoveClusterLabel takes a label off clusters; it returns how many label
+// rows it removed.
+func (s *Service) RemoveClusterLabel(ctx context.Context, clusters []*ent.Cluster, label string) (int, error) {
+	return s.db(ctx).ClusterLabel.Delete().Where(clusterlabel.Name(label), clusterlabel.ClusterIDIn(entIDs(clusters, clusterIDOf)...)).Exec(ctx)
 }
 
 // DeleteNode deletes a node's record and its labels.
@@ -87,10 +108,14 @@ func nodeNames(ns []*ent.Node) []string {
 	return out
 }
 
-func nodeIDs(ns []*ent.Node) []int {
-	out := make([]int, len(ns))
-	for i, n := range ns {
-		out[i] = n.ID
+// entIDs returns the IDs of ent entities.
+func entIDs[T any](xs []T, id func(T) int) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = id(x)
 	}
 	return out
 }
+
+func clusterIDOf(c *ent.Cluster) int { return c.ID }
+func nodeIDOf(n *ent.Node) int       { return n.ID }
