@@ -6,13 +6,8 @@ import (
 	"entgo.io/contrib/entgql"
 
 	"github.com/meridianplane/meridian/graph/generated"
+	"github.com/meridianplane/meridian/internal/paging"
 )
-
-// UnboundedPageSize is the complexity multiplier of a connection asked for
-// without first or last. Such a connection returns every row; it is priced
-// as a page of 100, an estimate that keeps common shapes (a list with a
-// nested totalCount) affordable. Clients that fetch big lists should page.
-const UnboundedPageSize = 100
 
 var cursorType = reflect.TypeOf((*entgql.Cursor[int])(nil))
 
@@ -32,7 +27,7 @@ func setComplexity(root *generated.ComplexityRoot) {
 			}
 			f.Set(reflect.MakeFunc(ft, func(args []reflect.Value) []reflect.Value {
 				child := int(args[0].Int())
-				n := UnboundedPageSize
+				n := paging.DefaultFirst // paging.Bounds writes it into the query; this is for other callers
 				if p := args[2]; !p.IsNil() {
 					n = int(p.Elem().Int())
 				} else if p := args[4]; !p.IsNil() {

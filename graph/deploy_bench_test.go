@@ -143,3 +143,43 @@ func BenchmarkDeploymentPage(b *testing.B) {
 		b.Errorf("SQL statements differ: %v at 100, %v at 100,000", sqlSmall, sqlLarge)
 	}
 }
+
+// restPageLatency returns the mean latency and SQL statements of one page
+// of 100 of GET /v1/deploy (with total, application, version and cluster).
+func restPageLatency(b *testing.B, e *testenv.Env, tok string, page, rounds int) (time.Duration, float64) {
+	path := fmt.Sprintf("/v1/deploy?page=%d&pageSize=100", page)
+	want := fmt.Sprintf("d-%06d", (page-1)*100)
+	check := func() {
+		r := e.Do("GET", path, nil, testenv.Auth(tok)...)
+		data, _ := r.Body["data"].([]any)
+		if r.Status != 200 || len(data) != 100 || testenv.Path(r.Body, "data.0.deployName") != want {
+			b.Fatalf("%s: %d, %d rows, first %v (want %s)", path, r.Status, len(data), testenv.Path(r.Body, "data.0.deployName"), want)
+		}
+	}
+	check() // warm up
+	start, stmts := time.Now(), e.Statements()
+	for i := 0; i < rounds; i++ {
+		check()
+	}
+	return time.Since(start) / time.Duration(rounds), float64(e.Statements()-stmts) / float64(rounds)
+}
+
+// BenchmarkRESTDeepPage: GET /v1/deploy over 100,000 deployments, page 1 and
+// page 500 of 100 (rows 49,901-50,000); reports both latencies and their
+// ratio (target < 2). The page is one LIMIT/OFFSET query, so page 500 does
+// not read the 49,900 rows before it into Go. (One measurement whatever b.N.)
+func BenchmarkRESTDeepPage(b *testing.B) {
+	e := testenv.Start(b, testenv.Databases()[0])
+	tok := e.AdminToken()
+	storeDeployments(b, e, 100000)
+	b.ResetTimer()
+	first, sqlFirst := restPageLatency(b, e, tok, 1, 30)
+	deep, sqlDeep := restPageLatency(b, e, tok, 500, 30)
+	b.ReportMetric(float64(first.Microseconds())/1000, "ms@page1")
+	b.ReportMetric(float64(deep.Microseconds())/1000, "ms@page500")
+	b.ReportMetric(float64(deep)/float64(first), "ratio")
+	b.ReportMetric(sqlDeep, "sql/op")
+	if sqlFirst != sqlDeep {
+		b.Errorf("SQL statements differ: %v on page 1, %v on page 500", sqlFirst, sqlDeep)
+	}
+}

@@ -60,6 +60,7 @@ type failures struct {
 type Service struct {
 	failMu sync.Mutex
 	fails  map[string]*failures
+	basic  *basicCache
 
 	client      *ent.Client
 	secret      []byte
@@ -69,7 +70,7 @@ type Service struct {
 
 // New returns a Service over client, loading or creating the signing key.
 func New(ctx context.Context, client *ent.Client, o Options) (*Service, error) {
-	s := &Service{client: client, secret: o.Secret, ttl: o.TokenTTL, window: o.RefreshWindow, now: o.Now}
+	s := &Service{client: client, secret: o.Secret, ttl: o.TokenTTL, window: o.RefreshWindow, now: o.Now, basic: newBasicCache()}
 	if s.ttl <= 0 {
 		s.ttl = DefaultTokenTTL
 	}
@@ -350,18 +351,6 @@ func (s *Service) Alive(ctx context.Context) error {
 	return nil
 }
 
-// AuthenticateBasic checks a user name and password (HTTP Basic).
-func (s *Service) AuthenticateBasic(ctx context.Context, username, password string) (*viewer.Viewer, error) {
-	u, err := s.credentials(ctx, username, password)
-	if err != nil {
-		return nil, err
-	}
-	if err := usable(u); err != nil {
-		return nil, apierr.New(apierr.Unauthenticated, "%s", err.Error())
-	}
-	return viewerOf(u, ""), nil
-}
-
 func viewerOf(u *ent.User, sid string) *viewer.Viewer {
 	return &viewer.Viewer{UserID: u.ID, Username: u.Username, TenantID: u.TenantID, Role: viewer.Role(u.Role), SessionID: sid}
 }
@@ -399,6 +388,7 @@ func (s *Service) Logout(ctx context.Context) error {
 	if v == nil {
 		return apierr.New(apierr.Unauthenticated, "authentication required")
 	}
+	s.basic.forget(v.UserID)
 	if v.SessionID == "" {
 		return apierr.BadInput("authorization", "HTTP Basic credentials have no session to end")
 	}
@@ -406,8 +396,10 @@ func (s *Service) Logout(ctx context.Context) error {
 		SetRevokedAt(s.now()).Exec(policy.System(ctx))
 }
 
-// RevokeUser revokes every session of a user except keep (a token id, or "").
+// RevokeUser revokes every session of a user except keep (a token id, or "")
+// and forgets the user's remembered HTTP Basic credentials.
 func (s *Service) RevokeUser(ctx context.Context, userID int, keep string) error {
+	s.basic.forget(userID)
 	q := s.db(ctx).Session.Update().Where(session.UserID(userID), session.RevokedAtIsNil())
 	if keep != "" {
 		q.Where(session.TokenIDNEQ(keep))

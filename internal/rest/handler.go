@@ -78,6 +78,9 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.fail(w, r, err)
 		return
 	}
+	if page != nil {
+		ctx = page.apply(ctx, vars, rt.ep.Page)
+	}
 	resp := Execute(ctx, rt.gql, r, rt.ep.Operation, rt.ep.OperationName, vars)
 	if len(resp.Errors) > 0 || resp.Data == nil {
 		rt.fail(w, r, rt.graphError(resp.Errors))
@@ -93,9 +96,6 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.ep.Found != "" && empty(lookup(data, rt.ep.Found)) {
 		rt.fail(w, r, apierr.New(apierr.NotFound, "not found"))
 		return
-	}
-	if page != nil {
-		page.slice(data, rt.ep.Page)
 	}
 	body := &Object{}
 	for _, k := range rt.ep.responseKeys() {
@@ -162,9 +162,6 @@ func (rt *route) bind(r *http.Request) (map[string]any, *window, error) {
 		if w, err = readWindow(r, pg); err != nil {
 			return nil, nil, err
 		}
-		if w.size > 0 {
-			setPath(vars, pg.firstVar(), w.page*w.size)
-		}
 	}
 	return vars, w, nil
 }
@@ -201,6 +198,9 @@ func (rt *route) graphError(errs gqlerror.List) error {
 
 // paramFor names the parameter whose variable holds a GraphQL field.
 func (ep *Endpoint) paramFor(field string) string {
+	if ep.Page != nil && field == ep.Page.firstVar() {
+		return "pageSize"
+	}
 	for _, p := range ep.Params {
 		if p.Var == field || strings.HasSuffix(p.Var, "."+field) {
 			return p.Name

@@ -57,8 +57,9 @@ func Execute(ctx context.Context, gql http.Handler, r *http.Request, query, opNa
 
 // Trusted reports whether ctx belongs to an operation a REST route runs.
 // Those documents are declared in the repository and checked at generation
-// (an allow-list), so the GraphQL cost limits meant for ad-hoc queries do not
-// apply to them; their size is bounded by each route's paging limits.
+// (an allow-list), so they have their own limits instead of the ones meant
+// for ad-hoc queries: a list's page of up to DefaultMaxPageSize rows, and a
+// complexity budget of ComplexityLimit.
 func Trusted(ctx context.Context) bool {
 	_, ok := ctx.Value(callKey{}).(*call)
 	return ok

@@ -85,8 +85,8 @@ func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
 			size = rest.DefaultMaxPageSize
 		}
 		params = append(params,
-			map[string]any{"name": "page", "in": "query", "schema": jsonSchema{"type": "integer", "minimum": 1, "default": 1}, "description": "The page number, from 1."},
-			map[string]any{"name": "pageSize", "in": "query", "schema": jsonSchema{"type": "integer", "minimum": 0, "maximum": size, "default": ep.Page.DefaultSize}, "description": "Rows per page; 0 for every row."},
+			map[string]any{"name": "page", "in": "query", "schema": jsonSchema{"type": "integer", "minimum": 1, "maximum": rest.MaxPage, "default": 1}, "description": rest.PageDoc},
+			map[string]any{"name": "pageSize", "in": "query", "schema": jsonSchema{"type": "integer", "minimum": 0, "maximum": size, "default": ep.Page.DefaultSize}, "description": rest.PageSizeDoc(size)},
 		)
 	}
 	if len(params) > 0 {

@@ -294,8 +294,9 @@ func TestOddIDs(t *testing.T) {
 	}
 }
 
-// TestRESTIgnoresAdHocLimits: declared REST operations are trusted; tight
-// GraphQL limits do not break them.
+// TestRESTIgnoresAdHocLimits: declared REST operations have their own
+// budget (rest.ComplexityLimit); tight limits for ad-hoc GraphQL do not break
+// them.
 func TestRESTIgnoresAdHocLimits(t *testing.T) {
 	e := testenv.Start(t, testenv.Databases()[0], func(c *config.Config) { c.Depth = 2; c.Complexity = 5 })
 	r := e.Do("GET", "/v1/cluster?pageSize=1000", nil, testenv.Auth(e.AdminToken())...)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"strings"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/internal/apierr"
 	"github.com/meridianplane/meridian/internal/auth"
+	"github.com/meridianplane/meridian/internal/paging"
 	"github.com/meridianplane/meridian/internal/rest"
 	"github.com/meridianplane/meridian/internal/viewer"
 )
@@ -71,9 +71,20 @@ func newGraphQL(schema graphql.ExecutableSchema, client *ent.Client, authn *auth
 		srv.Use(noIntrospection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	srv.Use(&extension.ComplexityLimit{Func: func(ctx context.Context, _ *graphql.OperationContext) int {
+	// Connections get a page size (paging.DefaultFirst) when the query names
+	// none and may not ask for more than paging.MaxFirst rows; a declared
+	// REST operation's list may ask for a page of up to rest.DefaultMaxPageSize.
+	// Then the complexity limit: --complexity-limit for ad-hoc queries,
+	// rest.ComplexityLimit for the declared operations.
+	srv.Use(paging.Bounds{Max: func(ctx context.Context) int {
 		if rest.Trusted(ctx) {
-			return math.MaxInt32
+			return rest.DefaultMaxPageSize
+		}
+		return paging.MaxFirst
+	}})
+	srv.Use(&paging.ComplexityLimit{Func: func(ctx context.Context, _ *graphql.OperationContext) int {
+		if rest.Trusted(ctx) {
+			return rest.ComplexityLimit
 		}
 		return o.Complexity
 	}})

@@ -35,6 +35,7 @@ import (
 	"github.com/meridianplane/meridian/internal/events"
 	"github.com/meridianplane/meridian/internal/imagerepo"
 	"github.com/meridianplane/meridian/internal/operations"
+	"github.com/meridianplane/meridian/internal/paging"
 	"github.com/meridianplane/meridian/internal/playground"
 	"github.com/meridianplane/meridian/internal/policy"
 	"github.com/meridianplane/meridian/internal/rest"
@@ -85,6 +86,7 @@ func New(ctx context.Context, cfg config.Config, database *db.DB, log *slog.Logg
 		return nil, err
 	}
 	s := &Server{Config: cfg, DB: database, Auth: authn, Log: log}
+	database.Client.Intercept(paging.Interceptor()) // REST lists read one page with OFFSET
 	s.bg, s.stop = context.WithCancel(context.WithoutCancel(ctx))
 	s.Operations = operations.New(database.Client, database.Dialect, operations.Options{
 		Workers: cfg.Workers, Lease: cfg.OperationLease, Backoff: cfg.OperationBackoff, Log: log,

@@ -99,6 +99,8 @@ type Env struct {
 
 	statements atomic.Int64
 	mu         sync.Mutex
+	sqlMu      sync.Mutex
+	captured   *[]string
 	admin      string
 }
 
@@ -122,9 +124,14 @@ func Start(t testing.TB, d Database, opts ...Option) *Env {
 func StartDSN(t testing.TB, dsn string, opts ...Option) *Env {
 	t.Helper()
 	e := &Env{T: t}
-	database, err := db.Open(dsn, db.Options{Trace: func(ctx context.Context, _ string) {
+	database, err := db.Open(dsn, db.Options{Trace: func(ctx context.Context, q string) {
 		if middleware.GetReqID(ctx) != "" { // a request's statement, not background work
 			e.statements.Add(1)
+			e.sqlMu.Lock()
+			if e.captured != nil {
+				*e.captured = append(*e.captured, q)
+			}
+			e.sqlMu.Unlock()
 		}
 	}})
 	if err != nil {
@@ -170,6 +177,24 @@ func StartDSN(t testing.TB, dsn string, opts ...Option) *Env {
 
 // Statements returns how many SQL statements requests have run so far.
 func (e *Env) Statements() int64 { return e.statements.Load() }
+
+// CaptureSQL runs f and returns the SQL statements requests ran meanwhile
+// (as the driver's debug log shows them, with their arguments).
+func (e *Env) CaptureSQL(f func()) []string {
+	var got []string
+	e.sqlMu.Lock()
+	e.captured = &got
+	e.sqlMu.Unlock()
+	defer func() {
+		e.sqlMu.Lock()
+		e.captured = nil
+		e.sqlMu.Unlock()
+	}()
+	f()
+	e.sqlMu.Lock()
+	defer e.sqlMu.Unlock()
+	return append([]string(nil), got...)
+}
 
 // Sys returns a context that bypasses privacy, for test setup and checks.
 func (e *Env) Sys() context.Context { return policy.System(context.Background()) }
