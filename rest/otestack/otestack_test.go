@@ -627,7 +627,7 @@ func TestWire(t *testing.T) {
 		{"GET", "/v1/cluster?page=0", "", admin, 422, `{"code":422,"message":"page: must be at least 1"}`},
 		{"GET", "/v1/cluster", "", "", 401, `{"code":401,"message":"authentication required"}`},
 		{"POST", "/v1/authorization", `{"user": "admin", "password": 7}`, "", 422, `{"code":422,"message":"password: must be a string"}`},
-		{"POST", "/v1/user", `{"user": "admin", "password": "xxX@1234"}`, "", 409, `{"code":409,"message":"user: already exists"}`},
+		{"POST", "/v1/user", `{"user": "admin", "password": "xxX@1234"}`, "", 409, `{"code":409,"message":"user: user name already taken"}`},
 		{"DELETE", "/v1/authorizations", "", e.Login("admin", testenv.AdminPassword), 200, `{"code":200,"message":"success"}`},
 		{"PATCH", "/v1/cluster", "", admin, 405, `{"code":405,"message":"PATCH /v1/cluster: this path takes GET"}`},
 		{"GET", "/v1/admin/deploy/x", "", admin, 404, `{"code":404,"message":"no endpoint at /v1/admin/deploy/x"}`},
