@@ -29,6 +29,8 @@ const (
 	Internal           Code = "INTERNAL"
 	// UnsupportedMediaType is a REST request body of the wrong content type.
 	UnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
+	// MethodNotAllowed is a REST request with a method its path does not take.
+	MethodNotAllowed Code = "METHOD_NOT_ALLOWED"
 )
 
 // Error is a classified error.

@@ -9,13 +9,37 @@ import (
 	"github.com/meridianplane/meridian/internal/viewer"
 )
 
-// Credential header conventions of the four legacy APIs, all accepted
-// everywhere: Authorization (raw JWT, "Bearer <jwt>" or "Basic ..."),
-// access_token (APPO) and access-token (LAIN).
+// Scheme is one way a request may carry credentials. Each legacy API
+// declares the schemes its routes accept; /graphql accepts AllSchemes.
+type Scheme struct {
+	Kind SchemeKind
+	// Header carries the token of a SchemeHeader.
+	Header string
+}
+
+// SchemeKind says how a Scheme carries credentials.
+type SchemeKind string
+
+// The scheme kinds.
 const (
-	headerAccessToken  = "access_token"
-	headerAccessToken2 = "access-token"
+	// SchemeHeader is a token in Scheme.Header, raw or as "Bearer <token>"
+	// (in Authorization, a "Basic ..." value is not a token).
+	SchemeHeader SchemeKind = "header"
+	// SchemeBearer is "Authorization: Bearer <token>".
+	SchemeBearer SchemeKind = "bearer"
+	// SchemeBasic is HTTP Basic: a user name and password.
+	SchemeBasic SchemeKind = "basic"
 )
+
+// AllSchemes are the credential conventions of the four legacy APIs, in the
+// order they are looked for: Authorization (raw JWT or "Bearer <jwt>"),
+// access_token (APPO), access-token (LAIN), HTTP Basic (Commissaire).
+var AllSchemes = []Scheme{
+	{Kind: SchemeHeader, Header: "Authorization"},
+	{Kind: SchemeHeader, Header: "access_token"},
+	{Kind: SchemeHeader, Header: "access-token"},
+	{Kind: SchemeBasic},
+}
 
 type tokenKey struct{}
 
@@ -25,56 +49,97 @@ func Token(ctx context.Context) string {
 	return t
 }
 
-// bearer extracts a token from the request's headers.
-func bearer(r *http.Request) string {
-	if h := strings.TrimSpace(r.Header.Get("Authorization")); h != "" {
-		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-			return strings.TrimSpace(h[7:])
-		}
-		if !strings.HasPrefix(strings.ToLower(h), "basic ") {
-			return h
+// HeaderValue returns the first non-blank value of the header name, matched
+// without regard to case or canonical form (a name like access_token may
+// arrive canonicalised as Access_token or as sent).
+func HeaderValue(h http.Header, name string) (string, bool) {
+	if vs := h.Values(name); len(vs) > 0 && strings.TrimSpace(vs[0]) != "" {
+		return strings.TrimSpace(vs[0]), true
+	}
+	for k, vs := range h {
+		if strings.EqualFold(k, name) && len(vs) > 0 && strings.TrimSpace(vs[0]) != "" {
+			return strings.TrimSpace(vs[0]), true
 		}
 	}
-	// Go canonicalises header names, but access_token has an underscore and
-	// arrives as sent; read the raw map for both spellings.
-	for _, name := range []string{headerAccessToken, headerAccessToken2} {
-		for k, v := range r.Header {
-			if strings.EqualFold(k, name) && len(v) > 0 && strings.TrimSpace(v[0]) != "" {
-				t := strings.TrimSpace(v[0])
-				if len(t) > 7 && strings.EqualFold(t[:7], "bearer ") {
-					t = strings.TrimSpace(t[7:])
-				}
-				return t
-			}
-		}
-	}
-	return ""
+	return "", false
 }
 
-// Middleware resolves the request's credentials to a viewer. A request
-// without credentials continues anonymously; one whose credentials are refused
-// continues anonymously too, with the reason in viewer.Failure, so that each API
-// answers in its own envelope.
+// cutPrefixFold cuts prefix from s, ignoring case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) > len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return strings.TrimSpace(s[len(prefix):]), true
+	}
+	return s, false
+}
+
+// credentials reads the scheme's credentials from r: a token, or a Basic
+// user name and password. ok is false when r carries none of this kind.
+func (sc Scheme) credentials(r *http.Request) (token, user, password string, ok bool) {
+	switch sc.Kind {
+	case SchemeHeader:
+		h, ok := HeaderValue(r.Header, sc.Header)
+		if !ok {
+			return "", "", "", false
+		}
+		if t, bearer := cutPrefixFold(h, "bearer "); bearer {
+			return t, "", "", t != ""
+		}
+		if _, basic := cutPrefixFold(h, "basic "); basic && strings.EqualFold(sc.Header, "Authorization") {
+			return "", "", "", false
+		}
+		return h, "", "", true
+	case SchemeBearer:
+		h, _ := HeaderValue(r.Header, "Authorization")
+		t, bearer := cutPrefixFold(h, "bearer ")
+		return t, "", "", bearer && t != ""
+	case SchemeBasic:
+		user, password, ok = r.BasicAuth()
+		return "", user, password, ok
+	}
+	return "", "", "", false
+}
+
+// Middleware resolves the request's credentials, in any of AllSchemes, to a
+// viewer (see Accepting).
 func (s *Service) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		var (
-			v   *viewer.Viewer
-			err error
-		)
-		if tok := bearer(r); tok != "" {
-			ctx = context.WithValue(ctx, tokenKey{}, tok)
-			v, err = s.Authenticate(ctx, tok)
-		} else if user, pw, ok := r.BasicAuth(); ok {
-			v, err = s.AuthenticateBasic(ctx, user, pw)
-		}
-		if err != nil {
-			ctx = viewer.WithFailure(ctx, err)
-		} else if v != nil {
-			ctx = viewer.NewContext(ctx, v)
-		}
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
+	return s.Accepting(AllSchemes...)(next)
+}
+
+// Accepting returns a middleware that resolves the request's credentials
+// to a viewer, reading only the given schemes, in order: the first one the
+// request carries is checked and the others are ignored. A request without
+// credentials continues anonymously; one whose credentials are refused
+// continues anonymously too, with the reason in viewer.Failure, so that each
+// API answers in its own shape.
+func (s *Service) Accepting(schemes ...Scheme) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			var (
+				v   *viewer.Viewer
+				err error
+			)
+			for _, sc := range schemes {
+				tok, user, pw, ok := sc.credentials(r)
+				if !ok {
+					continue
+				}
+				if sc.Kind == SchemeBasic {
+					v, err = s.AuthenticateBasic(ctx, user, pw)
+				} else {
+					ctx = context.WithValue(ctx, tokenKey{}, tok)
+					v, err = s.Authenticate(ctx, tok)
+				}
+				break
+			}
+			if err != nil {
+				ctx = viewer.WithFailure(ctx, err)
+			} else if v != nil {
+				ctx = viewer.NewContext(ctx, v)
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
 }
 
 // Require returns the request's viewer, or UNAUTHENTICATED with the reason

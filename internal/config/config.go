@@ -5,6 +5,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -36,6 +37,32 @@ type Config struct {
 	RegistryUser     string        // --registry-user, MERIDIAN_REGISTRY_USER
 	RegistryPassword string        // MERIDIAN_REGISTRY_PASSWORD
 	RegistrySync     time.Duration // --registry-sync, MERIDIAN_REGISTRY_SYNC: how often projects, images and tags are synced with the registry (0: only on demand)
+	// TrustedProxies (--trusted-proxies, MERIDIAN_TRUSTED_PROXIES: comma-separated
+	// addresses or CIDRs) are the reverse proxies whose X-Forwarded-For names the
+	// client; from anyone else the header is ignored. Empty: the connection's peer
+	// is the client.
+	TrustedProxies []netip.Prefix
+}
+
+// ParsePrefixes reads comma-separated IP addresses and CIDRs.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // SecretKeyFile is where the generated secret key is kept when
@@ -105,6 +132,7 @@ func Flags(fs *flag.FlagSet) (*Config, error) {
 	env("MERIDIAN_REGISTRY_USER", func(v string) error { c.RegistryUser = v; return nil })
 	env("MERIDIAN_REGISTRY_PASSWORD", func(v string) error { c.RegistryPassword = v; return nil })
 	env("MERIDIAN_REGISTRY_SYNC", durationInto(&c.RegistrySync))
+	env("MERIDIAN_TRUSTED_PROXIES", func(v string) (e error) { c.TrustedProxies, e = ParsePrefixes(v); return })
 	c.AdminPassword = os.Getenv("MERIDIAN_ADMIN_PASSWORD")
 	c.SecretKey = os.Getenv("MERIDIAN_SECRET_KEY")
 	c.JWTSecret = os.Getenv("MERIDIAN_JWT_SECRET")
@@ -125,6 +153,8 @@ func Flags(fs *flag.FlagSet) (*Config, error) {
 	fs.StringVar(&c.Registry, "registry", c.Registry, "the OCI registry images live in, host:port or URL (MERIDIAN_REGISTRY; empty: the embedded registry at /v2/)")
 	fs.StringVar(&c.RegistryUser, "registry-user", c.RegistryUser, "user Meridian signs in to the registry as (MERIDIAN_REGISTRY_USER; password in MERIDIAN_REGISTRY_PASSWORD)")
 	fs.DurationVar(&c.RegistrySync, "registry-sync", c.RegistrySync, "how often images and tags are synced from the registry, 0 for on demand only (MERIDIAN_REGISTRY_SYNC)")
+	fs.Func("trusted-proxies", "reverse proxies whose X-Forwarded-For names the client, comma-separated addresses or CIDRs (MERIDIAN_TRUSTED_PROXIES; empty: the connection's peer is the client)",
+		func(v string) (e error) { c.TrustedProxies, e = ParsePrefixes(v); return })
 	return &c, err
 }
 

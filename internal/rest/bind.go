@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/meridianplane/meridian/internal/apierr"
+	"github.com/meridianplane/meridian/internal/auth"
 )
 
 // readBody decodes a JSON object body. An empty body is an empty object.
@@ -130,6 +131,19 @@ func (p *Param) raw(r *http.Request, body map[string]any) (any, bool) {
 			return nil, false
 		}
 		return q.Get(p.Name), true
+	case "header":
+		v, ok := auth.HeaderValue(r.Header, p.Name)
+		if ok && p.Type == "array" {
+			var out []any
+			for _, s := range strings.Split(v, ",") {
+				out = append(out, strings.TrimSpace(s))
+			}
+			return out, true
+		}
+		return v, ok
+	case "client":
+		v := ClientIP(r)
+		return v, v != ""
 	default:
 		v, ok := body[p.Name]
 		if ok && v == nil {

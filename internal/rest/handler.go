@@ -3,68 +3,42 @@ package rest
 import (
 	"bytes"
 	"encoding/json"
-
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/go-chi/chi/v5"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/meridianplane/meridian/internal/apierr"
 	"github.com/meridianplane/meridian/internal/auth"
 )
 
-// Envelope writes one legacy API's answers. Each API has exactly one.
-type Envelope interface {
-	// Success writes a successful answer; body holds the declared response keys.
-	Success(w http.ResponseWriter, status int, body *Object)
-	// Failure writes an error in the API's shape, with the API's status code.
-	Failure(w http.ResponseWriter, e *apierr.Error)
-}
-
-// API is one legacy API: its declarations and its envelope.
-type API struct {
-	Name string
-	// Prefix is the path every endpoint starts with ("/v1"); unknown paths
-	// and methods under it are answered in the API's envelope.
-	Prefix    string
-	Endpoints []Endpoint
-	Envelope  Envelope
-}
-
-// Mount adds the API's routes to r; gql is the GraphQL server they run through.
-func Mount(r chi.Router, api API, gql http.Handler) {
-	r.Route(api.Prefix, func(sub chi.Router) {
-		for i := range api.Endpoints {
-			ep := &api.Endpoints[i]
-			path := strings.TrimPrefix(ep.Path, api.Prefix)
-			if path == "" {
-				path = "/"
-			}
-			sub.Method(ep.Method, path, &route{ep: ep, env: api.Envelope, gql: gql})
-		}
-		sub.NotFound(func(w http.ResponseWriter, r *http.Request) {
-			api.Envelope.Failure(w, apierr.New(apierr.NotFound, "no endpoint at %s", r.URL.Path))
-		})
-		sub.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-			api.Envelope.Failure(w, apierr.New(apierr.NotFound, "no %s endpoint at %s", r.Method, r.URL.Path))
-		})
-	})
+// answers is how one endpoint answers: success in its shape and status,
+// errors in its error shape with the API's (or its own) statuses.
+type answers struct {
+	ep         *Endpoint
+	success    *Shape // nil: no body
+	status     int
+	message    string
+	failure    *Shape
+	errStatus  map[apierr.Code]int
+	basicRealm string // set when the API takes HTTP Basic: 401s ask for it
 }
 
 type route struct {
-	ep  *Endpoint
-	env Envelope
-	gql http.Handler
+	ep   *Endpoint
+	out  *answers
+	gql  http.Handler
+	hook Hook
 }
 
 func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if !rt.ep.Public {
 		if _, err := auth.Require(ctx); err != nil {
-			rt.fail(w, r, err)
+			rt.out.fail(w, r, err)
 			return
 		}
 	}
@@ -73,50 +47,66 @@ func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			_ = r.MultipartForm.RemoveAll()
 		}
 	}()
-	vars, page, err := rt.bind(r)
+	call, page, err := rt.bind(r)
 	if err != nil {
-		rt.fail(w, r, err)
+		rt.out.fail(w, r, err)
 		return
 	}
-	if page != nil {
-		ctx = page.apply(ctx, vars, rt.ep.Page)
+	if rt.hook != nil {
+		if err := rt.hook(ctx, call); err != nil {
+			rt.out.fail(w, r, err)
+			return
+		}
 	}
-	resp := Execute(ctx, rt.gql, r, rt.ep.Operation, rt.ep.OperationName, vars)
+	if page != nil {
+		ctx = page.apply(ctx, call.Vars, rt.ep.Page)
+	}
+	resp := Execute(ctx, rt.gql, r, rt.ep.Operation, rt.ep.OperationName, call.Vars)
 	if len(resp.Errors) > 0 || resp.Data == nil {
-		rt.fail(w, r, rt.graphError(resp.Errors))
+		rt.out.fail(w, r, rt.graphError(resp.Errors))
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader(resp.Data))
 	dec.UseNumber()
 	var data any
 	if err := dec.Decode(&data); err != nil {
-		rt.fail(w, r, err)
+		rt.out.fail(w, r, err)
 		return
 	}
 	if rt.ep.Found != "" && empty(lookup(data, rt.ep.Found)) {
-		rt.fail(w, r, apierr.New(apierr.NotFound, "not found"))
+		rt.out.fail(w, r, apierr.New(apierr.NotFound, "not found"))
 		return
 	}
-	body := &Object{}
-	for _, k := range rt.ep.responseKeys() {
-		v, err := rt.ep.Response[k].apply(data)
-		if err != nil {
-			rt.fail(w, r, err)
+	var body any
+	if rt.ep.Response != nil {
+		if body, err = rt.ep.Response.apply(data); err != nil {
+			rt.out.fail(w, r, err)
 			return
 		}
-		body.Set(k, v)
 	}
-	status := rt.ep.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	rt.env.Success(w, status, body)
+	rt.out.success.write(w, &answer{response: body, status: rt.out.status, message: rt.out.message, url: r.URL.Path})
 }
 
-func (ep *Endpoint) responseKeys() []string { return OrderedKeys(ep.Order, ep.Response) }
+// fail answers err in the error shape, with the status its code maps to.
+func (a *answers) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := apierr.Classify(r.Context(), err)
+	if _, known := a.errStatus[e.Code]; !known || e.Code == apierr.Internal {
+		cause := err
+		if e.Err != nil {
+			cause = e.Err
+		}
+		slog.ErrorContext(r.Context(), "rest: internal error", "route", a.ep.Name, "code", e.Code, "err", cause)
+		e = &apierr.Error{Code: apierr.Internal, Message: "internal error"}
+	}
+	status := a.errStatus[e.Code]
+	if status == http.StatusUnauthorized && a.basicRealm != "" {
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf("Basic realm=%q", a.basicRealm))
+	}
+	a.failure.write(w, &answer{status: status, message: e.Error(), code: e.Code, field: e.Field, url: r.URL.Path})
+}
 
 // bind validates every parameter and builds the operation's variables.
-func (rt *route) bind(r *http.Request) (map[string]any, *window, error) {
+func (rt *route) bind(r *http.Request) (*Call, *window, error) {
 	var body map[string]any
 	for _, p := range rt.ep.Params {
 		if p.In == "form" {
@@ -140,6 +130,7 @@ func (rt *route) bind(r *http.Request) (map[string]any, *window, error) {
 		}
 	}
 	vars := map[string]any{}
+	params := map[string]any{}
 	for _, path := range sortedKeys(rt.ep.Set) {
 		setPath(vars, path, rt.ep.Set[path])
 	}
@@ -148,6 +139,9 @@ func (rt *route) bind(r *http.Request) (map[string]any, *window, error) {
 		v, ok, err := p.bind(r, body)
 		if err != nil {
 			return nil, nil, err
+		}
+		if ok {
+			params[p.Name] = v
 		}
 		if ok && p.Var != "" {
 			setPath(vars, p.Var, v)
@@ -163,7 +157,7 @@ func (rt *route) bind(r *http.Request) (map[string]any, *window, error) {
 			return nil, nil, err
 		}
 	}
-	return vars, w, nil
+	return &Call{Request: r, Endpoint: rt.ep, Params: params, Vars: vars}, w, nil
 }
 
 // graphError turns GraphQL errors into the one error the envelope reports,
@@ -207,19 +201,6 @@ func (ep *Endpoint) paramFor(field string) string {
 		}
 	}
 	return field
-}
-
-func (rt *route) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := apierr.Classify(r.Context(), err)
-	if e.Code == apierr.Internal {
-		cause := err
-		if e.Err != nil {
-			cause = e.Err
-		}
-		slog.ErrorContext(r.Context(), "rest: internal error", "route", rt.ep.Name, "err", cause)
-		e = &apierr.Error{Code: apierr.Internal, Message: "internal error"}
-	}
-	rt.env.Failure(w, e)
 }
 
 // WriteJSON writes v as JSON with status.

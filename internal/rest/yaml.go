@@ -2,6 +2,7 @@ package rest
 
 import (
 	"fmt"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -52,4 +53,42 @@ func (m *Mapping) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	}
 	return fmt.Errorf("line %d: a mapping is a path or a map", n.Line)
+}
+
+// UnmarshalYAML reads a Shape written as the JSON it produces: a string
+// "$name" is a variable ("$$..." a literal string starting with $), a map is
+// an object in key order, anything else a literal.
+func (s *Shape) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.AliasNode:
+		return s.UnmarshalYAML(n.Alias)
+	case yaml.MappingNode:
+		*s = Shape{Kind: ShapeObject, Fields: []ShapeField{}}
+		for i := 0; i < len(n.Content); i += 2 {
+			v := &Shape{}
+			if err := n.Content[i+1].Decode(v); err != nil {
+				return err
+			}
+			s.Fields = append(s.Fields, ShapeField{Name: n.Content[i].Value, Value: v})
+		}
+		return nil
+	case yaml.ScalarNode:
+		if n.Tag == "!!str" {
+			switch {
+			case strings.HasPrefix(n.Value, "$$"):
+				*s = Shape{Kind: ShapeConst, Const: n.Value[1:]}
+			case strings.HasPrefix(n.Value, "$"):
+				*s = Shape{Kind: ShapeVar, Var: n.Value[1:]}
+			default:
+				*s = Shape{Kind: ShapeConst, Const: n.Value}
+			}
+			return nil
+		}
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	*s = Shape{Kind: ShapeConst, Const: v}
+	return nil
 }

@@ -104,12 +104,6 @@ func check(dir, prefix string, ep *rest.Endpoint, schema *ast.Schema) (*ast.Quer
 			return nil, fmt.Errorf("found: %w", err)
 		}
 	}
-	// Response.
-	for _, k := range ep.Order {
-		if _, err := resolveMapping(ep.Response[k], op.SelectionSet, schema); err != nil {
-			return nil, fmt.Errorf("response %s: %w", k, err)
-		}
-	}
 	return doc, nil
 }
 
@@ -147,11 +141,17 @@ func anyFeeds(ps []rest.Param, variable string) bool {
 var paramTypes = []string{"string", "integer", "boolean", "array", "object", "file"}
 
 func checkParam(p *rest.Param, op *ast.OperationDefinition, schema *ast.Schema) error {
-	if !slices.Contains([]string{"path", "query", "body", "form"}, p.In) {
-		return fmt.Errorf("in must be path, query, body or form, not %q", p.In)
+	if !slices.Contains([]string{"path", "query", "header", "body", "form", "client"}, p.In) {
+		return fmt.Errorf("in must be path, query, header, body, form or client, not %q", p.In)
 	}
 	if p.Type == "file" && p.In != "form" {
 		return errors.New("a file comes in a form")
+	}
+	if p.In == "header" && (p.Type == "object" || !validHeaderName(p.Name)) {
+		return errors.New("a header parameter is a string, integer, boolean or array, named as a header")
+	}
+	if p.In == "client" && (p.Type != "string" || p.Default != nil) {
+		return errors.New("the client's address is a string (and always there: no default)")
 	}
 	if !slices.Contains(paramTypes, p.Type) {
 		return fmt.Errorf("unknown type %q", p.Type)

@@ -40,10 +40,23 @@ func (s *Spec) goSource() ([]byte, error) {
 	fmt.Fprintf(&b, "import (\n\t_ \"embed\"\n\n\t\"github.com/meridianplane/meridian/internal/rest\"\n)\n\n")
 	fmt.Fprintf(&b, "// OpenAPI is the OpenAPI 3 document of the %s API.\n//\n//go:embed openapi.json\nvar OpenAPI []byte\n\n", s.Title)
 	fmt.Fprintf(&b, "// Prefix starts the path of every endpoint.\nconst Prefix = %q\n\n", s.Prefix)
-	fmt.Fprintf(&b, "// Endpoints are the declared routes of the %s API.\n", s.Title)
+	fmt.Fprintf(&b, "// Conventions are how the %s API answers, authenticates and routes.\n", s.Title)
+	b.WriteString("var Conventions = ")
+	writeLiteral(&b, reflect.ValueOf(s.Conventions))
+	fmt.Fprintf(&b, "\n\n// Endpoints are the declared routes of the %s API.\n", s.Title)
 	b.WriteString("var Endpoints = ")
 	writeLiteral(&b, reflect.ValueOf(s.Endpoints))
-	b.WriteString("\n\nfunc ptr[T any](v T) *T { return &v }\n")
+	fmt.Fprintf(&b, "\n\n// API returns the %s API for rest.Mount.\n", s.Title)
+	if s.Hook != "" {
+		fmt.Fprintf(&b, "// Its hook, %s (api.yaml), is a rest.Hook written in this package.\n", s.Hook)
+	}
+	b.WriteString("func API() rest.API {\n")
+	fmt.Fprintf(&b, "\treturn rest.API{Name: %q, Prefix: Prefix, Endpoints: Endpoints, Conventions: Conventions", s.API)
+	if s.Hook != "" {
+		fmt.Fprintf(&b, ", Hook: %s", s.Hook)
+	}
+	b.WriteString("}\n}\n")
+	b.WriteString("\nfunc ptr[T any](v T) *T { return &v }\n")
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("restgen: formatting generated code: %w\n%s", err, b.String())

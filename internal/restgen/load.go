@@ -20,7 +20,9 @@ import (
 	"github.com/meridianplane/meridian/internal/rest"
 )
 
-// Spec is one API's declaration file.
+// Spec is one API's declaration file: its identity, its conventions (answer
+// shapes, error mapping, authentication, hook, trailing slash; see
+// rest.Conventions) and its endpoints.
 type Spec struct {
 	API         string `yaml:"api"`
 	Title       string `yaml:"title"`
@@ -28,27 +30,15 @@ type Spec struct {
 	Description string `yaml:"description"`
 	Package     string `yaml:"package"`
 	// Prefix starts every endpoint's path ("/v1").
-	Prefix    string          `yaml:"prefix"`
-	Envelope  EnvelopeSpec    `yaml:"envelope"`
-	Endpoints []rest.Endpoint `yaml:"endpoints"`
+	Prefix           string `yaml:"prefix"`
+	rest.Conventions `yaml:",inline"`
+	Endpoints        []rest.Endpoint `yaml:"endpoints"`
 
 	dir    string
 	schema *ast.Schema
 	docs   []*ast.QueryDocument
-}
-
-// EnvelopeSpec documents the API's envelope for OpenAPI.
-type EnvelopeSpec struct {
-	// Fields every answer carries besides the declared response keys.
-	Fields map[string]FieldDoc `yaml:"fields"`
-	// Errors are the status codes every protected route may answer.
-	Errors map[int]string `yaml:"errors"`
-}
-
-// FieldDoc is a documented envelope field.
-type FieldDoc struct {
-	Type        string `yaml:"type"`
-	Description string `yaml:"description"`
+	// routes are every method and path the endpoints answer on.
+	routes []rest.Route
 }
 
 // LoadSchema reads the GraphQL schema files.
@@ -86,68 +76,32 @@ func Load(dir string, schema *ast.Schema) (*Spec, error) {
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("%s/api.yaml: %w", dir, err)
 	}
-	if err := keepOrder(raw, &s); err != nil {
-		return nil, err
-	}
 	s.dir = dir
 	s.schema = schema
 	if !strings.HasPrefix(s.Prefix, "/") || strings.HasSuffix(s.Prefix, "/") {
 		return nil, fmt.Errorf("%s/api.yaml: prefix %q must start and not end with /", dir, s.Prefix)
 	}
+	if err := s.checkConventions(); err != nil {
+		return nil, fmt.Errorf("%s/api.yaml: %w", dir, err)
+	}
 	names := map[string]bool{}
-	routes := map[string]bool{}
 	for i := range s.Endpoints {
 		ep := &s.Endpoints[i]
 		if names[ep.Name] {
 			return nil, fmt.Errorf("%s: endpoint %q declared twice", dir, ep.Name)
 		}
 		names[ep.Name] = true
-		key := ep.Method + " " + ep.Path
-		if routes[key] {
-			return nil, fmt.Errorf("%s: route %s declared twice", dir, key)
-		}
-		routes[key] = true
 		doc, err := check(dir, s.Prefix, ep, schema)
+		if err == nil {
+			err = s.checkAnswers(ep, doc)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: endpoint %s (%s): %w", dir, ep.Name, key, err)
+			return nil, fmt.Errorf("%s: endpoint %s (%s %s): %w", dir, ep.Name, ep.Method, ep.Path, err)
 		}
 		s.docs = append(s.docs, doc)
 	}
+	if s.routes, err = rest.Routes(s.Endpoints, s.TrailingSlash); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
 	return &s, nil
-}
-
-// keepOrder records the declaration order of response keys, which yaml
-// decoding into maps loses.
-func keepOrder(raw []byte, s *Spec) error {
-	var root yaml.Node
-	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return err
-	}
-	eps := findKey(root.Content[0], "endpoints")
-	if eps == nil {
-		return nil
-	}
-	for i, n := range eps.Content {
-		if i >= len(s.Endpoints) {
-			break
-		}
-		if resp := findKey(n, "response"); resp != nil {
-			for j := 0; j < len(resp.Content); j += 2 {
-				s.Endpoints[i].Order = append(s.Endpoints[i].Order, resp.Content[j].Value)
-			}
-		}
-	}
-	return nil
-}
-
-func findKey(n *yaml.Node, key string) *yaml.Node {
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }

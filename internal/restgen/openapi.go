@@ -25,32 +25,56 @@ func (s *Spec) OpenAPI() (map[string]any, error) {
 			paths[ep.Path] = p
 		}
 		p[strings.ToLower(ep.Method)] = op
+		for n, alias := range ep.Aliases { // the same operation on its other paths
+			ap := paths[alias]
+			if ap == nil {
+				ap = map[string]any{}
+				paths[alias] = ap
+			}
+			aop := map[string]any{}
+			for k, v := range op {
+				aop[k] = v
+			}
+			aop["operationId"] = fmt.Sprintf("%s_alias%d", ep.Name, n+1)
+			ap[strings.ToLower(ep.Method)] = aop
+		}
 	}
-	envelope := jsonSchema{}
-	var required []string
-	for k, f := range s.Envelope.Fields {
-		envelope[k] = jsonSchema{"type": f.Type, "description": f.Description}
-		required = append(required, k)
+	schemes := map[string]any{}
+	var security []any
+	for _, a := range s.Auth {
+		name, sch := securityScheme(a)
+		schemes[name] = sch
+		security = append(security, map[string]any{name: []any{}})
 	}
-	sort.Strings(required)
-	return map[string]any{
+	schemas := map[string]any{}
+	if e := s.errorSchema(s.Errors.Shape); e != nil {
+		schemas["Error"] = e
+	}
+	doc := map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{
 			"title":       s.Title,
 			"version":     s.Version,
 			"description": s.Description,
 		},
-		"paths": paths,
-		"components": map[string]any{
-			"schemas": map[string]any{
-				"Error": jsonSchema{"type": "object", "properties": envelope, "required": required},
-			},
-			"securitySchemes": map[string]any{
-				"token": map[string]any{"type": "apiKey", "in": "header", "name": "Authorization",
-					"description": "The JWT from login, raw or as `Bearer <token>`; `access_token` and `access-token` headers and HTTP Basic are accepted too."},
-			},
-		},
-	}, nil
+		"paths":      paths,
+		"components": map[string]any{"schemas": schemas, "securitySchemes": schemes},
+	}
+	if len(security) > 0 {
+		doc["security"] = security
+	}
+	return doc, nil
+}
+
+// securityScheme names and describes one declared way to authenticate.
+func securityScheme(a rest.AuthScheme) (string, map[string]any) {
+	switch a.Type {
+	case rest.AuthBearer:
+		return "bearer", map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": a.Description}
+	case rest.AuthBasic:
+		return "basic", map[string]any{"type": "http", "scheme": "basic", "description": a.Description}
+	}
+	return a.Name, map[string]any{"type": "apiKey", "in": "header", "name": a.Name, "description": a.Description}
 }
 
 func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
@@ -64,6 +88,10 @@ func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
 	var bodyRequired []string
 	bodyType := "application/json"
 	for _, p := range ep.Params {
+		if p.In == "client" {
+			op["description"] = fmt.Sprintf("%s\n\n`%s` is the caller's IP address.", op["description"], p.Name)
+			continue
+		}
 		ps := paramSchema(&p)
 		if p.In == "form" {
 			bodyType = "multipart/form-data"
@@ -102,33 +130,30 @@ func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
 			"content":  map[string]any{bodyType: map[string]any{"schema": bs}},
 		}
 	}
-	// Success: the envelope with the declared keys.
-	props := jsonSchema{}
-	for k, f := range s.Envelope.Fields {
-		props[k] = jsonSchema{"type": f.Type, "description": f.Description}
-	}
-	set := s.docs[i].Operations[0].SelectionSet
-	for _, k := range ep.Order {
-		sch, err := resolveMapping(ep.Response[k], set, s.schema)
-		if err != nil {
-			return nil, err
-		}
-		props[k] = sch
+	// Success: the endpoint's shape with its response.
+	props, err := s.successSchema(i)
+	if err != nil {
+		return nil, err
 	}
 	status := ep.Status
 	if status == 0 {
 		status = http.StatusOK
 	}
-	responses := map[string]any{
-		fmt.Sprint(status): map[string]any{
-			"description": http.StatusText(status),
-			"content": map[string]any{"application/json": map[string]any{
-				"schema": jsonSchema{"type": "object", "properties": props},
-			}},
-		},
+	success := map[string]any{"description": http.StatusText(status)}
+	if props != nil {
+		success["content"] = map[string]any{"application/json": map[string]any{"schema": props}}
+	}
+	responses := map[string]any{fmt.Sprint(status): success}
+	var errSchema any // nil: errors answer no body
+	if ep.ErrorShape != "" {
+		if sc := s.errorSchema(ep.ErrorShape); sc != nil {
+			errSchema = sc
+		}
+	} else if s.errorSchema(s.Errors.Shape) != nil {
+		errSchema = map[string]any{"$ref": "#/components/schemas/Error"}
 	}
 	errs := map[int]string{}
-	for code, d := range s.Envelope.Errors {
+	for code, d := range s.Errors.Documented {
 		if ep.Public && code == http.StatusUnauthorized {
 			continue
 		}
@@ -138,16 +163,15 @@ func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
 		errs[code] = d
 	}
 	for code, d := range errs {
-		responses[fmt.Sprint(code)] = map[string]any{
-			"description": d,
-			"content": map[string]any{"application/json": map[string]any{
-				"schema": map[string]any{"$ref": "#/components/schemas/Error"},
-			}},
+		r := map[string]any{"description": d}
+		if errSchema != nil {
+			r["content"] = map[string]any{"application/json": map[string]any{"schema": errSchema}}
 		}
+		responses[fmt.Sprint(code)] = r
 	}
 	op["responses"] = responses
-	if !ep.Public {
-		op["security"] = []any{map[string]any{"token": []any{}}}
+	if ep.Public {
+		op["security"] = []any{} // no credentials needed
 	}
 	return op, nil
 }

@@ -1,8 +1,10 @@
 package restgen_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -33,7 +35,10 @@ func load(t *testing.T, yaml string, ops map[string]string) error {
 	return spec.Generate()
 }
 
-const head = "api: t\npackage: t\nprefix: /v1\ntitle: T\nenvelope: {fields: {code: {type: integer}}}\nendpoints:\n"
+// conventions are the API-level declarations of most test APIs.
+const conventions = "errors: {shape: empty}\nauth: [{type: header, name: Authorization}]\n"
+
+const head = "api: t\npackage: t\nprefix: /v1\ntitle: T\n" + conventions + "endpoints:\n"
 
 const clustersOp = `query Clusters($first: Int) { clusters(first: $first) { totalCount edges { node { id name } } } }`
 
@@ -129,5 +134,261 @@ func TestRejectsBadDeclarations(t *testing.T) {
 				t.Fatalf("got %v, want an error with %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestRejectsBadConventions: each wrong API-level or answer declaration
+// fails generation, naming what is wrong.
+func TestRejectsBadConventions(t *testing.T) {
+	const ep = `
+  - {name: x, method: GET, path: /v1/x, operation: op.graphql, response: {total: clusters.totalCount}}`
+	const shapes = "shapes: {env: {code: $status, ...: $response}, err: {message: $message}, msg: {msg: $message, data: $response}}\n"
+	cases := []struct {
+		name, conventions, endpoints, want string
+	}{
+		{"no error shape", "auth: [{type: basic}]\n", ep, "errors.shape"},
+		{"unknown default shape", "shape: nope\n" + conventions, ep, `no shape "nope"`},
+		{"unknown endpoint shape", conventions, ep[:len(ep)-1] + ", shape: nope}", `no shape "nope"`},
+		{"redefined built-in", "shapes: {bare: {a: 1}}\n" + conventions, ep, "built-in shape name"},
+		{"unknown variable", "shapes: {s: {a: $nope}}\nshape: s\n" + conventions, ep, "$nope is not one of"},
+		{"spread in an error shape", shapes + "errors: {shape: env}\nauth: [{type: basic}]\n", ep, "spreads only $response, in a success shape"},
+		{"response in an error shape", "shapes: {e: {data: $response}}\nerrors: {shape: e}\nauth: [{type: basic}]\n", ep, "$response is not one of $status, $message, $code, $field, $url"},
+		{"spread of something else", "shapes: {s: {...: $message}}\nshape: s\n" + conventions, ep, "spreads only $response"},
+		{"spread of a list", shapes + "shape: env\n" + conventions, `
+  - {name: x, method: GET, path: /v1/x, operation: op.graphql, response: {each: clusters.edges, item: {n: node.name}}}`, "must be an object of keys"},
+		{"spread key clash", shapes + "shape: env\n" + conventions, `
+  - {name: x, method: GET, path: /v1/x, operation: op.graphql, response: {code: clusters.totalCount}}`, "key code is a field of shape env"},
+		{"message missing", shapes + "shape: msg\n" + conventions, ep, "answers $message; declare it"},
+		{"message unused", conventions, ep[:len(ep)-1] + ", message: hi}", "does not answer $message"},
+		{"response unused", "shape: empty\n" + conventions, ep, "does not answer $response"},
+		{"unknown error code", "errors: {shape: empty, status: {TEAPOT: 418}}\nauth: [{type: basic}]\n", ep, "unknown error code TEAPOT"},
+		{"success status as error", "errors: {shape: empty, status: {NOT_FOUND: 200}}\nauth: [{type: basic}]\n", ep, "not an HTTP error status"},
+		{"endpoint error status", conventions, ep[:len(ep)-1] + ", errorStatus: {NOT_FOUND: 99}}", "errorStatus: NOT_FOUND"},
+		{"unknown auth type", "errors: {shape: empty}\nauth: [{type: cookie}]\n", ep, "header, bearer or basic"},
+		{"header scheme without header", "errors: {shape: empty}\nauth: [{type: header}]\n", ep, "names its header"},
+		{"scheme twice", "errors: {shape: empty}\nauth: [{type: basic}, {type: basic}]\n", ep, "declared twice"},
+		{"no auth for a protected endpoint", "errors: {shape: empty}\n", ep, "declares no auth"},
+		{"hook not a function name", "hook: tenant-in-path\n" + conventions, ep, "not a Go function name"},
+		{"unknown trailing slash option", "trailingSlash: always\n" + conventions, ep, "trailingSlash"},
+		{"header parameter of an object", conventions, `
+  - name: x
+    method: GET
+    path: /v1/x
+    operation: op.graphql
+    params:
+      - {name: X-Filter, in: header, type: object, description: unused}`, "a header parameter"},
+		{"client address as an integer", conventions, `
+  - name: x
+    method: GET
+    path: /v1/x
+    operation: op.graphql
+    params:
+      - {name: addr, in: client, type: integer, description: unused}`, "the client's address is a string"},
+		{"unknown parameter source", conventions, `
+  - name: x
+    method: GET
+    path: /v1/x
+    operation: op.graphql
+    params:
+      - {name: addr, in: cookie, type: string, description: unused}`, "in must be path, query, header, body, form or client"},
+		{"alias outside the prefix", conventions, ep[:len(ep)-1] + ", aliases: [/v2/x]}", "must start with the API prefix"},
+		{"alias with other parameters", conventions, `
+  - name: x
+    method: GET
+    path: /v1/x/{id}
+    aliases: ["/v1/y/{key}"]
+    operation: op.graphql
+    params:
+      - {name: id, in: path, type: string, required: true, var: id}`, "must have the path parameters"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			yaml := "api: t\npackage: t\nprefix: /v1\ntitle: T\n" + c.conventions + "endpoints:\n" + c.endpoints
+			err := load(t, yaml, map[string]string{"op.graphql": `query C($id: ID) { clusters(where: {id: $id}) { totalCount edges { node { name } } } }`})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error with %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestRejectsDuplicateRoutes: two declarations that take the same requests
+// fail generation, whichever way they are spelled.
+func TestRejectsDuplicateRoutes(t *testing.T) {
+	const op = `query C($id: ID) { clusters(where: {id: $id}) { totalCount } }`
+	endpoint := func(name, method, path string, extra string) string {
+		param := ""
+		if m := regexp.MustCompile(`\{(\w+)\}`).FindStringSubmatch(path); m != nil {
+			param = "\n    params:\n      - {name: " + m[1] + ", in: path, type: string, required: true, var: id}"
+		}
+		return "\n  - name: " + name + "\n    method: " + method + "\n    path: " + path + "\n    operation: op.graphql" + extra + param
+	}
+	cases := []struct {
+		name, trailing, endpoints, want string
+	}{
+		{"the same path twice", "", endpoint("a", "GET", "/v1/a", "") + endpoint("b", "GET", "/v1/a", ""), "GET /v1/a (endpoint b) takes the same requests as GET /v1/a (endpoint a)"},
+		{"parameters of other names", "", endpoint("a", "GET", "/v1/a/{x}", "") + endpoint("b", "GET", "/v1/a/{y}", ""), "GET /v1/a/{y} (endpoint b) takes the same requests as GET /v1/a/{x}"},
+		{"an alias on another's path", "", endpoint("a", "GET", "/v1/a", "\n    aliases: [/v1/b]") + endpoint("b", "GET", "/v1/b", ""), "GET /v1/b (endpoint b) takes the same requests as GET /v1/b (endpoint a)"},
+		{"an alias of its own path", "", endpoint("a", "DELETE", "/v1/a", "\n    aliases: [/v1/a]"), "DELETE /v1/a (endpoint a) takes the same requests as DELETE /v1/a (endpoint a)"},
+		{"trailing-slash variants", "trailingSlash: optional\n", endpoint("a", "GET", "/v1/a/", "") + endpoint("b", "GET", "/v1/a", ""), "GET /v1/a (endpoint b) takes the same requests as GET /v1/a/ (endpoint a)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			yaml := "api: t\npackage: t\nprefix: /v1\ntitle: T\n" + c.trailing + conventions + "endpoints:" + c.endpoints + "\n"
+			err := load(t, yaml, map[string]string{"op.graphql": op})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error with %q", err, c.want)
+			}
+		})
+	}
+	// Without the option the slash makes another path; other methods on
+	// one path are not duplicates either.
+	yaml := "api: t\npackage: t\nprefix: /v1\ntitle: T\n" + conventions + "endpoints:" +
+		endpoint("a", "GET", "/v1/a/", "") + endpoint("b", "GET", "/v1/a", "") + endpoint("c", "PUT", "/v1/a", "") +
+		endpoint("d", "GET", "/v1/a/{x}", "") + endpoint("e", "DELETE", "/v1/a/{y}", "") + endpoint("f", "GET", "/v1/a/static", "") + "\n"
+	if err := load(t, yaml, map[string]string{"op.graphql": op}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// generateTestdata generates a copy of testdata/<name> and returns its
+// generated Go source and OpenAPI document.
+func generateTestdata(t *testing.T, name string) (string, map[string]any) {
+	t.Helper()
+	schema, err := restgen.LoadSchema("../../graph/*.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", name))); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := restgen.Load(dir, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spec.Generate(); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "zz_generated.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "openapi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return string(src), doc
+}
+
+// at follows slash-separated keys through a decoded JSON document.
+func at(v any, path ...string) any {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// TestAPPOShapedDeclarations: the access_token header, a hook, bare,
+// {"response"} and {"data", "retCode", "message", "params"} answers, an
+// endpoint's own error shape, a header parameter, a public endpoint.
+func TestAPPOShapedDeclarations(t *testing.T) {
+	src, doc := generateTestdata(t, "appo")
+	for _, want := range []string{`Hook: tenantInPath}`, `Name:\s+"app_instance_id",\s+In:\s+"header"`} {
+		if !regexp.MustCompile(want).MatchString(src) {
+			t.Errorf("generated code lacks %s", want)
+		}
+	}
+	if at(doc, "components", "securitySchemes", "access_token", "in") != "header" ||
+		at(doc, "components", "securitySchemes", "access_token", "name") != "access_token" {
+		t.Errorf("security schemes: %v", at(doc, "components", "securitySchemes"))
+	}
+	if sec, ok := at(doc, "paths", "/appo/v1/health", "get", "security").([]any); !ok || len(sec) != 0 {
+		t.Errorf("a public operation has security %v, want []", sec)
+	}
+	if c := at(doc, "paths", "/appo/v1/health", "get", "responses", "200", "content"); c != nil {
+		t.Errorf("the empty shape has content %v", c)
+	}
+	list := at(doc, "paths", "/appo/v1/tenants/{tenant_id}/app_instance_infos", "get", "responses", "200", "content", "application/json", "schema")
+	if at(list, "type") != "array" || at(list, "items", "properties", "appName", "type") != "string" {
+		t.Errorf("bare list schema: %v", list)
+	}
+	resp := at(doc, "paths", "/appo/v1/tenants/{tenant_id}/app_instances/{app_instance_id}", "get", "responses", "200", "content", "application/json", "schema")
+	if at(resp, "properties", "response", "properties", "appInstanceId", "type") != "string" {
+		t.Errorf(`{"response"} schema: %v`, resp)
+	}
+	vim := at(doc, "paths", "/appo/v1/tenants/{tenant_id}/hosts/{host_ip}/flavors", "get", "responses")
+	if at(vim, "200", "content", "application/json", "schema", "properties", "retCode", "enum") == nil ||
+		at(vim, "200", "content", "application/json", "schema", "properties", "data", "type") != "array" {
+		t.Errorf("VIM schema: %v", at(vim, "200"))
+	}
+	if at(vim, "401", "content", "application/json", "schema", "properties", "retCode", "type") != "integer" {
+		t.Errorf("the endpoint's own error shape: %v", at(vim, "401"))
+	}
+	params, _ := at(doc, "paths", "/appo/v1/tenants/{tenant_id}/app_instances", "get", "parameters").([]any)
+	found := false
+	for _, p := range params {
+		found = found || (at(p, "in") == "header" && at(p, "name") == "app_instance_id")
+	}
+	if !found {
+		t.Errorf("header parameter missing: %v", params)
+	}
+}
+
+// TestLAINShapedDeclarations: {"<key>", "msg", "url"} answers, the
+// access-token header, aliases.
+func TestLAINShapedDeclarations(t *testing.T) {
+	src, doc := generateTestdata(t, "lain")
+	if !strings.Contains(src, `TrailingSlash: "optional"`) {
+		t.Error("generated code lacks the trailing-slash option")
+	}
+	get := at(doc, "paths", "/api/v1/repos/{appName}/", "get")
+	alias := at(doc, "paths", "/api/v1/apps/{appName}/", "get")
+	if get == nil || alias == nil || at(alias, "operationId") != "getRepo_alias1" || at(alias, "summary") != at(get, "summary") {
+		t.Errorf("alias: %v", alias)
+	}
+	s := at(get, "responses", "200", "content", "application/json", "schema")
+	if at(s, "properties", "msg", "enum") == nil || at(s, "properties", "url", "type") != "string" || at(s, "properties", "app", "type") != "object" {
+		t.Errorf("LAIN shape: %v", s)
+	}
+	if at(doc, "components", "securitySchemes", "access-token", "name") != "access-token" {
+		t.Errorf("security schemes: %v", at(doc, "components", "securitySchemes"))
+	}
+}
+
+// TestCommissaireShapedDeclarations: bare objects and lists of scalars, the
+// client's address, HTTP Basic and bearer tokens, errors without a body.
+func TestCommissaireShapedDeclarations(t *testing.T) {
+	src, doc := generateTestdata(t, "commissaire")
+	if !regexp.MustCompile(`In:\s+"client"`).MatchString(src) {
+		t.Error("generated code lacks the client parameter")
+	}
+	hosts := at(doc, "paths", "/api/v0/cluster/{NAME}/hosts", "get", "responses", "200", "content", "application/json", "schema")
+	if at(hosts, "type") != "array" || at(hosts, "items", "type") != "string" {
+		t.Errorf("list of addresses: %v", hosts)
+	}
+	self := at(doc, "paths", "/api/v0/host", "put")
+	if self == nil || at(self, "parameters") != nil || !strings.Contains(at(self, "description").(string), "`address` is the caller's IP address") {
+		t.Errorf("the client's address is no OpenAPI parameter: %v", self)
+	}
+	if at(self, "responses", "201") == nil {
+		t.Errorf("status 201: %v", at(self, "responses"))
+	}
+	if at(doc, "components", "securitySchemes", "basic", "scheme") != "basic" || at(doc, "components", "securitySchemes", "bearer", "scheme") != "bearer" {
+		t.Errorf("security schemes: %v", at(doc, "components", "securitySchemes"))
+	}
+	if sec, _ := at(doc, "security").([]any); len(sec) != 2 {
+		t.Errorf("security: %v", at(doc, "security"))
+	}
+	if at(doc, "components", "schemas", "Error") != nil {
+		t.Errorf("errors without a body have no schema: %v", at(doc, "components", "schemas", "Error"))
 	}
 }

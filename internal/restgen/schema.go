@@ -153,3 +153,85 @@ func typeSchema(t *ast.Type, schema *ast.Schema) jsonSchema {
 	}
 	return jsonSchema{"type": "object"}
 }
+
+// shapeSchema is the schema of a shape filled with vars' schemas; nil for
+// the "empty" shape (no body).
+func shapeSchema(sh *rest.Shape, vars map[string]jsonSchema) jsonSchema {
+	if sh == nil {
+		return nil
+	}
+	switch sh.Kind {
+	case rest.ShapeVar:
+		return vars[sh.Var]
+	case rest.ShapeObject:
+		props := jsonSchema{}
+		var required []string
+		for _, f := range sh.Fields {
+			fs := shapeSchema(f.Value, vars)
+			if f.Name == rest.Spread {
+				sp, _ := fs["properties"].(jsonSchema)
+				for k, v := range sp {
+					props[k] = v
+				}
+				if req, ok := fs["required"].([]string); ok {
+					required = append(required, req...)
+				}
+				continue
+			}
+			props[f.Name] = fs
+			required = append(required, f.Name)
+		}
+		out := jsonSchema{"type": "object", "properties": props}
+		if len(required) > 0 {
+			sort.Strings(required)
+			out["required"] = required
+		}
+		return out
+	}
+	if sh.Const == nil {
+		return jsonSchema{"nullable": true}
+	}
+	return constSchema(sh.Const)
+}
+
+// successSchema is the schema of endpoint i's successful answer: its shape
+// filled with its response; nil when it answers no body.
+func (s *Spec) successSchema(i int) (jsonSchema, error) {
+	ep := &s.Endpoints[i]
+	name := ep.Shape
+	if name == "" {
+		name = s.Shape
+	}
+	sh, _ := rest.LookupShape(s.Shapes, name)
+	resp := jsonSchema{"nullable": true}
+	if ep.Response != nil {
+		var err error
+		if resp, err = resolveMapping(ep.Response, s.docs[i].Operations[0].SelectionSet, s.schema); err != nil {
+			return nil, err
+		}
+	}
+	return shapeSchema(sh, map[string]jsonSchema{
+		"response": resp,
+		"status":   {"type": "integer", "description": "The HTTP status of the answer."},
+		"message":  {"type": "string", "enum": []any{ep.Message}},
+		"url":      {"type": "string", "description": "The request's path."},
+	}), nil
+}
+
+// errorSchema is the schema of an error answered in the named shape; nil
+// when errors answer no body.
+func (s *Spec) errorSchema(name string) jsonSchema {
+	sh, _ := rest.LookupShape(s.Shapes, name)
+	codes := make([]any, 0, len(rest.DefaultStatus))
+	for c := range rest.DefaultStatus {
+		codes = append(codes, string(c))
+	}
+	sort.Slice(codes, func(i, j int) bool { return codes[i].(string) < codes[j].(string) })
+	return shapeSchema(sh, map[string]jsonSchema{
+		"status":  {"type": "integer", "description": "The HTTP status of the answer."},
+		"message": {"type": "string", "description": "What went wrong, naming the parameter at fault."},
+		"code":    {"type": "string", "enum": codes, "description": "The error code."},
+		"field":   {"type": "string", "nullable": true, "description": "The parameter at fault, if one is."},
+		"url":     {"type": "string", "description": "The request's path."},
+	})
+}

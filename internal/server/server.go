@@ -60,6 +60,10 @@ type Server struct {
 	embedded http.Handler
 	Events   *events.Bus
 	handler  http.Handler
+	// GraphQL is the /graphql server without its HTTP middleware; REST
+	// routes run their operations through it (tests mount their own APIs
+	// on it).
+	GraphQL http.Handler
 	// AdminPassword is set when bootstrap generated the admin's password.
 	AdminPassword string
 
@@ -220,7 +224,7 @@ func (s *Server) routes() http.Handler {
 	})
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.RealIP, m.observe(s.Log), middleware.Recoverer, limitBody(s.Config.BodyLimit))
+	r.Use(middleware.RequestID, rest.ClientAddress(s.Config.TrustedProxies), m.observe(s.Log), middleware.Recoverer, limitBody(s.Config.BodyLimit))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		rest.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -249,8 +253,11 @@ func (s *Server) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(s.Auth.Middleware)
 		r.With(rejectLargeBody(s.Config.BodyLimit)).Handle("/graphql", gql)
-		rest.Mount(r, otestack.API(), gql)
 	})
+	s.GraphQL = gql
+	for _, api := range []rest.API{otestack.API()} {
+		rest.Mount(r, api, gql, s.Auth) // each API authenticates with its declared schemes
+	}
 	r.Handle("/*", web.Handler())
 	return r
 }

@@ -1,6 +1,9 @@
 package otestack_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -123,8 +126,9 @@ func TestDocumentExamples(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, db testenv.Database) {
 		w := setup(t, db)
 		ex := w.examples()
-		if len(ex) != len(otestack.Endpoints) || len(order) != len(otestack.Endpoints) {
-			t.Fatalf("%d examples, %d in order, %d endpoints: every endpoint needs one", len(ex), len(order), len(otestack.Endpoints))
+		routes := len(otestack.Endpoints) + len(aliasExamples)
+		if len(ex) != routes || len(order) != routes {
+			t.Fatalf("%d examples, %d in order, %d endpoints and aliases: every endpoint and alias needs one", len(ex), len(order), routes)
 		}
 		for _, name := range order {
 			c := ex[name]
@@ -140,12 +144,16 @@ func TestDocumentExamples(t *testing.T) {
 				t.Errorf("%s %s %s: %d %s", name, c.method, c.path, r.Status, r.Raw)
 				continue
 			}
-			if ep := endpoint(name); ep != nil {
-				for _, k := range ep.Order {
-					if _, ok := r.Body[k]; !ok {
-						t.Errorf("%s: answer lacks %q: %s", name, k, r.Raw)
-					}
-				}
+			// The envelope, byte for byte: code, message, then the
+			// declared keys in order, compact, one line.
+			wantKeys := []string{"code", "message"}
+			if ep := endpoint(name); ep.Response != nil {
+				wantKeys = append(wantKeys, ep.Response.Order...)
+			}
+			prefix := fmt.Sprintf(`{"code":%d,"message":"success"`, want)
+			if keys := topKeys(t, r.Raw); !reflect.DeepEqual(keys, wantKeys) || !bytes.HasPrefix(r.Raw, []byte(prefix)) || !bytes.HasSuffix(r.Raw, []byte("}\n")) ||
+				r.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+				t.Errorf("%s: keys %v, want %v: %s", name, keys, wantKeys, r.Raw)
 			}
 		}
 	})
@@ -307,7 +315,15 @@ func TestAgreesWithGraphQL(t *testing.T) {
 	})
 }
 
+// aliasExamples are examples of an endpoint on one of its aliases: the
+// example's name and the endpoint's.
+var aliasExamples = map[string]string{"logoutAlias": "logout", "createDeployInstall": "createDeploy"}
+
+// endpoint is the endpoint an example calls.
 func endpoint(name string) *rest.Endpoint {
+	if ep, ok := aliasExamples[name]; ok {
+		name = ep
+	}
 	for i := range otestack.Endpoints {
 		if otestack.Endpoints[i].Name == name {
 			return &otestack.Endpoints[i]
@@ -510,7 +526,7 @@ func TestBadInput(t *testing.T) {
 			bad{"images without a project", call{"GET", "/v1/repository/image", nil, w.dw.carol}, 422, "projectName"},
 			bad{"images in an unknown order", call{"GET", "/v1/repository/image?projectName=test&order=up", nil, w.dw.carol}, 422, "order"},
 			bad{"images by an unknown field", call{"GET", "/v1/repository/image?projectName=test&orderBy=size", nil, w.dw.carol}, 422, "orderBy"},
-			bad{"wrong method", call{"PATCH", "/v1/cluster", nil, w.alice}, 404, ""},
+			bad{"wrong method", call{"PATCH", "/v1/cluster", nil, w.alice}, 405, "GET"},
 		)
 		before := w.e.Snapshot()
 		for _, bc := range cases {
@@ -519,6 +535,9 @@ func TestBadInput(t *testing.T) {
 			if r.Status != bc.status || r.Body["code"] != float64(bc.status) {
 				t.Errorf("%s: got %d %s, want %d", bc.name, r.Status, r.Raw, bc.status)
 				continue
+			}
+			if keys := topKeys(t, r.Raw); !reflect.DeepEqual(keys, []string{"code", "message"}) || !bytes.HasPrefix(r.Raw, []byte(fmt.Sprintf(`{"code":%d,"message":"`, bc.status))) {
+				t.Errorf("%s: not the error envelope: %s", bc.name, r.Raw)
 			}
 			if bc.field != "" && !strings.Contains(msg, bc.field) {
 				t.Errorf("%s: message %q does not name %q", bc.name, msg, bc.field)
@@ -566,4 +585,69 @@ func replaceID(path, with string) string {
 
 func adminID(w *world) string {
 	return w.e.GQL(w.admin, `{ me { user { id } } }`, nil).OK().Str("me.user.id")
+}
+
+// topKeys lists the keys of a JSON object answer in the order sent.
+func topKeys(t *testing.T, raw []byte) []string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Errorf("not a JSON object: %s", raw)
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Errorf("%v: %s", err, raw)
+			return keys
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Errorf("%v: %s", err, raw)
+			return keys
+		}
+	}
+	return keys
+}
+
+// TestWire: answers whose every byte is known, as the Go envelope wrote
+// them before it became a declaration; a wrong method answers 405 with Allow.
+func TestWire(t *testing.T) {
+	e := testenv.Start(t, testenv.Databases()[0])
+	admin := e.AdminToken()
+	cases := []struct {
+		method, path, body, token string
+		status                    int
+		want                      string
+	}{
+		{"GET", "/v1/nothing", "", admin, 404, `{"code":404,"message":"no endpoint at /v1/nothing"}`},
+		{"GET", "/v1/cluster", "", admin, 200, `{"code":200,"message":"success","data":[],"total":0}`},
+		{"GET", "/v1/cluster?page=0", "", admin, 422, `{"code":422,"message":"page: must be at least 1"}`},
+		{"GET", "/v1/cluster", "", "", 401, `{"code":401,"message":"authentication required"}`},
+		{"POST", "/v1/authorization", `{"user": "admin", "password": 7}`, "", 422, `{"code":422,"message":"password: must be a string"}`},
+		{"POST", "/v1/user", `{"user": "admin", "password": "xxX@1234"}`, "", 409, `{"code":409,"message":"user: user name already taken"}`},
+		{"DELETE", "/v1/authorizations", "", e.Login("admin", testenv.AdminPassword), 200, `{"code":200,"message":"success"}`},
+		{"PATCH", "/v1/cluster", "", admin, 405, `{"code":405,"message":"PATCH /v1/cluster: this path takes GET"}`},
+		{"GET", "/v1/admin/deploy/x", "", admin, 404, `{"code":404,"message":"no endpoint at /v1/admin/deploy/x"}`},
+		{"DELETE", "/v1/admin/deploy", "", admin, 405, `{"code":405,"message":"DELETE /v1/admin/deploy: this path takes GET, POST, PUT"}`},
+	}
+	for _, c := range cases {
+		var h []string
+		if c.token != "" {
+			h = testenv.Auth(c.token)
+		}
+		var body any
+		if c.body != "" {
+			body = c.body
+		}
+		r := e.Do(c.method, c.path, body, h...)
+		if r.Status != c.status || string(r.Raw) != c.want+"\n" {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, r.Status, r.Raw, c.status, c.want)
+		}
+		if c.status == 405 && r.Header.Get("Allow") != strings.TrimSuffix(strings.SplitN(c.want, "takes ", 2)[1], `"}`) {
+			t.Errorf("%s %s: Allow %q", c.method, c.path, r.Header.Get("Allow"))
+		}
+	}
 }

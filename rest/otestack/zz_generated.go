@@ -16,6 +16,92 @@ var OpenAPI []byte
 // Prefix starts the path of every endpoint.
 const Prefix = "/v1"
 
+// Conventions are how the OTE-Stack open API v1 API answers, authenticates and routes.
+var Conventions = rest.Conventions{
+	Shape: "envelope",
+	Shapes: map[string]*rest.Shape{
+		"envelope": &rest.Shape{
+			Kind: "object",
+			Fields: []rest.ShapeField{
+				rest.ShapeField{
+					Name: "code",
+					Value: &rest.Shape{
+						Kind: "var",
+						Var:  "status",
+					},
+				},
+				rest.ShapeField{
+					Name: "message",
+					Value: &rest.Shape{
+						Kind:  "const",
+						Const: "success",
+					},
+				},
+				rest.ShapeField{
+					Name: "...",
+					Value: &rest.Shape{
+						Kind: "var",
+						Var:  "response",
+					},
+				},
+			},
+		},
+		"error": &rest.Shape{
+			Kind: "object",
+			Fields: []rest.ShapeField{
+				rest.ShapeField{
+					Name: "code",
+					Value: &rest.Shape{
+						Kind: "var",
+						Var:  "status",
+					},
+				},
+				rest.ShapeField{
+					Name: "message",
+					Value: &rest.Shape{
+						Kind: "var",
+						Var:  "message",
+					},
+				},
+			},
+		},
+	},
+	Errors: rest.ErrorConvention{
+		Shape: "error",
+		Status: map[string]int{
+			"BAD_USER_INPUT":      422,
+			"PRECONDITION_FAILED": 409,
+		},
+		Documented: map[int]string{
+			401: "Missing, invalid, expired or revoked token.",
+			403: "The caller's role does not allow this.",
+			422: "Parameter validation error; the message names the parameter.",
+			500: "Unexpected internal error.",
+		},
+	},
+	Auth: []rest.AuthScheme{
+		rest.AuthScheme{
+			Type:        "header",
+			Name:        "Authorization",
+			Description: "The JWT from POST /v1/authorization, raw or as `Bearer <token>`.",
+		},
+		rest.AuthScheme{
+			Type:        "header",
+			Name:        "access_token",
+			Description: "The same JWT (APPO's header).",
+		},
+		rest.AuthScheme{
+			Type:        "header",
+			Name:        "access-token",
+			Description: "The same JWT (LAIN's header).",
+		},
+		rest.AuthScheme{
+			Type:        "basic",
+			Description: "User name and password.",
+		},
+	},
+}
+
 // Endpoints are the declared routes of the OTE-Stack open API v1 API.
 var Endpoints = []rest.Endpoint{
 	rest.Endpoint{
@@ -49,13 +135,15 @@ var Endpoints = []rest.Endpoint{
 				Var:       "input.password",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"token": &rest.Mapping{
-				From: "login.token",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"token": &rest.Mapping{
+					From: "login.token",
+				},
 			},
-		},
-		Order: []string{
-			"token",
+			Order: []string{
+				"token",
+			},
 		},
 		Errors: map[int]string{
 			401: "Wrong user name or password.",
@@ -74,42 +162,37 @@ var Endpoints = []rest.Endpoint{
 `,
 		OperationName: "RefreshToken",
 		Public:        true,
-		Response: map[string]*rest.Mapping{
-			"token": &rest.Mapping{
-				From: "refreshToken.token",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"token": &rest.Mapping{
+					From: "refreshToken.token",
+				},
 			},
-		},
-		Order: []string{
-			"token",
+			Order: []string{
+				"token",
+			},
 		},
 		Errors: map[int]string{
 			401: "Missing, invalid or revoked token, or the refresh window has passed.",
 		},
 	},
 	rest.Endpoint{
-		Name:    "logout",
-		Summary: "Logout",
-		Method:  "DELETE",
-		Path:    "/v1/authorization",
-		Operation: `mutation Logout {
-  logout
-}
-`,
-		OperationName: "Logout",
-		Response:      map[string]*rest.Mapping{},
-	},
-	rest.Endpoint{
-		Name:        "logoutAlias",
+		Name:        "logout",
 		Summary:     "Logout",
 		Description: "The document's own example spells the logout path /v1/authorizations; both are served.",
 		Method:      "DELETE",
-		Path:        "/v1/authorizations",
+		Path:        "/v1/authorization",
 		Operation: `mutation Logout {
   logout
 }
 `,
 		OperationName: "Logout",
-		Response:      map[string]*rest.Mapping{},
+		Aliases: []string{
+			"/v1/authorizations",
+		},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 	},
 	rest.Endpoint{
 		Name:    "authorizationInfo",
@@ -126,50 +209,52 @@ var Endpoints = []rest.Endpoint{
 }
 `,
 		OperationName: "AuthorizationInfo",
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"displayName": &rest.Mapping{
-						From: "me.displayName",
-					},
-					"enableAdminAutoDeploy": &rest.Mapping{
-						From: "me.tenant.enableAdminAutoDeploy",
-					},
-					"enableAlert": &rest.Mapping{
-						From: "me.tenant.enableAlert",
-					},
-					"enableIngress": &rest.Mapping{
-						From: "me.tenant.enableIngress",
-					},
-					"hasRepoAccount": &rest.Mapping{
-						From: "me.hasRepoAccount",
-					},
-					"privateProject": &rest.Mapping{
-						From: "me.tenant.privateProject",
-					},
-					"role": &rest.Mapping{
-						From: "me.role",
-						Map: map[string]any{
-							"admin":       2,
-							"guest":       0,
-							"normal":      1,
-							"super_admin": 3,
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"displayName": &rest.Mapping{
+							From: "me.displayName",
+						},
+						"enableAdminAutoDeploy": &rest.Mapping{
+							From: "me.tenant.enableAdminAutoDeploy",
+						},
+						"enableAlert": &rest.Mapping{
+							From: "me.tenant.enableAlert",
+						},
+						"enableIngress": &rest.Mapping{
+							From: "me.tenant.enableIngress",
+						},
+						"hasRepoAccount": &rest.Mapping{
+							From: "me.hasRepoAccount",
+						},
+						"privateProject": &rest.Mapping{
+							From: "me.tenant.privateProject",
+						},
+						"role": &rest.Mapping{
+							From: "me.role",
+							Map: map[string]any{
+								"admin":       2,
+								"guest":       0,
+								"normal":      1,
+								"super_admin": 3,
+							},
 						},
 					},
-				},
-				Order: []string{
-					"displayName",
-					"hasRepoAccount",
-					"role",
-					"privateProject",
-					"enableIngress",
-					"enableAlert",
-					"enableAdminAutoDeploy",
+					Order: []string{
+						"displayName",
+						"hasRepoAccount",
+						"role",
+						"privateProject",
+						"enableIngress",
+						"enableAlert",
+						"enableAdminAutoDeploy",
+					},
 				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 	},
 	rest.Endpoint{
@@ -225,21 +310,23 @@ var Endpoints = []rest.Endpoint{
 				Var:         "input.isAdmin",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"id": &rest.Mapping{
-						From: "register.id",
-						As:   "int",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"id": &rest.Mapping{
+							From: "register.id",
+							As:   "int",
+						},
+					},
+					Order: []string{
+						"id",
 					},
 				},
-				Order: []string{
-					"id",
-				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			409: "The user name is taken.",
@@ -276,7 +363,9 @@ var Endpoints = []rest.Endpoint{
 				Var:       "input.password",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 	},
 	rest.Endpoint{
 		Name:    "deleteUser",
@@ -298,7 +387,9 @@ var Endpoints = []rest.Endpoint{
 				Var:      "id",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			403: "Admin role required.",
 			404: "No such user.",
@@ -335,7 +426,9 @@ var Endpoints = []rest.Endpoint{
 				Var:       "password",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			403: "Admin role required.",
 			404: "No such user.",
@@ -360,70 +453,72 @@ var Endpoints = []rest.Endpoint{
 		Page: &rest.Paging{
 			Connection: "users",
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Each: "users.edges",
-				Item: &rest.Mapping{
-					Object: map[string]*rest.Mapping{
-						"createTime": &rest.Mapping{
-							From: "node.createdAt",
-							As:   "unix",
-						},
-						"id": &rest.Mapping{
-							From: "node.id",
-							As:   "int",
-						},
-						"phone": &rest.Mapping{
-							From: "node.phone",
-						},
-						"realName": &rest.Mapping{
-							From: "node.realName",
-						},
-						"role": &rest.Mapping{
-							From: "node.role",
-							Map: map[string]any{
-								"admin":       2,
-								"guest":       0,
-								"normal":      1,
-								"super_admin": 3,
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Each: "users.edges",
+					Item: &rest.Mapping{
+						Object: map[string]*rest.Mapping{
+							"createTime": &rest.Mapping{
+								From: "node.createdAt",
+								As:   "unix",
+							},
+							"id": &rest.Mapping{
+								From: "node.id",
+								As:   "int",
+							},
+							"phone": &rest.Mapping{
+								From: "node.phone",
+							},
+							"realName": &rest.Mapping{
+								From: "node.realName",
+							},
+							"role": &rest.Mapping{
+								From: "node.role",
+								Map: map[string]any{
+									"admin":       2,
+									"guest":       0,
+									"normal":      1,
+									"super_admin": 3,
+								},
+							},
+							"status": &rest.Mapping{
+								From: "node.status",
+								Map: map[string]any{
+									"active":   1,
+									"disabled": 3,
+									"pending":  0,
+									"rejected": 2,
+								},
+							},
+							"updateTime": &rest.Mapping{
+								From: "node.updatedAt",
+								As:   "unix",
+							},
+							"user": &rest.Mapping{
+								From: "node.username",
 							},
 						},
-						"status": &rest.Mapping{
-							From: "node.status",
-							Map: map[string]any{
-								"active":   1,
-								"disabled": 3,
-								"pending":  0,
-								"rejected": 2,
-							},
+						Order: []string{
+							"id",
+							"user",
+							"status",
+							"role",
+							"realName",
+							"phone",
+							"createTime",
+							"updateTime",
 						},
-						"updateTime": &rest.Mapping{
-							From: "node.updatedAt",
-							As:   "unix",
-						},
-						"user": &rest.Mapping{
-							From: "node.username",
-						},
-					},
-					Order: []string{
-						"id",
-						"user",
-						"status",
-						"role",
-						"realName",
-						"phone",
-						"createTime",
-						"updateTime",
 					},
 				},
+				"total": &rest.Mapping{
+					From: "users.totalCount",
+				},
 			},
-			"total": &rest.Mapping{
-				From: "users.totalCount",
+			Order: []string{
+				"data",
+				"total",
 			},
-		},
-		Order: []string{
-			"data",
-			"total",
 		},
 	},
 	rest.Endpoint{
@@ -460,7 +555,9 @@ var Endpoints = []rest.Endpoint{
 				},
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			403: "Admin role required.",
 			404: "No such user.",
@@ -523,21 +620,23 @@ var Endpoints = []rest.Endpoint{
 				},
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"id": &rest.Mapping{
-						From: "createSubUser.id",
-						As:   "int",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"id": &rest.Mapping{
+							From: "createSubUser.id",
+							As:   "int",
+						},
+					},
+					Order: []string{
+						"id",
 					},
 				},
-				Order: []string{
-					"id",
-				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			403: "Admin role required.",
@@ -586,21 +685,23 @@ var Endpoints = []rest.Endpoint{
 				Var:       "input.scale",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"id": &rest.Mapping{
-						From: "createBusiness.id",
-						As:   "int",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"id": &rest.Mapping{
+							From: "createBusiness.id",
+							As:   "int",
+						},
+					},
+					Order: []string{
+						"id",
 					},
 				},
-				Order: []string{
-					"id",
-				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 	},
 	rest.Endpoint{
@@ -621,60 +722,62 @@ var Endpoints = []rest.Endpoint{
 		Page: &rest.Paging{
 			Connection: "businesses",
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Each: "businesses.edges",
-				Item: &rest.Mapping{
-					Object: map[string]*rest.Mapping{
-						"comment": &rest.Mapping{
-							From: "node.comment",
-						},
-						"createTime": &rest.Mapping{
-							From: "node.createdAt",
-							As:   "unix",
-						},
-						"id": &rest.Mapping{
-							From: "node.id",
-							As:   "int",
-						},
-						"name": &rest.Mapping{
-							From: "node.name",
-						},
-						"status": &rest.Mapping{
-							From: "node.status",
-							Map: map[string]any{
-								"approved": 1,
-								"pending":  0,
-								"rejected": 2,
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Each: "businesses.edges",
+					Item: &rest.Mapping{
+						Object: map[string]*rest.Mapping{
+							"comment": &rest.Mapping{
+								From: "node.comment",
+							},
+							"createTime": &rest.Mapping{
+								From: "node.createdAt",
+								As:   "unix",
+							},
+							"id": &rest.Mapping{
+								From: "node.id",
+								As:   "int",
+							},
+							"name": &rest.Mapping{
+								From: "node.name",
+							},
+							"status": &rest.Mapping{
+								From: "node.status",
+								Map: map[string]any{
+									"approved": 1,
+									"pending":  0,
+									"rejected": 2,
+								},
+							},
+							"updateTime": &rest.Mapping{
+								From: "node.updatedAt",
+								As:   "unix",
+							},
+							"userId": &rest.Mapping{
+								From: "node.userID",
+								As:   "int",
 							},
 						},
-						"updateTime": &rest.Mapping{
-							From: "node.updatedAt",
-							As:   "unix",
+						Order: []string{
+							"name",
+							"userId",
+							"comment",
+							"id",
+							"status",
+							"createTime",
+							"updateTime",
 						},
-						"userId": &rest.Mapping{
-							From: "node.userID",
-							As:   "int",
-						},
-					},
-					Order: []string{
-						"name",
-						"userId",
-						"comment",
-						"id",
-						"status",
-						"createTime",
-						"updateTime",
 					},
 				},
+				"total": &rest.Mapping{
+					From: "businesses.totalCount",
+				},
 			},
-			"total": &rest.Mapping{
-				From: "businesses.totalCount",
+			Order: []string{
+				"data",
+				"total",
 			},
-		},
-		Order: []string{
-			"data",
-			"total",
 		},
 	},
 	rest.Endpoint{
@@ -702,65 +805,67 @@ var Endpoints = []rest.Endpoint{
 			},
 		},
 		Found: "node.id",
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"comment": &rest.Mapping{
-						From: "node.comment",
-					},
-					"createTime": &rest.Mapping{
-						From: "node.createdAt",
-						As:   "unix",
-					},
-					"id": &rest.Mapping{
-						From: "node.id",
-						As:   "int",
-					},
-					"introduce": &rest.Mapping{
-						From: "node.introduce",
-					},
-					"name": &rest.Mapping{
-						From: "node.name",
-					},
-					"objective": &rest.Mapping{
-						From: "node.objective",
-					},
-					"scale": &rest.Mapping{
-						From: "node.scale",
-					},
-					"status": &rest.Mapping{
-						From: "node.status",
-						Map: map[string]any{
-							"approved": 1,
-							"pending":  0,
-							"rejected": 2,
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"comment": &rest.Mapping{
+							From: "node.comment",
+						},
+						"createTime": &rest.Mapping{
+							From: "node.createdAt",
+							As:   "unix",
+						},
+						"id": &rest.Mapping{
+							From: "node.id",
+							As:   "int",
+						},
+						"introduce": &rest.Mapping{
+							From: "node.introduce",
+						},
+						"name": &rest.Mapping{
+							From: "node.name",
+						},
+						"objective": &rest.Mapping{
+							From: "node.objective",
+						},
+						"scale": &rest.Mapping{
+							From: "node.scale",
+						},
+						"status": &rest.Mapping{
+							From: "node.status",
+							Map: map[string]any{
+								"approved": 1,
+								"pending":  0,
+								"rejected": 2,
+							},
+						},
+						"updateTime": &rest.Mapping{
+							From: "node.updatedAt",
+							As:   "unix",
+						},
+						"userId": &rest.Mapping{
+							From: "node.userID",
+							As:   "int",
 						},
 					},
-					"updateTime": &rest.Mapping{
-						From: "node.updatedAt",
-						As:   "unix",
+					Order: []string{
+						"name",
+						"userId",
+						"introduce",
+						"objective",
+						"scale",
+						"comment",
+						"id",
+						"status",
+						"createTime",
+						"updateTime",
 					},
-					"userId": &rest.Mapping{
-						From: "node.userID",
-						As:   "int",
-					},
-				},
-				Order: []string{
-					"name",
-					"userId",
-					"introduce",
-					"objective",
-					"scale",
-					"comment",
-					"id",
-					"status",
-					"createTime",
-					"updateTime",
 				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			404: "No such business.",
@@ -806,7 +911,9 @@ var Endpoints = []rest.Endpoint{
 				Var:       "input.comment",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			403: "Admin role required.",
 			404: "No such business.",
@@ -845,35 +952,37 @@ var Endpoints = []rest.Endpoint{
 		Page: &rest.Paging{
 			Connection: "clusters",
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Each: "clusters.edges",
-				Item: &rest.Mapping{
-					Object: map[string]*rest.Mapping{
-						"clusterName": &rest.Mapping{
-							From: "node.name",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Each: "clusters.edges",
+					Item: &rest.Mapping{
+						Object: map[string]*rest.Mapping{
+							"clusterName": &rest.Mapping{
+								From: "node.name",
+							},
+							"isReady": &rest.Mapping{
+								From: "node.ready",
+							},
+							"nodeCount": &rest.Mapping{
+								From: "node.nodes.totalCount",
+							},
 						},
-						"isReady": &rest.Mapping{
-							From: "node.ready",
+						Order: []string{
+							"clusterName",
+							"nodeCount",
+							"isReady",
 						},
-						"nodeCount": &rest.Mapping{
-							From: "node.nodes.totalCount",
-						},
-					},
-					Order: []string{
-						"clusterName",
-						"nodeCount",
-						"isReady",
 					},
 				},
+				"total": &rest.Mapping{
+					From: "clusters.totalCount",
+				},
 			},
-			"total": &rest.Mapping{
-				From: "clusters.totalCount",
+			Order: []string{
+				"data",
+				"total",
 			},
-		},
-		Order: []string{
-			"data",
-			"total",
 		},
 	},
 	rest.Endpoint{
@@ -909,7 +1018,9 @@ var Endpoints = []rest.Endpoint{
 				Var:       "input.clusterNames",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			404: "A named cluster does not exist.",
 		},
@@ -947,7 +1058,9 @@ var Endpoints = []rest.Endpoint{
 				Var:       "input.clusterNames",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			404: "A named cluster does not exist.",
 		},
@@ -962,13 +1075,15 @@ var Endpoints = []rest.Endpoint{
 }
 `,
 		OperationName: "ClusterLabelNames",
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				From: "clusterLabelNames",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					From: "clusterLabelNames",
+				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 	},
 	rest.Endpoint{
@@ -1002,32 +1117,34 @@ var Endpoints = []rest.Endpoint{
 			Connection: "clusterLabels",
 		},
 		Found: "cluster.totalCount",
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Each: "clusterLabels.edges",
-				Item: &rest.Mapping{
-					Object: map[string]*rest.Mapping{
-						"clusterLabel": &rest.Mapping{
-							From: "node.name",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Each: "clusterLabels.edges",
+					Item: &rest.Mapping{
+						Object: map[string]*rest.Mapping{
+							"clusterLabel": &rest.Mapping{
+								From: "node.name",
+							},
+							"createTime": &rest.Mapping{
+								From: "node.createdAt",
+								As:   "unix",
+							},
 						},
-						"createTime": &rest.Mapping{
-							From: "node.createdAt",
-							As:   "unix",
+						Order: []string{
+							"clusterLabel",
+							"createTime",
 						},
-					},
-					Order: []string{
-						"clusterLabel",
-						"createTime",
 					},
 				},
+				"total": &rest.Mapping{
+					From: "clusterLabels.totalCount",
+				},
 			},
-			"total": &rest.Mapping{
-				From: "clusterLabels.totalCount",
+			Order: []string{
+				"data",
+				"total",
 			},
-		},
-		Order: []string{
-			"data",
-			"total",
 		},
 		Errors: map[int]string{
 			404: "No such cluster.",
@@ -1086,58 +1203,60 @@ var Endpoints = []rest.Endpoint{
 		Page: &rest.Paging{
 			Connection: "clusterNodes",
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Each: "clusterNodes.edges",
-				Item: &rest.Mapping{
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Each: "clusterNodes.edges",
+					Item: &rest.Mapping{
+						Object: map[string]*rest.Mapping{
+							"clusterName": &rest.Mapping{
+								From: "node.cluster.name",
+							},
+							"ip": &rest.Mapping{
+								From: "node.address",
+							},
+							"isReady": &rest.Mapping{
+								From: "node.ready",
+							},
+							"kernelVersion": &rest.Mapping{
+								From: "node.kernelVersion",
+							},
+							"nodeName": &rest.Mapping{
+								From: "node.name",
+							},
+							"operatingSystem": &rest.Mapping{
+								From: "node.operatingSystem",
+							},
+						},
+						Order: []string{
+							"nodeName",
+							"operatingSystem",
+							"clusterName",
+							"kernelVersion",
+							"isReady",
+							"ip",
+						},
+					},
+				},
+				"meta": &rest.Mapping{
 					Object: map[string]*rest.Mapping{
-						"clusterName": &rest.Mapping{
-							From: "node.cluster.name",
-						},
-						"ip": &rest.Mapping{
-							From: "node.address",
-						},
-						"isReady": &rest.Mapping{
-							From: "node.ready",
-						},
-						"kernelVersion": &rest.Mapping{
-							From: "node.kernelVersion",
-						},
-						"nodeName": &rest.Mapping{
-							From: "node.name",
-						},
-						"operatingSystem": &rest.Mapping{
-							From: "node.operatingSystem",
+						"readyNodeCount": &rest.Mapping{
+							From: "ready.totalCount",
 						},
 					},
 					Order: []string{
-						"nodeName",
-						"operatingSystem",
-						"clusterName",
-						"kernelVersion",
-						"isReady",
-						"ip",
+						"readyNodeCount",
 					},
 				},
-			},
-			"meta": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"readyNodeCount": &rest.Mapping{
-						From: "ready.totalCount",
-					},
-				},
-				Order: []string{
-					"readyNodeCount",
+				"total": &rest.Mapping{
+					From: "clusterNodes.totalCount",
 				},
 			},
-			"total": &rest.Mapping{
-				From: "clusterNodes.totalCount",
+			Order: []string{
+				"data",
+				"meta",
+				"total",
 			},
-		},
-		Order: []string{
-			"data",
-			"meta",
-			"total",
 		},
 	},
 	rest.Endpoint{
@@ -1182,7 +1301,9 @@ var Endpoints = []rest.Endpoint{
 				Var:       "input.nodeNames",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			404: "The cluster or a named node does not exist.",
 		},
@@ -1236,7 +1357,9 @@ var Endpoints = []rest.Endpoint{
 				Var:         "input.deleteDeployments",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			404: "The cluster or a named node does not exist.",
 		},
@@ -1263,13 +1386,15 @@ var Endpoints = []rest.Endpoint{
 				Var:       "cluster",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				From: "nodeLabelNames",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					From: "nodeLabelNames",
+				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			404: "No such cluster.",
@@ -1343,49 +1468,51 @@ var Endpoints = []rest.Endpoint{
 			Connection:  "images",
 			DefaultSize: 10,
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Each: "images.edges",
-				Item: &rest.Mapping{
-					Object: map[string]*rest.Mapping{
-						"createTime": &rest.Mapping{
-							From: "node.createdAt",
-							As:   "unix",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Each: "images.edges",
+					Item: &rest.Mapping{
+						Object: map[string]*rest.Mapping{
+							"createTime": &rest.Mapping{
+								From: "node.createdAt",
+								As:   "unix",
+							},
+							"imageAddress": &rest.Mapping{
+								From: "node.address",
+							},
+							"imageName": &rest.Mapping{
+								From: "node.name",
+							},
+							"projectName": &rest.Mapping{
+								From: "node.project.name",
+							},
+							"public": &rest.Mapping{
+								From: "node.project.public",
+							},
+							"updateTime": &rest.Mapping{
+								From: "node.updatedAt",
+								As:   "unix",
+							},
 						},
-						"imageAddress": &rest.Mapping{
-							From: "node.address",
+						Order: []string{
+							"projectName",
+							"public",
+							"imageName",
+							"imageAddress",
+							"createTime",
+							"updateTime",
 						},
-						"imageName": &rest.Mapping{
-							From: "node.name",
-						},
-						"projectName": &rest.Mapping{
-							From: "node.project.name",
-						},
-						"public": &rest.Mapping{
-							From: "node.project.public",
-						},
-						"updateTime": &rest.Mapping{
-							From: "node.updatedAt",
-							As:   "unix",
-						},
-					},
-					Order: []string{
-						"projectName",
-						"public",
-						"imageName",
-						"imageAddress",
-						"createTime",
-						"updateTime",
 					},
 				},
+				"total": &rest.Mapping{
+					From: "images.totalCount",
+				},
 			},
-			"total": &rest.Mapping{
-				From: "images.totalCount",
+			Order: []string{
+				"data",
+				"total",
 			},
-		},
-		Order: []string{
-			"data",
-			"total",
 		},
 	},
 	rest.Endpoint{
@@ -1425,45 +1552,47 @@ var Endpoints = []rest.Endpoint{
 			Connection: "imageTags",
 		},
 		Found: "image.totalCount",
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Each: "imageTags.edges",
-				Item: &rest.Mapping{
-					Object: map[string]*rest.Mapping{
-						"createTime": &rest.Mapping{
-							From: "node.createdAt",
-							As:   "unix",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Each: "imageTags.edges",
+					Item: &rest.Mapping{
+						Object: map[string]*rest.Mapping{
+							"createTime": &rest.Mapping{
+								From: "node.createdAt",
+								As:   "unix",
+							},
+							"digest": &rest.Mapping{
+								From: "node.digest",
+							},
+							"imageAddress": &rest.Mapping{
+								From: "node.image.address",
+							},
+							"tag": &rest.Mapping{
+								From: "node.name",
+							},
+							"updateTime": &rest.Mapping{
+								From: "node.updatedAt",
+								As:   "unix",
+							},
 						},
-						"digest": &rest.Mapping{
-							From: "node.digest",
+						Order: []string{
+							"tag",
+							"digest",
+							"imageAddress",
+							"createTime",
+							"updateTime",
 						},
-						"imageAddress": &rest.Mapping{
-							From: "node.image.address",
-						},
-						"tag": &rest.Mapping{
-							From: "node.name",
-						},
-						"updateTime": &rest.Mapping{
-							From: "node.updatedAt",
-							As:   "unix",
-						},
-					},
-					Order: []string{
-						"tag",
-						"digest",
-						"imageAddress",
-						"createTime",
-						"updateTime",
 					},
 				},
+				"total": &rest.Mapping{
+					From: "imageTags.totalCount",
+				},
 			},
-			"total": &rest.Mapping{
-				From: "imageTags.totalCount",
+			Order: []string{
+				"data",
+				"total",
 			},
-		},
-		Order: []string{
-			"data",
-			"total",
 		},
 		Errors: map[int]string{
 			404: "No such image.",
@@ -1494,21 +1623,23 @@ var Endpoints = []rest.Endpoint{
 				Var:       "names",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"operationId": &rest.Mapping{
-						From: "deleteImages.id",
-						As:   "int",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"operationId": &rest.Mapping{
+							From: "deleteImages.id",
+							As:   "int",
+						},
+					},
+					Order: []string{
+						"operationId",
 					},
 				},
-				Order: []string{
-					"operationId",
-				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			403: "The image belongs to another tenant.",
@@ -1550,21 +1681,23 @@ var Endpoints = []rest.Endpoint{
 				Var:       "tags",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"operationId": &rest.Mapping{
-						From: "deleteImageTags.id",
-						As:   "int",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"operationId": &rest.Mapping{
+							From: "deleteImageTags.id",
+							As:   "int",
+						},
+					},
+					Order: []string{
+						"operationId",
 					},
 				},
-				Order: []string{
-					"operationId",
-				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			403: "The image belongs to another tenant.",
@@ -1603,7 +1736,9 @@ var Endpoints = []rest.Endpoint{
 				Var:       "password",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			409: "The caller has an account already, or the user name is taken.",
 		},
@@ -1629,7 +1764,9 @@ var Endpoints = []rest.Endpoint{
 				Var:       "password",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			404: "The caller has no registry account.",
 		},
@@ -1653,50 +1790,52 @@ var Endpoints = []rest.Endpoint{
 		Page: &rest.Paging{
 			Connection: "registryProjects",
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Each: "registryProjects.edges",
-				Item: &rest.Mapping{
-					Object: map[string]*rest.Mapping{
-						"createTime": &rest.Mapping{
-							From: "node.createdAt",
-							As:   "unix",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Each: "registryProjects.edges",
+					Item: &rest.Mapping{
+						Object: map[string]*rest.Mapping{
+							"createTime": &rest.Mapping{
+								From: "node.createdAt",
+								As:   "unix",
+							},
+							"imageCount": &rest.Mapping{
+								From: "node.imageCount",
+							},
+							"projectId": &rest.Mapping{
+								From: "node.id",
+								As:   "int",
+							},
+							"projectName": &rest.Mapping{
+								From: "node.name",
+							},
+							"public": &rest.Mapping{
+								From: "node.public",
+							},
+							"updateTime": &rest.Mapping{
+								From: "node.updatedAt",
+								As:   "unix",
+							},
 						},
-						"imageCount": &rest.Mapping{
-							From: "node.imageCount",
+						Order: []string{
+							"projectId",
+							"projectName",
+							"createTime",
+							"updateTime",
+							"imageCount",
+							"public",
 						},
-						"projectId": &rest.Mapping{
-							From: "node.id",
-							As:   "int",
-						},
-						"projectName": &rest.Mapping{
-							From: "node.name",
-						},
-						"public": &rest.Mapping{
-							From: "node.public",
-						},
-						"updateTime": &rest.Mapping{
-							From: "node.updatedAt",
-							As:   "unix",
-						},
-					},
-					Order: []string{
-						"projectId",
-						"projectName",
-						"createTime",
-						"updateTime",
-						"imageCount",
-						"public",
 					},
 				},
+				"total": &rest.Mapping{
+					From: "registryProjects.totalCount",
+				},
 			},
-			"total": &rest.Mapping{
-				From: "registryProjects.totalCount",
+			Order: []string{
+				"data",
+				"total",
 			},
-		},
-		Order: []string{
-			"data",
-			"total",
 		},
 	},
 	rest.Endpoint{
@@ -1729,21 +1868,23 @@ var Endpoints = []rest.Endpoint{
 				Var:      "input.public",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"projectId": &rest.Mapping{
-						From: "createRegistryProject.id",
-						As:   "int",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"projectId": &rest.Mapping{
+							From: "createRegistryProject.id",
+							As:   "int",
+						},
+					},
+					Order: []string{
+						"projectId",
 					},
 				},
-				Order: []string{
-					"projectId",
-				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			409: "Project name already exists.",
@@ -1774,7 +1915,9 @@ var Endpoints = []rest.Endpoint{
 				Var:      "ids",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			404: "No such project (or another tenant's).",
 			409: "The project holds images.",
@@ -1825,21 +1968,23 @@ var Endpoints = []rest.Endpoint{
 				Var:       "input.password",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"id": &rest.Mapping{
-						From: "createExternalRegistry.id",
-						As:   "int",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"id": &rest.Mapping{
+							From: "createExternalRegistry.id",
+							As:   "int",
+						},
+					},
+					Order: []string{
+						"id",
 					},
 				},
-				Order: []string{
-					"id",
-				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			409: "The repositoryId is taken in your tenant.",
@@ -1890,21 +2035,23 @@ var Endpoints = []rest.Endpoint{
 				Var:       "input.password",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"id": &rest.Mapping{
-						From: "createExternalRegistry.id",
-						As:   "int",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"id": &rest.Mapping{
+							From: "createExternalRegistry.id",
+							As:   "int",
+						},
+					},
+					Order: []string{
+						"id",
 					},
 				},
-				Order: []string{
-					"id",
-				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			409: "The repositoryId is taken in your tenant.",
@@ -1934,7 +2081,9 @@ var Endpoints = []rest.Endpoint{
 				Var:       "names",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			404: "No such external registry.",
 			409: "An application version pulls with it.",
@@ -1965,7 +2114,9 @@ var Endpoints = []rest.Endpoint{
 				Var:       "names",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			404: "No such external registry.",
 			409: "An application version pulls with it.",
@@ -1989,40 +2140,42 @@ var Endpoints = []rest.Endpoint{
 		Page: &rest.Paging{
 			Connection: "externalRegistries",
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Each: "externalRegistries.edges",
-				Item: &rest.Mapping{
-					Object: map[string]*rest.Mapping{
-						"address": &rest.Mapping{
-							From: "node.address",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Each: "externalRegistries.edges",
+					Item: &rest.Mapping{
+						Object: map[string]*rest.Mapping{
+							"address": &rest.Mapping{
+								From: "node.address",
+							},
+							"id": &rest.Mapping{
+								From: "node.id",
+								As:   "int",
+							},
+							"repositoryId": &rest.Mapping{
+								From: "node.name",
+							},
+							"user": &rest.Mapping{
+								From: "node.username",
+							},
 						},
-						"id": &rest.Mapping{
-							From: "node.id",
-							As:   "int",
+						Order: []string{
+							"id",
+							"repositoryId",
+							"address",
+							"user",
 						},
-						"repositoryId": &rest.Mapping{
-							From: "node.name",
-						},
-						"user": &rest.Mapping{
-							From: "node.username",
-						},
-					},
-					Order: []string{
-						"id",
-						"repositoryId",
-						"address",
-						"user",
 					},
 				},
+				"total": &rest.Mapping{
+					From: "externalRegistries.totalCount",
+				},
 			},
-			"total": &rest.Mapping{
-				From: "externalRegistries.totalCount",
+			Order: []string{
+				"data",
+				"total",
 			},
-		},
-		Order: []string{
-			"data",
-			"total",
 		},
 	},
 	rest.Endpoint{
@@ -2054,33 +2207,35 @@ var Endpoints = []rest.Endpoint{
 			"first": 1,
 		},
 		Found: "externalRegistries.totalCount",
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"address": &rest.Mapping{
-						From: "externalRegistries.edges.0.node.address",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"address": &rest.Mapping{
+							From: "externalRegistries.edges.0.node.address",
+						},
+						"id": &rest.Mapping{
+							From: "externalRegistries.edges.0.node.id",
+							As:   "int",
+						},
+						"repositoryId": &rest.Mapping{
+							From: "externalRegistries.edges.0.node.name",
+						},
+						"user": &rest.Mapping{
+							From: "externalRegistries.edges.0.node.username",
+						},
 					},
-					"id": &rest.Mapping{
-						From: "externalRegistries.edges.0.node.id",
-						As:   "int",
+					Order: []string{
+						"id",
+						"repositoryId",
+						"address",
+						"user",
 					},
-					"repositoryId": &rest.Mapping{
-						From: "externalRegistries.edges.0.node.name",
-					},
-					"user": &rest.Mapping{
-						From: "externalRegistries.edges.0.node.username",
-					},
-				},
-				Order: []string{
-					"id",
-					"repositoryId",
-					"address",
-					"user",
 				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			404: "No such external registry.",
@@ -2299,25 +2454,27 @@ var Endpoints = []rest.Endpoint{
 				Var:      "input.spec.minReadySeconds",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"id": &rest.Mapping{
-						From: "createApp.id",
-						As:   "int",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"id": &rest.Mapping{
+							From: "createApp.id",
+							As:   "int",
+						},
+						"version": &rest.Mapping{
+							From: "createApp.version",
+						},
 					},
-					"version": &rest.Mapping{
-						From: "createApp.version",
+					Order: []string{
+						"id",
+						"version",
 					},
-				},
-				Order: []string{
-					"id",
-					"version",
 				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			404: "No external registry with that repositoryId.",
@@ -2347,7 +2504,9 @@ var Endpoints = []rest.Endpoint{
 				Var:      "ids",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			404: "No such application.",
 			409: "A deployment uses the version.",
@@ -2384,10 +2543,187 @@ fragment AppVersion on ApplicationVersion {
 		Page: &rest.Paging{
 			Connection: "applicationVersions",
 		},
-		Response: map[string]*rest.Mapping{
-			"apps": &rest.Mapping{
-				Each: "applicationVersions.edges",
-				Item: &rest.Mapping{
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"apps": &rest.Mapping{
+					Each: "applicationVersions.edges",
+					Item: &rest.Mapping{
+						Object: map[string]*rest.Mapping{
+							"GPU": &rest.Mapping{
+								From: "node.spec.gpu",
+							},
+							"appName": &rest.Mapping{
+								From: "node.application.name",
+							},
+							"command": &rest.Mapping{
+								From: "node.spec.command",
+							},
+							"createTime": &rest.Mapping{
+								From: "node.createdAt",
+								As:   "unix",
+							},
+							"dependence": &rest.Mapping{
+								Const: []any{},
+							},
+							"deployType": &rest.Mapping{
+								From: "node.spec.deployType",
+							},
+							"env": &rest.Mapping{
+								From: "node.spec.env",
+							},
+							"id": &rest.Mapping{
+								From: "node.id",
+								As:   "int",
+							},
+							"image": &rest.Mapping{
+								From: "node.spec.image",
+							},
+							"isHPA": &rest.Mapping{
+								From: "node.spec.isHPA",
+							},
+							"maxCPU": &rest.Mapping{
+								From: "node.spec.maxCPU",
+								As:   "hundredths",
+							},
+							"maxMemory": &rest.Mapping{
+								From: "node.spec.maxMemory",
+							},
+							"maxReplicas": &rest.Mapping{
+								From: "node.spec.maxReplicas",
+							},
+							"maxSurge": &rest.Mapping{
+								From: "node.spec.maxSurge",
+							},
+							"maxUnavailable": &rest.Mapping{
+								From: "node.spec.maxUnavailable",
+							},
+							"minCPU": &rest.Mapping{
+								From: "node.spec.minCPU",
+								As:   "hundredths",
+							},
+							"minMemory": &rest.Mapping{
+								From: "node.spec.minMemory",
+							},
+							"minReadySeconds": &rest.Mapping{
+								From: "node.spec.minReadySeconds",
+							},
+							"minReplicas": &rest.Mapping{
+								From: "node.spec.minReplicas",
+							},
+							"port": &rest.Mapping{
+								From: "node.spec.ports",
+							},
+							"projectName": &rest.Mapping{
+								From: "node.projectName",
+							},
+							"replicas": &rest.Mapping{
+								From: "node.spec.replicas",
+							},
+							"repositoryId": &rest.Mapping{
+								From: "node.externalRegistry.name",
+							},
+							"status": &rest.Mapping{
+								Const: 1,
+							},
+							"targetCPUUtilization": &rest.Mapping{
+								From: "node.spec.targetCPUUtilization",
+							},
+							"targetMemUtilization": &rest.Mapping{
+								From: "node.spec.targetMemUtilization",
+							},
+							"updateTime": &rest.Mapping{
+								From: "node.updatedAt",
+								As:   "unix",
+							},
+							"version": &rest.Mapping{
+								From: "node.version",
+							},
+							"volume": &rest.Mapping{
+								From: "node.spec.volumes",
+							},
+						},
+						Order: []string{
+							"id",
+							"appName",
+							"status",
+							"deployType",
+							"image",
+							"projectName",
+							"repositoryId",
+							"version",
+							"replicas",
+							"port",
+							"command",
+							"volume",
+							"dependence",
+							"env",
+							"minReplicas",
+							"maxReplicas",
+							"minCPU",
+							"maxCPU",
+							"GPU",
+							"isHPA",
+							"targetCPUUtilization",
+							"targetMemUtilization",
+							"minMemory",
+							"maxMemory",
+							"maxUnavailable",
+							"maxSurge",
+							"minReadySeconds",
+							"createTime",
+							"updateTime",
+						},
+					},
+				},
+				"total": &rest.Mapping{
+					From: "applicationVersions.totalCount",
+				},
+			},
+			Order: []string{
+				"apps",
+				"total",
+			},
+		},
+	},
+	rest.Endpoint{
+		Name:    "getApp",
+		Summary: "Get Application",
+		Method:  "GET",
+		Path:    "/v1/app/id/{appId}",
+		Operation: `query AppGet($id: ID!) {
+  node(id: $id) {
+    ... on ApplicationVersion { ...AppVersion }
+  }
+}
+
+fragment AppVersion on ApplicationVersion {
+  id version kind projectName createdAt updatedAt
+  application { name }
+  externalRegistry { name }
+  spec {
+    deployType image command replicas minReplicas maxReplicas minCPU maxCPU gpu isHPA
+    targetCPUUtilization targetMemUtilization minMemory maxMemory maxUnavailable maxSurge minReadySeconds
+    ports { port hostPort protocol }
+    volumes { path hostPath readOnly }
+    env { name value }
+  }
+}
+`,
+		OperationName: "AppGet",
+		Params: []rest.Param{
+			rest.Param{
+				Name:     "appId",
+				In:       "path",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(1)),
+				Var:      "id",
+			},
+		},
+		Found: "node.id",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
 					Object: map[string]*rest.Mapping{
 						"GPU": &rest.Mapping{
 							From: "node.spec.gpu",
@@ -2515,182 +2851,9 @@ fragment AppVersion on ApplicationVersion {
 					},
 				},
 			},
-			"total": &rest.Mapping{
-				From: "applicationVersions.totalCount",
+			Order: []string{
+				"data",
 			},
-		},
-		Order: []string{
-			"apps",
-			"total",
-		},
-	},
-	rest.Endpoint{
-		Name:    "getApp",
-		Summary: "Get Application",
-		Method:  "GET",
-		Path:    "/v1/app/id/{appId}",
-		Operation: `query AppGet($id: ID!) {
-  node(id: $id) {
-    ... on ApplicationVersion { ...AppVersion }
-  }
-}
-
-fragment AppVersion on ApplicationVersion {
-  id version kind projectName createdAt updatedAt
-  application { name }
-  externalRegistry { name }
-  spec {
-    deployType image command replicas minReplicas maxReplicas minCPU maxCPU gpu isHPA
-    targetCPUUtilization targetMemUtilization minMemory maxMemory maxUnavailable maxSurge minReadySeconds
-    ports { port hostPort protocol }
-    volumes { path hostPath readOnly }
-    env { name value }
-  }
-}
-`,
-		OperationName: "AppGet",
-		Params: []rest.Param{
-			rest.Param{
-				Name:     "appId",
-				In:       "path",
-				Type:     "integer",
-				Required: true,
-				Minimum:  ptr(float64(1)),
-				Var:      "id",
-			},
-		},
-		Found: "node.id",
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"GPU": &rest.Mapping{
-						From: "node.spec.gpu",
-					},
-					"appName": &rest.Mapping{
-						From: "node.application.name",
-					},
-					"command": &rest.Mapping{
-						From: "node.spec.command",
-					},
-					"createTime": &rest.Mapping{
-						From: "node.createdAt",
-						As:   "unix",
-					},
-					"dependence": &rest.Mapping{
-						Const: []any{},
-					},
-					"deployType": &rest.Mapping{
-						From: "node.spec.deployType",
-					},
-					"env": &rest.Mapping{
-						From: "node.spec.env",
-					},
-					"id": &rest.Mapping{
-						From: "node.id",
-						As:   "int",
-					},
-					"image": &rest.Mapping{
-						From: "node.spec.image",
-					},
-					"isHPA": &rest.Mapping{
-						From: "node.spec.isHPA",
-					},
-					"maxCPU": &rest.Mapping{
-						From: "node.spec.maxCPU",
-						As:   "hundredths",
-					},
-					"maxMemory": &rest.Mapping{
-						From: "node.spec.maxMemory",
-					},
-					"maxReplicas": &rest.Mapping{
-						From: "node.spec.maxReplicas",
-					},
-					"maxSurge": &rest.Mapping{
-						From: "node.spec.maxSurge",
-					},
-					"maxUnavailable": &rest.Mapping{
-						From: "node.spec.maxUnavailable",
-					},
-					"minCPU": &rest.Mapping{
-						From: "node.spec.minCPU",
-						As:   "hundredths",
-					},
-					"minMemory": &rest.Mapping{
-						From: "node.spec.minMemory",
-					},
-					"minReadySeconds": &rest.Mapping{
-						From: "node.spec.minReadySeconds",
-					},
-					"minReplicas": &rest.Mapping{
-						From: "node.spec.minReplicas",
-					},
-					"port": &rest.Mapping{
-						From: "node.spec.ports",
-					},
-					"projectName": &rest.Mapping{
-						From: "node.projectName",
-					},
-					"replicas": &rest.Mapping{
-						From: "node.spec.replicas",
-					},
-					"repositoryId": &rest.Mapping{
-						From: "node.externalRegistry.name",
-					},
-					"status": &rest.Mapping{
-						Const: 1,
-					},
-					"targetCPUUtilization": &rest.Mapping{
-						From: "node.spec.targetCPUUtilization",
-					},
-					"targetMemUtilization": &rest.Mapping{
-						From: "node.spec.targetMemUtilization",
-					},
-					"updateTime": &rest.Mapping{
-						From: "node.updatedAt",
-						As:   "unix",
-					},
-					"version": &rest.Mapping{
-						From: "node.version",
-					},
-					"volume": &rest.Mapping{
-						From: "node.spec.volumes",
-					},
-				},
-				Order: []string{
-					"id",
-					"appName",
-					"status",
-					"deployType",
-					"image",
-					"projectName",
-					"repositoryId",
-					"version",
-					"replicas",
-					"port",
-					"command",
-					"volume",
-					"dependence",
-					"env",
-					"minReplicas",
-					"maxReplicas",
-					"minCPU",
-					"maxCPU",
-					"GPU",
-					"isHPA",
-					"targetCPUUtilization",
-					"targetMemUtilization",
-					"minMemory",
-					"maxMemory",
-					"maxUnavailable",
-					"maxSurge",
-					"minReadySeconds",
-					"createTime",
-					"updateTime",
-				},
-			},
-		},
-		Order: []string{
-			"data",
 		},
 		Errors: map[int]string{
 			404: "No such application.",
@@ -2734,25 +2897,27 @@ fragment AppVersion on ApplicationVersion {
 				Var:      "input.chart",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"id": &rest.Mapping{
-						From: "uploadChart.id",
-						As:   "int",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"id": &rest.Mapping{
+							From: "uploadChart.id",
+							As:   "int",
+						},
+						"version": &rest.Mapping{
+							From: "uploadChart.version",
+						},
 					},
-					"version": &rest.Mapping{
-						From: "uploadChart.version",
+					Order: []string{
+						"id",
+						"version",
 					},
-				},
-				Order: []string{
-					"id",
-					"version",
 				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			415: "The body is not multipart/form-data.",
@@ -2761,7 +2926,7 @@ fragment AppVersion on ApplicationVersion {
 	rest.Endpoint{
 		Name:        "createDeploy",
 		Summary:     "Create Deployment",
-		Description: "Deploys an application version on a cluster. A normal user's deployment waits for admin audit (status 2) unless the tenant has enableAdminAutoDeploy; otherwise it is installed in an operation.",
+		Description: "Deploys an application version on a cluster. A normal user's deployment waits for admin audit (status 2) unless the tenant has enableAdminAutoDeploy; otherwise it is installed in an operation. The document's example spells the path /v1/deploy/install; both are served.",
 		Method:      "POST",
 		Path:        "/v1/deploy",
 		Operation: `mutation Deploy($input: DeployInput!) {
@@ -2769,6 +2934,9 @@ fragment AppVersion on ApplicationVersion {
 }
 `,
 		OperationName: "Deploy",
+		Aliases: []string{
+			"/v1/deploy/install",
+		},
 		Params: []rest.Param{
 			rest.Param{
 				Name:      "deployName",
@@ -2824,132 +2992,36 @@ fragment AppVersion on ApplicationVersion {
 				Var:       "input.comment",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"id": &rest.Mapping{
-						From: "deploy.deployment.id",
-						As:   "int",
-					},
-					"status": &rest.Mapping{
-						From: "deploy.deployment.status",
-						Map: map[string]any{
-							"awaiting_audit": 2,
-							"deleted":        7,
-							"deleting":       6,
-							"deploying":      3,
-							"failed":         5,
-							"pending":        0,
-							"rejected":       1,
-							"running":        4,
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"id": &rest.Mapping{
+							From: "deploy.deployment.id",
+							As:   "int",
+						},
+						"status": &rest.Mapping{
+							From: "deploy.deployment.status",
+							Map: map[string]any{
+								"awaiting_audit": 2,
+								"deleted":        7,
+								"deleting":       6,
+								"deploying":      3,
+								"failed":         5,
+								"pending":        0,
+								"rejected":       1,
+								"running":        4,
+							},
 						},
 					},
-				},
-				Order: []string{
-					"id",
-					"status",
-				},
-			},
-		},
-		Order: []string{
-			"data",
-		},
-		Errors: map[int]string{
-			404: "No such application, version or cluster.",
-			409: "A deployment of that name runs on the cluster.",
-		},
-	},
-	rest.Endpoint{
-		Name:        "createDeployInstall",
-		Summary:     "Create Deployment",
-		Description: "The document's example spells the path /v1/deploy/install; both are served.",
-		Method:      "POST",
-		Path:        "/v1/deploy/install",
-		Operation: `mutation Deploy($input: DeployInput!) {
-  deploy(input: $input) { deployment { id status } operation { id } }
-}
-`,
-		OperationName: "Deploy",
-		Params: []rest.Param{
-			rest.Param{
-				Name:      "deployName",
-				In:        "body",
-				Type:      "string",
-				Required:  true,
-				MinLength: ptr(int(1)),
-				MaxLength: ptr(int(53)),
-				Var:       "input.name",
-			},
-			rest.Param{
-				Name:      "appName",
-				In:        "body",
-				Type:      "string",
-				Required:  true,
-				MinLength: ptr(int(1)),
-				MaxLength: ptr(int(53)),
-				Var:       "input.applicationName",
-			},
-			rest.Param{
-				Name:      "version",
-				In:        "body",
-				Type:      "string",
-				Required:  true,
-				MinLength: ptr(int(1)),
-				MaxLength: ptr(int(32)),
-				Var:       "input.version",
-			},
-			rest.Param{
-				Name:      "cluster",
-				In:        "body",
-				Type:      "string",
-				Required:  true,
-				MinLength: ptr(int(1)),
-				MaxLength: ptr(int(63)),
-				Var:       "input.clusterName",
-			},
-			rest.Param{
-				Name:      "nodeLabel",
-				In:        "body",
-				Type:      "string",
-				MaxLength: ptr(int(63)),
-				Omit: []string{
-					"",
-				},
-				Var: "input.nodeLabel",
-			},
-			rest.Param{
-				Name:      "comment",
-				In:        "body",
-				Type:      "string",
-				MaxLength: ptr(int(1024)),
-				Var:       "input.comment",
-			},
-		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"id": &rest.Mapping{
-						From: "deploy.deployment.id",
-						As:   "int",
-					},
-					"status": &rest.Mapping{
-						From: "deploy.deployment.status",
-						Map: map[string]any{
-							"awaiting_audit": 2,
-							"deleted":        7,
-							"deleting":       6,
-							"deploying":      3,
-							"failed":         5,
-							"pending":        0,
-							"rejected":       1,
-							"running":        4,
-						},
+					Order: []string{
+						"id",
+						"status",
 					},
 				},
-				Order: []string{
-					"id",
-					"status",
-				},
+			},
+			Order: []string{
+				"data",
 			},
 		},
 		Errors: map[int]string{
@@ -2977,7 +3049,9 @@ fragment AppVersion on ApplicationVersion {
 				Var:       "name",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			404: "No such deployment.",
 			409: "The name is ambiguous, or an operation is in progress.",
@@ -3019,7 +3093,9 @@ fragment AppVersion on ApplicationVersion {
 				Var:       "comment",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			404: "No such deployment or version.",
 			409: "The deployment is busy, deleted or not audited.",
@@ -3048,10 +3124,204 @@ fragment AppVersion on ApplicationVersion {
 		Page: &rest.Paging{
 			Connection: "deployments",
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Each: "deployments.edges",
-				Item: &rest.Mapping{
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Each: "deployments.edges",
+					Item: &rest.Mapping{
+						Object: map[string]*rest.Mapping{
+							"appName": &rest.Mapping{
+								From: "node.application.name",
+							},
+							"auditComment": &rest.Mapping{
+								From: "node.auditComment",
+							},
+							"cluster": &rest.Mapping{
+								From: "node.cluster.name",
+							},
+							"comment": &rest.Mapping{
+								From: "node.comment",
+							},
+							"createTime": &rest.Mapping{
+								From: "node.createdAt",
+								As:   "unix",
+							},
+							"deployName": &rest.Mapping{
+								From: "node.name",
+							},
+							"deployType": &rest.Mapping{
+								From: "node.action",
+								Map: map[string]any{
+									"delete":   3,
+									"install":  0,
+									"rollback": 2,
+									"upgrade":  1,
+								},
+							},
+							"editable": &rest.Mapping{
+								From: "node.status",
+								Map: map[string]any{
+									"awaiting_audit": false,
+									"deleted":        false,
+									"deleting":       false,
+									"deploying":      false,
+									"failed":         true,
+									"pending":        false,
+									"rejected":       false,
+									"running":        true,
+								},
+							},
+							"errorMessage": &rest.Mapping{
+								As: "json",
+								Object: map[string]*rest.Mapping{
+									"error": &rest.Mapping{
+										From: "node.errorPods",
+									},
+									"running": &rest.Mapping{
+										From: "node.runningPods",
+									},
+									"total": &rest.Mapping{
+										From: "node.totalPods",
+									},
+								},
+								Order: []string{
+									"running",
+									"error",
+									"total",
+								},
+							},
+							"id": &rest.Mapping{
+								From: "node.id",
+								As:   "int",
+							},
+							"nodeLabel": &rest.Mapping{
+								From: "node.nodeLabel",
+							},
+							"status": &rest.Mapping{
+								From: "node.status",
+								Map: map[string]any{
+									"awaiting_audit": 2,
+									"deleted":        7,
+									"deleting":       6,
+									"deploying":      3,
+									"failed":         5,
+									"pending":        0,
+									"rejected":       1,
+									"running":        4,
+								},
+							},
+							"updateTime": &rest.Mapping{
+								From: "node.updatedAt",
+								As:   "unix",
+							},
+							"version": &rest.Mapping{
+								From: "node.version.version",
+							},
+						},
+						Order: []string{
+							"id",
+							"deployName",
+							"appName",
+							"version",
+							"cluster",
+							"nodeLabel",
+							"deployType",
+							"status",
+							"errorMessage",
+							"comment",
+							"auditComment",
+							"editable",
+							"createTime",
+							"updateTime",
+						},
+					},
+				},
+				"total": &rest.Mapping{
+					From: "deployments.totalCount",
+				},
+			},
+			Order: []string{
+				"data",
+				"total",
+			},
+		},
+	},
+	rest.Endpoint{
+		Name:    "rollbackDeploy",
+		Summary: "Rollback Deployment",
+		Method:  "PUT",
+		Path:    "/v1/deploy/id/{deployId}",
+		Operation: `mutation RollbackDeployment($id: ID!, $version: String!, $comment: String) {
+  rollbackDeployment(id: $id, version: $version, comment: $comment) { deployment { id status } operation { id } }
+}
+`,
+		OperationName: "RollbackDeployment",
+		Params: []rest.Param{
+			rest.Param{
+				Name:     "deployId",
+				In:       "path",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(1)),
+				Var:      "id",
+			},
+			rest.Param{
+				Name:      "version",
+				In:        "body",
+				Type:      "string",
+				Required:  true,
+				MinLength: ptr(int(1)),
+				MaxLength: ptr(int(32)),
+				Var:       "version",
+			},
+			rest.Param{
+				Name:      "comment",
+				In:        "body",
+				Type:      "string",
+				MaxLength: ptr(int(1024)),
+				Var:       "comment",
+			},
+		},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
+		Errors: map[int]string{
+			404: "No such deployment or version.",
+			409: "The deployment is busy, deleted or not audited.",
+			422: "The deployment never ran that version.",
+		},
+	},
+	rest.Endpoint{
+		Name:    "getDeploy",
+		Summary: "Get Deployment",
+		Method:  "GET",
+		Path:    "/v1/deploy/id/{deployId}",
+		Operation: `query DeploymentGet($id: ID!) {
+  node(id: $id) {
+    ... on Deployment {
+      id name status action comment auditComment runningPods errorPods totalPods createdAt updatedAt nodeLabel
+  application { name }
+  version { version }
+  cluster { name }
+    }
+  }
+}
+`,
+		OperationName: "DeploymentGet",
+		Params: []rest.Param{
+			rest.Param{
+				Name:     "deployId",
+				In:       "path",
+				Type:     "integer",
+				Required: true,
+				Minimum:  ptr(float64(1)),
+				Var:      "id",
+			},
+		},
+		Found: "node.id",
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
 					Object: map[string]*rest.Mapping{
 						"appName": &rest.Mapping{
 							From: "node.application.name",
@@ -3159,197 +3429,9 @@ fragment AppVersion on ApplicationVersion {
 					},
 				},
 			},
-			"total": &rest.Mapping{
-				From: "deployments.totalCount",
+			Order: []string{
+				"data",
 			},
-		},
-		Order: []string{
-			"data",
-			"total",
-		},
-	},
-	rest.Endpoint{
-		Name:    "rollbackDeploy",
-		Summary: "Rollback Deployment",
-		Method:  "PUT",
-		Path:    "/v1/deploy/id/{deployId}",
-		Operation: `mutation RollbackDeployment($id: ID!, $version: String!, $comment: String) {
-  rollbackDeployment(id: $id, version: $version, comment: $comment) { deployment { id status } operation { id } }
-}
-`,
-		OperationName: "RollbackDeployment",
-		Params: []rest.Param{
-			rest.Param{
-				Name:     "deployId",
-				In:       "path",
-				Type:     "integer",
-				Required: true,
-				Minimum:  ptr(float64(1)),
-				Var:      "id",
-			},
-			rest.Param{
-				Name:      "version",
-				In:        "body",
-				Type:      "string",
-				Required:  true,
-				MinLength: ptr(int(1)),
-				MaxLength: ptr(int(32)),
-				Var:       "version",
-			},
-			rest.Param{
-				Name:      "comment",
-				In:        "body",
-				Type:      "string",
-				MaxLength: ptr(int(1024)),
-				Var:       "comment",
-			},
-		},
-		Response: map[string]*rest.Mapping{},
-		Errors: map[int]string{
-			404: "No such deployment or version.",
-			409: "The deployment is busy, deleted or not audited.",
-			422: "The deployment never ran that version.",
-		},
-	},
-	rest.Endpoint{
-		Name:    "getDeploy",
-		Summary: "Get Deployment",
-		Method:  "GET",
-		Path:    "/v1/deploy/id/{deployId}",
-		Operation: `query DeploymentGet($id: ID!) {
-  node(id: $id) {
-    ... on Deployment {
-      id name status action comment auditComment runningPods errorPods totalPods createdAt updatedAt nodeLabel
-  application { name }
-  version { version }
-  cluster { name }
-    }
-  }
-}
-`,
-		OperationName: "DeploymentGet",
-		Params: []rest.Param{
-			rest.Param{
-				Name:     "deployId",
-				In:       "path",
-				Type:     "integer",
-				Required: true,
-				Minimum:  ptr(float64(1)),
-				Var:      "id",
-			},
-		},
-		Found: "node.id",
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"appName": &rest.Mapping{
-						From: "node.application.name",
-					},
-					"auditComment": &rest.Mapping{
-						From: "node.auditComment",
-					},
-					"cluster": &rest.Mapping{
-						From: "node.cluster.name",
-					},
-					"comment": &rest.Mapping{
-						From: "node.comment",
-					},
-					"createTime": &rest.Mapping{
-						From: "node.createdAt",
-						As:   "unix",
-					},
-					"deployName": &rest.Mapping{
-						From: "node.name",
-					},
-					"deployType": &rest.Mapping{
-						From: "node.action",
-						Map: map[string]any{
-							"delete":   3,
-							"install":  0,
-							"rollback": 2,
-							"upgrade":  1,
-						},
-					},
-					"editable": &rest.Mapping{
-						From: "node.status",
-						Map: map[string]any{
-							"awaiting_audit": false,
-							"deleted":        false,
-							"deleting":       false,
-							"deploying":      false,
-							"failed":         true,
-							"pending":        false,
-							"rejected":       false,
-							"running":        true,
-						},
-					},
-					"errorMessage": &rest.Mapping{
-						As: "json",
-						Object: map[string]*rest.Mapping{
-							"error": &rest.Mapping{
-								From: "node.errorPods",
-							},
-							"running": &rest.Mapping{
-								From: "node.runningPods",
-							},
-							"total": &rest.Mapping{
-								From: "node.totalPods",
-							},
-						},
-						Order: []string{
-							"running",
-							"error",
-							"total",
-						},
-					},
-					"id": &rest.Mapping{
-						From: "node.id",
-						As:   "int",
-					},
-					"nodeLabel": &rest.Mapping{
-						From: "node.nodeLabel",
-					},
-					"status": &rest.Mapping{
-						From: "node.status",
-						Map: map[string]any{
-							"awaiting_audit": 2,
-							"deleted":        7,
-							"deleting":       6,
-							"deploying":      3,
-							"failed":         5,
-							"pending":        0,
-							"rejected":       1,
-							"running":        4,
-						},
-					},
-					"updateTime": &rest.Mapping{
-						From: "node.updatedAt",
-						As:   "unix",
-					},
-					"version": &rest.Mapping{
-						From: "node.version.version",
-					},
-				},
-				Order: []string{
-					"id",
-					"deployName",
-					"appName",
-					"version",
-					"cluster",
-					"nodeLabel",
-					"deployType",
-					"status",
-					"errorMessage",
-					"comment",
-					"auditComment",
-					"editable",
-					"createTime",
-					"updateTime",
-				},
-			},
-		},
-		Order: []string{
-			"data",
 		},
 		Errors: map[int]string{
 			404: "No such deployment.",
@@ -3375,7 +3457,9 @@ fragment AppVersion on ApplicationVersion {
 				Var:      "id",
 			},
 		},
-		Response: map[string]*rest.Mapping{},
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{},
+		},
 		Errors: map[int]string{
 			404: "No such deployment.",
 			409: "An operation is in progress, or it is deleted already.",
@@ -3420,30 +3504,32 @@ fragment AppVersion on ApplicationVersion {
 				Var:       "comment",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"status": &rest.Mapping{
-						From: "auditDeployment.deployment.status",
-						Map: map[string]any{
-							"awaiting_audit": 2,
-							"deleted":        7,
-							"deleting":       6,
-							"deploying":      3,
-							"failed":         5,
-							"pending":        0,
-							"rejected":       1,
-							"running":        4,
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"status": &rest.Mapping{
+							From: "auditDeployment.deployment.status",
+							Map: map[string]any{
+								"awaiting_audit": 2,
+								"deleted":        7,
+								"deleting":       6,
+								"deploying":      3,
+								"failed":         5,
+								"pending":        0,
+								"rejected":       1,
+								"running":        4,
+							},
 						},
 					},
-				},
-				Order: []string{
-					"status",
+					Order: []string{
+						"status",
+					},
 				},
 			},
-		},
-		Order: []string{
-			"data",
+			Order: []string{
+				"data",
+			},
 		},
 		Errors: map[int]string{
 			403: "Admin role required.",
@@ -3490,26 +3576,31 @@ fragment AppVersion on ApplicationVersion {
 				Var:       "comment",
 			},
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Object: map[string]*rest.Mapping{
-					"status": &rest.Mapping{
-						From: "auditDeployment.deployment.status",
-						Map: map[string]any{
-							"awaiting_audit": 2,
-							"deleted":        7,
-							"deleting":       6,
-							"deploying":      3,
-							"failed":         5,
-							"pending":        0,
-							"rejected":       1,
-							"running":        4,
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Object: map[string]*rest.Mapping{
+						"status": &rest.Mapping{
+							From: "auditDeployment.deployment.status",
+							Map: map[string]any{
+								"awaiting_audit": 2,
+								"deleted":        7,
+								"deleting":       6,
+								"deploying":      3,
+								"failed":         5,
+								"pending":        0,
+								"rejected":       1,
+								"running":        4,
+							},
 						},
 					},
+					Order: []string{
+						"status",
+					},
 				},
-				Order: []string{
-					"status",
-				},
+			},
+			Order: []string{
+				"data",
 			},
 		},
 		Errors: map[int]string{
@@ -3580,126 +3671,133 @@ fragment AppVersion on ApplicationVersion {
 			Connection:  "deployments",
 			DefaultSize: 10,
 		},
-		Response: map[string]*rest.Mapping{
-			"data": &rest.Mapping{
-				Each: "deployments.edges",
-				Item: &rest.Mapping{
-					Object: map[string]*rest.Mapping{
-						"appName": &rest.Mapping{
-							From: "node.application.name",
-						},
-						"auditComment": &rest.Mapping{
-							From: "node.auditComment",
-						},
-						"cluster": &rest.Mapping{
-							From: "node.cluster.name",
-						},
-						"comment": &rest.Mapping{
-							From: "node.comment",
-						},
-						"createTime": &rest.Mapping{
-							From: "node.createdAt",
-							As:   "unix",
-						},
-						"deployName": &rest.Mapping{
-							From: "node.name",
-						},
-						"deployType": &rest.Mapping{
-							From: "node.action",
-							Map: map[string]any{
-								"delete":   3,
-								"install":  0,
-								"rollback": 2,
-								"upgrade":  1,
+		Response: &rest.Mapping{
+			Object: map[string]*rest.Mapping{
+				"data": &rest.Mapping{
+					Each: "deployments.edges",
+					Item: &rest.Mapping{
+						Object: map[string]*rest.Mapping{
+							"appName": &rest.Mapping{
+								From: "node.application.name",
 							},
-						},
-						"editable": &rest.Mapping{
-							From: "node.status",
-							Map: map[string]any{
-								"awaiting_audit": false,
-								"deleted":        false,
-								"deleting":       false,
-								"deploying":      false,
-								"failed":         true,
-								"pending":        false,
-								"rejected":       false,
-								"running":        true,
+							"auditComment": &rest.Mapping{
+								From: "node.auditComment",
 							},
-						},
-						"errorMessage": &rest.Mapping{
-							As: "json",
-							Object: map[string]*rest.Mapping{
-								"error": &rest.Mapping{
-									From: "node.errorPods",
-								},
-								"running": &rest.Mapping{
-									From: "node.runningPods",
-								},
-								"total": &rest.Mapping{
-									From: "node.totalPods",
+							"cluster": &rest.Mapping{
+								From: "node.cluster.name",
+							},
+							"comment": &rest.Mapping{
+								From: "node.comment",
+							},
+							"createTime": &rest.Mapping{
+								From: "node.createdAt",
+								As:   "unix",
+							},
+							"deployName": &rest.Mapping{
+								From: "node.name",
+							},
+							"deployType": &rest.Mapping{
+								From: "node.action",
+								Map: map[string]any{
+									"delete":   3,
+									"install":  0,
+									"rollback": 2,
+									"upgrade":  1,
 								},
 							},
-							Order: []string{
-								"running",
-								"error",
-								"total",
+							"editable": &rest.Mapping{
+								From: "node.status",
+								Map: map[string]any{
+									"awaiting_audit": false,
+									"deleted":        false,
+									"deleting":       false,
+									"deploying":      false,
+									"failed":         true,
+									"pending":        false,
+									"rejected":       false,
+									"running":        true,
+								},
+							},
+							"errorMessage": &rest.Mapping{
+								As: "json",
+								Object: map[string]*rest.Mapping{
+									"error": &rest.Mapping{
+										From: "node.errorPods",
+									},
+									"running": &rest.Mapping{
+										From: "node.runningPods",
+									},
+									"total": &rest.Mapping{
+										From: "node.totalPods",
+									},
+								},
+								Order: []string{
+									"running",
+									"error",
+									"total",
+								},
+							},
+							"id": &rest.Mapping{
+								From: "node.id",
+								As:   "int",
+							},
+							"nodeLabel": &rest.Mapping{
+								From: "node.nodeLabel",
+							},
+							"status": &rest.Mapping{
+								From: "node.status",
+								Map: map[string]any{
+									"awaiting_audit": 2,
+									"deleted":        7,
+									"deleting":       6,
+									"deploying":      3,
+									"failed":         5,
+									"pending":        0,
+									"rejected":       1,
+									"running":        4,
+								},
+							},
+							"updateTime": &rest.Mapping{
+								From: "node.updatedAt",
+								As:   "unix",
+							},
+							"version": &rest.Mapping{
+								From: "node.version.version",
 							},
 						},
-						"id": &rest.Mapping{
-							From: "node.id",
-							As:   "int",
+						Order: []string{
+							"id",
+							"deployName",
+							"appName",
+							"version",
+							"cluster",
+							"nodeLabel",
+							"deployType",
+							"status",
+							"errorMessage",
+							"comment",
+							"auditComment",
+							"editable",
+							"createTime",
+							"updateTime",
 						},
-						"nodeLabel": &rest.Mapping{
-							From: "node.nodeLabel",
-						},
-						"status": &rest.Mapping{
-							From: "node.status",
-							Map: map[string]any{
-								"awaiting_audit": 2,
-								"deleted":        7,
-								"deleting":       6,
-								"deploying":      3,
-								"failed":         5,
-								"pending":        0,
-								"rejected":       1,
-								"running":        4,
-							},
-						},
-						"updateTime": &rest.Mapping{
-							From: "node.updatedAt",
-							As:   "unix",
-						},
-						"version": &rest.Mapping{
-							From: "node.version.version",
-						},
-					},
-					Order: []string{
-						"id",
-						"deployName",
-						"appName",
-						"version",
-						"cluster",
-						"nodeLabel",
-						"deployType",
-						"status",
-						"errorMessage",
-						"comment",
-						"auditComment",
-						"editable",
-						"createTime",
-						"updateTime",
 					},
 				},
+				"total": &rest.Mapping{
+					From: "deployments.totalCount",
+				},
 			},
-			"total": &rest.Mapping{
-				From: "deployments.totalCount",
+			Order: []string{
+				"data",
+				"total",
 			},
-		},
-		Order: []string{
-			"data",
-			"total",
 		},
 	},
+}
+
+// API returns the OTE-Stack open API v1 API for rest.Mount.
+func API() rest.API {
+	return rest.API{Name: "otestack", Prefix: Prefix, Endpoints: Endpoints, Conventions: Conventions}
 }
 
 func ptr[T any](v T) *T { return &v }
