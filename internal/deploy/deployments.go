@@ -27,7 +27,7 @@ import (
 
 // CreateVersion adds version x.y.N of an application, N counted per x.y.
 func (s *Service) CreateVersion(ctx context.Context, appID int, mainVersion string, spec *appspec.Workload, registryID *int) (*ent.ApplicationVersion, error) {
-	v, err := auth.Require(ctx)
+	_, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -51,14 +51,14 @@ func (s *Service) CreateVersion(ctx context.Context, appID int, mainVersion stri
 	}
 	return db.ApplicationVersion.Create().SetApplicationID(app.ID).
 		SetMainVersion(mainVersion).SetSequence(seq).SetVersion(fmt.Sprintf("%s.%d", mainVersion, seq)).
-		SetKind(applicationversion.KindWorkload).SetSpec(spec).SetCreatedBy(v.UserID).
+		SetKind(applicationversion.KindWorkload).SetSpec(spec).
 		SetNillableExternalRegistryID(registryID).Save(ctx)
 }
 
 // UploadChart adds version x.y.N of an application from a Helm chart
 // archive, validated with Helm's loader and linter, and its values (YAML).
 func (s *Service) UploadChart(ctx context.Context, appID int, mainVersion string, archive []byte, values string) (*ent.ApplicationVersion, error) {
-	v, err := auth.Require(ctx)
+	_, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (s *Service) UploadChart(ctx context.Context, appID int, mainVersion string
 	return db.ApplicationVersion.Create().SetApplicationID(app.ID).
 		SetMainVersion(mainVersion).SetSequence(seq).SetVersion(fmt.Sprintf("%s.%d", mainVersion, seq)).
 		SetKind(applicationversion.KindChart).SetChart(archive).SetChartName(ch.Name()).
-		SetChartVersion(ch.Metadata.Version).SetValues(values).SetCreatedBy(v.UserID).Save(ctx)
+		SetChartVersion(ch.Metadata.Version).SetValues(values).Save(ctx)
 }
 
 // nextSequence is N for the next version x.y.N.
@@ -426,12 +426,8 @@ func (s *Service) revision(ctx context.Context, d *ent.Deployment, action deploy
 	if err := db.Deployment.UpdateOneID(d.ID).SetAction(deployment.Action(action)).Exec(ctx); err != nil {
 		return nil, err
 	}
-	c := db.DeploymentRevision.Create().SetDeploymentID(d.ID).SetRevision(n + 1).SetAction(action).
-		SetNillableFromVersionID(from).SetNillableToVersionID(to)
-	if v, err := auth.Require(ctx); err == nil {
-		c.SetUserID(v.UserID)
-	}
-	return c.Save(ctx)
+	return db.DeploymentRevision.Create().SetDeploymentID(d.ID).SetRevision(n + 1).SetAction(action).
+		SetNillableFromVersionID(from).SetNillableToVersionID(to).Save(ctx)
 }
 
 func (s *Service) enqueueApply(ctx context.Context, d *ent.Deployment, action deploymentrevision.Action, from *int, to int, replicas int) (*ent.Operation, error) {
@@ -443,12 +439,8 @@ func (s *Service) enqueueApply(ctx context.Context, d *ent.Deployment, action de
 }
 
 func (s *Service) enqueue(ctx context.Context, d *ent.Deployment, kind string, payload map[string]any) (*ent.Operation, error) {
-	c := s.db(ctx).Operation.Create().SetTenantID(d.TenantID).SetKind(kind).SetDeploymentID(d.ID).
-		SetClusterID(d.ClusterID).SetPayload(payload)
-	if v, err := auth.Require(ctx); err == nil {
-		c.SetCreatedBy(v.UserID)
-	}
-	return s.ops.Enqueue(ctx, c)
+	return s.ops.Enqueue(ctx, s.db(ctx).Operation.Create().SetKind(kind).SetDeploymentID(d.ID).
+		SetClusterID(d.ClusterID).SetPayload(payload))
 }
 
 // target is what the backend applies for a deployment at a version.

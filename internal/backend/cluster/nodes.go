@@ -25,7 +25,7 @@ func (m *Manager) upsertNode(ctx context.Context, c *Conn, prev, n *corev1.Node,
 	ctx = sys(ctx)
 	now := time.Now()
 	id, err := m.client.Node.Create().
-		SetTenantID(c.TenantID).SetClusterID(c.ClusterID).SetName(n.Name).
+		SetClusterID(c.ClusterID).SetName(n.Name).
 		SetAddress(nodeIP(n)).
 		SetOperatingSystem(n.Status.NodeInfo.OperatingSystem).
 		SetKernelVersion(n.Status.NodeInfo.KernelVersion).
@@ -71,7 +71,7 @@ func (m *Manager) upsertNode(ctx context.Context, c *Conn, prev, n *corev1.Node,
 		if slices.ContainsFunc(have, func(l *ent.NodeLabel) bool { return l.Name == name }) {
 			continue
 		}
-		err := m.client.NodeLabel.Create().SetTenantID(c.TenantID).SetNodeID(id).SetName(name).
+		err := m.client.NodeLabel.Create().SetNodeID(id).SetName(name).
 			OnConflictColumns(nodelabel.FieldNodeID, nodelabel.FieldName).DoNothing().Exec(ctx)
 		if err != nil && !isNoRows(err) {
 			return err

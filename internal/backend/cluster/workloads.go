@@ -239,7 +239,7 @@ func (m *Manager) syncWorkloads(ctx context.Context, id int) error {
 			})
 		}
 		running, failingN, total = running+wRunning, failingN+wFailing, total+len(pods)
-		err = m.client.Workload.Create().SetDeploymentID(id).SetTenantID(d.TenantID).SetName(w.Name).
+		err = m.client.Workload.Create().SetDeploymentID(id).SetName(w.Name).
 			SetKind(workload.Kind(w.Kind)).SetReplicas(w.Desired).SetCPU(w.CPUMilli).SetMemory(w.MemoryMiB).
 			SetRunningPods(wRunning).SetErrorPods(wFailing).SetTotalPods(len(pods)).SetPods(pods).
 			OnConflictColumns(workload.FieldDeploymentID, workload.FieldName).UpdateNewValues().Exec(ctx)
