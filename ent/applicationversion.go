@@ -28,6 +28,8 @@ type ApplicationVersion struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// TenantID holds the value of the "tenant_id" field.
 	TenantID int `json:"tenant_id,omitempty"`
+	// The user who created the row.
+	CreatedBy *int `json:"created_by,omitempty"`
 	// ApplicationID holds the value of the "application_id" field.
 	ApplicationID int `json:"application_id,omitempty"`
 	// x.y.N: the client's main version x.y and a number counted per main version.
@@ -48,8 +50,6 @@ type ApplicationVersion struct {
 	ChartVersion string `json:"chart_version,omitempty"`
 	// Helm values (YAML) for a chart.
 	Values string `json:"values,omitempty"`
-	// CreatedBy holds the value of the "created_by" field.
-	CreatedBy int `json:"created_by,omitempty"`
 	// The external registry whose credentials pull the image (OTE-Stack's repositoryId).
 	ExternalRegistryID *int `json:"external_registry_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -113,7 +113,7 @@ func (*ApplicationVersion) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case applicationversion.FieldSpec, applicationversion.FieldChart:
 			values[i] = new([]byte)
-		case applicationversion.FieldID, applicationversion.FieldTenantID, applicationversion.FieldApplicationID, applicationversion.FieldSequence, applicationversion.FieldCreatedBy, applicationversion.FieldExternalRegistryID:
+		case applicationversion.FieldID, applicationversion.FieldTenantID, applicationversion.FieldCreatedBy, applicationversion.FieldApplicationID, applicationversion.FieldSequence, applicationversion.FieldExternalRegistryID:
 			values[i] = new(sql.NullInt64)
 		case applicationversion.FieldVersion, applicationversion.FieldMainVersion, applicationversion.FieldKind, applicationversion.FieldChartName, applicationversion.FieldChartVersion, applicationversion.FieldValues:
 			values[i] = new(sql.NullString)
@@ -157,6 +157,13 @@ func (_m *ApplicationVersion) assignValues(columns []string, values []any) error
 				return fmt.Errorf("unexpected type %T for field tenant_id", values[i])
 			} else if value.Valid {
 				_m.TenantID = int(value.Int64)
+			}
+		case applicationversion.FieldCreatedBy:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field created_by", values[i])
+			} else if value.Valid {
+				_m.CreatedBy = new(int)
+				*_m.CreatedBy = int(value.Int64)
 			}
 		case applicationversion.FieldApplicationID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -219,12 +226,6 @@ func (_m *ApplicationVersion) assignValues(columns []string, values []any) error
 				return fmt.Errorf("unexpected type %T for field values", values[i])
 			} else if value.Valid {
 				_m.Values = value.String
-			}
-		case applicationversion.FieldCreatedBy:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field created_by", values[i])
-			} else if value.Valid {
-				_m.CreatedBy = int(value.Int64)
 			}
 		case applicationversion.FieldExternalRegistryID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -293,6 +294,11 @@ func (_m *ApplicationVersion) String() string {
 	builder.WriteString("tenant_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.TenantID))
 	builder.WriteString(", ")
+	if v := _m.CreatedBy; v != nil {
+		builder.WriteString("created_by=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
 	builder.WriteString("application_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ApplicationID))
 	builder.WriteString(", ")
@@ -322,9 +328,6 @@ func (_m *ApplicationVersion) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("values=")
 	builder.WriteString(_m.Values)
-	builder.WriteString(", ")
-	builder.WriteString("created_by=")
-	builder.WriteString(fmt.Sprintf("%v", _m.CreatedBy))
 	builder.WriteString(", ")
 	if v := _m.ExternalRegistryID; v != nil {
 		builder.WriteString("external_registry_id=")

@@ -60,6 +60,20 @@ func (_c *ApplicationVersionCreate) SetTenantID(v int) *ApplicationVersionCreate
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" field.
+func (_c *ApplicationVersionCreate) SetCreatedBy(v int) *ApplicationVersionCreate {
+	_c.mutation.SetCreatedBy(v)
+	return _c
+}
+
+// SetNillableCreatedBy sets the "created_by" field if the given value is not nil.
+func (_c *ApplicationVersionCreate) SetNillableCreatedBy(v *int) *ApplicationVersionCreate {
+	if v != nil {
+		_c.SetCreatedBy(*v)
+	}
+	return _c
+}
+
 // SetApplicationID sets the "application_id" field.
 func (_c *ApplicationVersionCreate) SetApplicationID(v int) *ApplicationVersionCreate {
 	_c.mutation.SetApplicationID(v)
@@ -140,20 +154,6 @@ func (_c *ApplicationVersionCreate) SetValues(v string) *ApplicationVersionCreat
 func (_c *ApplicationVersionCreate) SetNillableValues(v *string) *ApplicationVersionCreate {
 	if v != nil {
 		_c.SetValues(*v)
-	}
-	return _c
-}
-
-// SetCreatedBy sets the "created_by" field.
-func (_c *ApplicationVersionCreate) SetCreatedBy(v int) *ApplicationVersionCreate {
-	_c.mutation.SetCreatedBy(v)
-	return _c
-}
-
-// SetNillableCreatedBy sets the "created_by" field if the given value is not nil.
-func (_c *ApplicationVersionCreate) SetNillableCreatedBy(v *int) *ApplicationVersionCreate {
-	if v != nil {
-		_c.SetCreatedBy(*v)
 	}
 	return _c
 }
@@ -359,6 +359,10 @@ func (_c *ApplicationVersionCreate) createSpec() (*ApplicationVersion, *sqlgraph
 		_spec.SetField(applicationversion.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
 	}
+	if value, ok := _c.mutation.CreatedBy(); ok {
+		_spec.SetField(applicationversion.FieldCreatedBy, field.TypeInt, value)
+		_node.CreatedBy = &value
+	}
 	if value, ok := _c.mutation.Version(); ok {
 		_spec.SetField(applicationversion.FieldVersion, field.TypeString, value)
 		_node.Version = value
@@ -394,10 +398,6 @@ func (_c *ApplicationVersionCreate) createSpec() (*ApplicationVersion, *sqlgraph
 	if value, ok := _c.mutation.Values(); ok {
 		_spec.SetField(applicationversion.FieldValues, field.TypeString, value)
 		_node.Values = value
-	}
-	if value, ok := _c.mutation.CreatedBy(); ok {
-		_spec.SetField(applicationversion.FieldCreatedBy, field.TypeInt, value)
-		_node.CreatedBy = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -531,6 +531,9 @@ func (u *ApplicationVersionUpsertOne) UpdateNewValues() *ApplicationVersionUpser
 		if _, exists := u.create.mutation.TenantID(); exists {
 			s.SetIgnore(applicationversion.FieldTenantID)
 		}
+		if _, exists := u.create.mutation.CreatedBy(); exists {
+			s.SetIgnore(applicationversion.FieldCreatedBy)
+		}
 		if _, exists := u.create.mutation.ApplicationID(); exists {
 			s.SetIgnore(applicationversion.FieldApplicationID)
 		}
@@ -560,9 +563,6 @@ func (u *ApplicationVersionUpsertOne) UpdateNewValues() *ApplicationVersionUpser
 		}
 		if _, exists := u.create.mutation.Values(); exists {
 			s.SetIgnore(applicationversion.FieldValues)
-		}
-		if _, exists := u.create.mutation.CreatedBy(); exists {
-			s.SetIgnore(applicationversion.FieldCreatedBy)
 		}
 		if _, exists := u.create.mutation.ExternalRegistryID(); exists {
 			s.SetIgnore(applicationversion.FieldExternalRegistryID)
@@ -794,6 +794,9 @@ func (u *ApplicationVersionUpsertBulk) UpdateNewValues() *ApplicationVersionUpse
 			if _, exists := b.mutation.TenantID(); exists {
 				s.SetIgnore(applicationversion.FieldTenantID)
 			}
+			if _, exists := b.mutation.CreatedBy(); exists {
+				s.SetIgnore(applicationversion.FieldCreatedBy)
+			}
 			if _, exists := b.mutation.ApplicationID(); exists {
 				s.SetIgnore(applicationversion.FieldApplicationID)
 			}
@@ -823,9 +826,6 @@ func (u *ApplicationVersionUpsertBulk) UpdateNewValues() *ApplicationVersionUpse
 			}
 			if _, exists := b.mutation.Values(); exists {
 				s.SetIgnore(applicationversion.FieldValues)
-			}
-			if _, exists := b.mutation.CreatedBy(); exists {
-				s.SetIgnore(applicationversion.FieldCreatedBy)
 			}
 			if _, exists := b.mutation.ExternalRegistryID(); exists {
 				s.SetIgnore(applicationversion.FieldExternalRegistryID)

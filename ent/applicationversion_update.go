@@ -114,14 +114,14 @@ func (_u *ApplicationVersionUpdate) sqlSave(ctx context.Context) (_node int, err
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(applicationversion.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if _u.mutation.CreatedByCleared() {
+		_spec.ClearField(applicationversion.FieldCreatedBy, field.TypeInt)
+	}
 	if _u.mutation.SpecCleared() {
 		_spec.ClearField(applicationversion.FieldSpec, field.TypeJSON)
 	}
 	if _u.mutation.ChartCleared() {
 		_spec.ClearField(applicationversion.FieldChart, field.TypeBytes)
-	}
-	if _u.mutation.CreatedByCleared() {
-		_spec.ClearField(applicationversion.FieldCreatedBy, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -260,14 +260,14 @@ func (_u *ApplicationVersionUpdateOne) sqlSave(ctx context.Context) (_node *Appl
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(applicationversion.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if _u.mutation.CreatedByCleared() {
+		_spec.ClearField(applicationversion.FieldCreatedBy, field.TypeInt)
+	}
 	if _u.mutation.SpecCleared() {
 		_spec.ClearField(applicationversion.FieldSpec, field.TypeJSON)
 	}
 	if _u.mutation.ChartCleared() {
 		_spec.ClearField(applicationversion.FieldChart, field.TypeBytes)
-	}
-	if _u.mutation.CreatedByCleared() {
-		_spec.ClearField(applicationversion.FieldCreatedBy, field.TypeInt)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &ApplicationVersion{config: _u.config}

@@ -35,7 +35,7 @@ func main() {
 			gen.FeatureUpsert,
 			gen.FeatureModifier,
 		},
-	}, entc.Extensions(ex))
+	}, entc.Extensions(ex), entc.TemplateFiles("./ent/template/tenant_parent.tmpl"))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

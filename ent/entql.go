@@ -68,6 +68,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			applicationversion.FieldCreatedAt:          {Type: field.TypeTime, Column: applicationversion.FieldCreatedAt},
 			applicationversion.FieldUpdatedAt:          {Type: field.TypeTime, Column: applicationversion.FieldUpdatedAt},
 			applicationversion.FieldTenantID:           {Type: field.TypeInt, Column: applicationversion.FieldTenantID},
+			applicationversion.FieldCreatedBy:          {Type: field.TypeInt, Column: applicationversion.FieldCreatedBy},
 			applicationversion.FieldApplicationID:      {Type: field.TypeInt, Column: applicationversion.FieldApplicationID},
 			applicationversion.FieldVersion:            {Type: field.TypeString, Column: applicationversion.FieldVersion},
 			applicationversion.FieldMainVersion:        {Type: field.TypeString, Column: applicationversion.FieldMainVersion},
@@ -78,7 +79,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 			applicationversion.FieldChartName:          {Type: field.TypeString, Column: applicationversion.FieldChartName},
 			applicationversion.FieldChartVersion:       {Type: field.TypeString, Column: applicationversion.FieldChartVersion},
 			applicationversion.FieldValues:             {Type: field.TypeString, Column: applicationversion.FieldValues},
-			applicationversion.FieldCreatedBy:          {Type: field.TypeInt, Column: applicationversion.FieldCreatedBy},
 			applicationversion.FieldExternalRegistryID: {Type: field.TypeInt, Column: applicationversion.FieldExternalRegistryID},
 		},
 	}
@@ -345,6 +345,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			operation.FieldCreatedAt:       {Type: field.TypeTime, Column: operation.FieldCreatedAt},
 			operation.FieldUpdatedAt:       {Type: field.TypeTime, Column: operation.FieldUpdatedAt},
 			operation.FieldTenantID:        {Type: field.TypeInt, Column: operation.FieldTenantID},
+			operation.FieldCreatedBy:       {Type: field.TypeInt, Column: operation.FieldCreatedBy},
 			operation.FieldKind:            {Type: field.TypeString, Column: operation.FieldKind},
 			operation.FieldStatus:          {Type: field.TypeEnum, Column: operation.FieldStatus},
 			operation.FieldAttempts:        {Type: field.TypeInt, Column: operation.FieldAttempts},
@@ -354,7 +355,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 			operation.FieldResult:          {Type: field.TypeJSON, Column: operation.FieldResult},
 			operation.FieldDeploymentID:    {Type: field.TypeInt, Column: operation.FieldDeploymentID},
 			operation.FieldClusterID:       {Type: field.TypeInt, Column: operation.FieldClusterID},
-			operation.FieldCreatedBy:       {Type: field.TypeInt, Column: operation.FieldCreatedBy},
 			operation.FieldCancelRequested: {Type: field.TypeBool, Column: operation.FieldCancelRequested},
 			operation.FieldClaimedBy:       {Type: field.TypeString, Column: operation.FieldClaimedBy},
 			operation.FieldLeaseUntil:      {Type: field.TypeTime, Column: operation.FieldLeaseUntil},
@@ -1364,6 +1364,11 @@ func (f *ApplicationVersionFilter) WhereTenantID(p entql.IntP) {
 	f.Where(p.Field(applicationversion.FieldTenantID))
 }
 
+// WhereCreatedBy applies the entql int predicate on the created_by field.
+func (f *ApplicationVersionFilter) WhereCreatedBy(p entql.IntP) {
+	f.Where(p.Field(applicationversion.FieldCreatedBy))
+}
+
 // WhereApplicationID applies the entql int predicate on the application_id field.
 func (f *ApplicationVersionFilter) WhereApplicationID(p entql.IntP) {
 	f.Where(p.Field(applicationversion.FieldApplicationID))
@@ -1412,11 +1417,6 @@ func (f *ApplicationVersionFilter) WhereChartVersion(p entql.StringP) {
 // WhereValues applies the entql string predicate on the values field.
 func (f *ApplicationVersionFilter) WhereValues(p entql.StringP) {
 	f.Where(p.Field(applicationversion.FieldValues))
-}
-
-// WhereCreatedBy applies the entql int predicate on the created_by field.
-func (f *ApplicationVersionFilter) WhereCreatedBy(p entql.IntP) {
-	f.Where(p.Field(applicationversion.FieldCreatedBy))
 }
 
 // WhereExternalRegistryID applies the entql int predicate on the external_registry_id field.
@@ -2995,6 +2995,11 @@ func (f *OperationFilter) WhereTenantID(p entql.IntP) {
 	f.Where(p.Field(operation.FieldTenantID))
 }
 
+// WhereCreatedBy applies the entql int predicate on the created_by field.
+func (f *OperationFilter) WhereCreatedBy(p entql.IntP) {
+	f.Where(p.Field(operation.FieldCreatedBy))
+}
+
 // WhereKind applies the entql string predicate on the kind field.
 func (f *OperationFilter) WhereKind(p entql.StringP) {
 	f.Where(p.Field(operation.FieldKind))
@@ -3038,11 +3043,6 @@ func (f *OperationFilter) WhereDeploymentID(p entql.IntP) {
 // WhereClusterID applies the entql int predicate on the cluster_id field.
 func (f *OperationFilter) WhereClusterID(p entql.IntP) {
 	f.Where(p.Field(operation.FieldClusterID))
-}
-
-// WhereCreatedBy applies the entql int predicate on the created_by field.
-func (f *OperationFilter) WhereCreatedBy(p entql.IntP) {
-	f.Where(p.Field(operation.FieldCreatedBy))
 }
 
 // WhereCancelRequested applies the entql bool predicate on the cancel_requested field.

@@ -419,6 +419,11 @@ func (_q *ApplicationVersionQuery) collectField(ctx context.Context, oneNode boo
 				selectedFields = append(selectedFields, applicationversion.FieldTenantID)
 				fieldSeen[applicationversion.FieldTenantID] = struct{}{}
 			}
+		case "createdBy":
+			if _, ok := fieldSeen[applicationversion.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, applicationversion.FieldCreatedBy)
+				fieldSeen[applicationversion.FieldCreatedBy] = struct{}{}
+			}
 		case "applicationID":
 			if _, ok := fieldSeen[applicationversion.FieldApplicationID]; !ok {
 				selectedFields = append(selectedFields, applicationversion.FieldApplicationID)
@@ -463,11 +468,6 @@ func (_q *ApplicationVersionQuery) collectField(ctx context.Context, oneNode boo
 			if _, ok := fieldSeen[applicationversion.FieldValues]; !ok {
 				selectedFields = append(selectedFields, applicationversion.FieldValues)
 				fieldSeen[applicationversion.FieldValues] = struct{}{}
-			}
-		case "createdBy":
-			if _, ok := fieldSeen[applicationversion.FieldCreatedBy]; !ok {
-				selectedFields = append(selectedFields, applicationversion.FieldCreatedBy)
-				fieldSeen[applicationversion.FieldCreatedBy] = struct{}{}
 			}
 		case "externalRegistryID":
 			if _, ok := fieldSeen[applicationversion.FieldExternalRegistryID]; !ok {
@@ -2944,6 +2944,11 @@ func (_q *OperationQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, operation.FieldTenantID)
 				fieldSeen[operation.FieldTenantID] = struct{}{}
 			}
+		case "createdBy":
+			if _, ok := fieldSeen[operation.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, operation.FieldCreatedBy)
+				fieldSeen[operation.FieldCreatedBy] = struct{}{}
+			}
 		case "kind":
 			if _, ok := fieldSeen[operation.FieldKind]; !ok {
 				selectedFields = append(selectedFields, operation.FieldKind)
@@ -2988,11 +2993,6 @@ func (_q *OperationQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			if _, ok := fieldSeen[operation.FieldClusterID]; !ok {
 				selectedFields = append(selectedFields, operation.FieldClusterID)
 				fieldSeen[operation.FieldClusterID] = struct{}{}
-			}
-		case "createdBy":
-			if _, ok := fieldSeen[operation.FieldCreatedBy]; !ok {
-				selectedFields = append(selectedFields, operation.FieldCreatedBy)
-				fieldSeen[operation.FieldCreatedBy] = struct{}{}
 			}
 		case "cancelRequested":
 			if _, ok := fieldSeen[operation.FieldCancelRequested]; !ok {

@@ -474,6 +474,18 @@ type ApplicationVersionWhereInput struct {
 	TenantIDIn    []int `json:"tenantIDIn,omitempty"`
 	TenantIDNotIn []int `json:"tenantIDNotIn,omitempty"`
 
+	// "created_by" field predicates.
+	CreatedBy       *int  `json:"createdBy,omitempty"`
+	CreatedByNEQ    *int  `json:"createdByNEQ,omitempty"`
+	CreatedByIn     []int `json:"createdByIn,omitempty"`
+	CreatedByNotIn  []int `json:"createdByNotIn,omitempty"`
+	CreatedByGT     *int  `json:"createdByGT,omitempty"`
+	CreatedByGTE    *int  `json:"createdByGTE,omitempty"`
+	CreatedByLT     *int  `json:"createdByLT,omitempty"`
+	CreatedByLTE    *int  `json:"createdByLTE,omitempty"`
+	CreatedByIsNil  bool  `json:"createdByIsNil,omitempty"`
+	CreatedByNotNil bool  `json:"createdByNotNil,omitempty"`
+
 	// "application_id" field predicates.
 	ApplicationID      *int  `json:"applicationID,omitempty"`
 	ApplicationIDNEQ   *int  `json:"applicationIDNEQ,omitempty"`
@@ -570,18 +582,6 @@ type ApplicationVersionWhereInput struct {
 	ValuesHasSuffix    *string  `json:"valuesHasSuffix,omitempty"`
 	ValuesEqualFold    *string  `json:"valuesEqualFold,omitempty"`
 	ValuesContainsFold *string  `json:"valuesContainsFold,omitempty"`
-
-	// "created_by" field predicates.
-	CreatedBy       *int  `json:"createdBy,omitempty"`
-	CreatedByNEQ    *int  `json:"createdByNEQ,omitempty"`
-	CreatedByIn     []int `json:"createdByIn,omitempty"`
-	CreatedByNotIn  []int `json:"createdByNotIn,omitempty"`
-	CreatedByGT     *int  `json:"createdByGT,omitempty"`
-	CreatedByGTE    *int  `json:"createdByGTE,omitempty"`
-	CreatedByLT     *int  `json:"createdByLT,omitempty"`
-	CreatedByLTE    *int  `json:"createdByLTE,omitempty"`
-	CreatedByIsNil  bool  `json:"createdByIsNil,omitempty"`
-	CreatedByNotNil bool  `json:"createdByNotNil,omitempty"`
 
 	// "external_registry_id" field predicates.
 	ExternalRegistryID       *int  `json:"externalRegistryID,omitempty"`
@@ -758,6 +758,36 @@ func (i *ApplicationVersionWhereInput) P() (predicate.ApplicationVersion, error)
 	}
 	if len(i.TenantIDNotIn) > 0 {
 		predicates = append(predicates, applicationversion.TenantIDNotIn(i.TenantIDNotIn...))
+	}
+	if i.CreatedBy != nil {
+		predicates = append(predicates, applicationversion.CreatedByEQ(*i.CreatedBy))
+	}
+	if i.CreatedByNEQ != nil {
+		predicates = append(predicates, applicationversion.CreatedByNEQ(*i.CreatedByNEQ))
+	}
+	if len(i.CreatedByIn) > 0 {
+		predicates = append(predicates, applicationversion.CreatedByIn(i.CreatedByIn...))
+	}
+	if len(i.CreatedByNotIn) > 0 {
+		predicates = append(predicates, applicationversion.CreatedByNotIn(i.CreatedByNotIn...))
+	}
+	if i.CreatedByGT != nil {
+		predicates = append(predicates, applicationversion.CreatedByGT(*i.CreatedByGT))
+	}
+	if i.CreatedByGTE != nil {
+		predicates = append(predicates, applicationversion.CreatedByGTE(*i.CreatedByGTE))
+	}
+	if i.CreatedByLT != nil {
+		predicates = append(predicates, applicationversion.CreatedByLT(*i.CreatedByLT))
+	}
+	if i.CreatedByLTE != nil {
+		predicates = append(predicates, applicationversion.CreatedByLTE(*i.CreatedByLTE))
+	}
+	if i.CreatedByIsNil {
+		predicates = append(predicates, applicationversion.CreatedByIsNil())
+	}
+	if i.CreatedByNotNil {
+		predicates = append(predicates, applicationversion.CreatedByNotNil())
 	}
 	if i.ApplicationID != nil {
 		predicates = append(predicates, applicationversion.ApplicationIDEQ(*i.ApplicationID))
@@ -1001,36 +1031,6 @@ func (i *ApplicationVersionWhereInput) P() (predicate.ApplicationVersion, error)
 	}
 	if i.ValuesContainsFold != nil {
 		predicates = append(predicates, applicationversion.ValuesContainsFold(*i.ValuesContainsFold))
-	}
-	if i.CreatedBy != nil {
-		predicates = append(predicates, applicationversion.CreatedByEQ(*i.CreatedBy))
-	}
-	if i.CreatedByNEQ != nil {
-		predicates = append(predicates, applicationversion.CreatedByNEQ(*i.CreatedByNEQ))
-	}
-	if len(i.CreatedByIn) > 0 {
-		predicates = append(predicates, applicationversion.CreatedByIn(i.CreatedByIn...))
-	}
-	if len(i.CreatedByNotIn) > 0 {
-		predicates = append(predicates, applicationversion.CreatedByNotIn(i.CreatedByNotIn...))
-	}
-	if i.CreatedByGT != nil {
-		predicates = append(predicates, applicationversion.CreatedByGT(*i.CreatedByGT))
-	}
-	if i.CreatedByGTE != nil {
-		predicates = append(predicates, applicationversion.CreatedByGTE(*i.CreatedByGTE))
-	}
-	if i.CreatedByLT != nil {
-		predicates = append(predicates, applicationversion.CreatedByLT(*i.CreatedByLT))
-	}
-	if i.CreatedByLTE != nil {
-		predicates = append(predicates, applicationversion.CreatedByLTE(*i.CreatedByLTE))
-	}
-	if i.CreatedByIsNil {
-		predicates = append(predicates, applicationversion.CreatedByIsNil())
-	}
-	if i.CreatedByNotNil {
-		predicates = append(predicates, applicationversion.CreatedByNotNil())
 	}
 	if i.ExternalRegistryID != nil {
 		predicates = append(predicates, applicationversion.ExternalRegistryIDEQ(*i.ExternalRegistryID))
@@ -6838,6 +6838,18 @@ type OperationWhereInput struct {
 	TenantIDIn    []int `json:"tenantIDIn,omitempty"`
 	TenantIDNotIn []int `json:"tenantIDNotIn,omitempty"`
 
+	// "created_by" field predicates.
+	CreatedBy       *int  `json:"createdBy,omitempty"`
+	CreatedByNEQ    *int  `json:"createdByNEQ,omitempty"`
+	CreatedByIn     []int `json:"createdByIn,omitempty"`
+	CreatedByNotIn  []int `json:"createdByNotIn,omitempty"`
+	CreatedByGT     *int  `json:"createdByGT,omitempty"`
+	CreatedByGTE    *int  `json:"createdByGTE,omitempty"`
+	CreatedByLT     *int  `json:"createdByLT,omitempty"`
+	CreatedByLTE    *int  `json:"createdByLTE,omitempty"`
+	CreatedByIsNil  bool  `json:"createdByIsNil,omitempty"`
+	CreatedByNotNil bool  `json:"createdByNotNil,omitempty"`
+
 	// "kind" field predicates.
 	Kind             *string  `json:"kind,omitempty"`
 	KindNEQ          *string  `json:"kindNEQ,omitempty"`
@@ -6909,18 +6921,6 @@ type OperationWhereInput struct {
 	ClusterIDNotIn  []int `json:"clusterIDNotIn,omitempty"`
 	ClusterIDIsNil  bool  `json:"clusterIDIsNil,omitempty"`
 	ClusterIDNotNil bool  `json:"clusterIDNotNil,omitempty"`
-
-	// "created_by" field predicates.
-	CreatedBy       *int  `json:"createdBy,omitempty"`
-	CreatedByNEQ    *int  `json:"createdByNEQ,omitempty"`
-	CreatedByIn     []int `json:"createdByIn,omitempty"`
-	CreatedByNotIn  []int `json:"createdByNotIn,omitempty"`
-	CreatedByGT     *int  `json:"createdByGT,omitempty"`
-	CreatedByGTE    *int  `json:"createdByGTE,omitempty"`
-	CreatedByLT     *int  `json:"createdByLT,omitempty"`
-	CreatedByLTE    *int  `json:"createdByLTE,omitempty"`
-	CreatedByIsNil  bool  `json:"createdByIsNil,omitempty"`
-	CreatedByNotNil bool  `json:"createdByNotNil,omitempty"`
 
 	// "cancel_requested" field predicates.
 	CancelRequested    *bool `json:"cancelRequested,omitempty"`
@@ -7118,6 +7118,36 @@ func (i *OperationWhereInput) P() (predicate.Operation, error) {
 	if len(i.TenantIDNotIn) > 0 {
 		predicates = append(predicates, operation.TenantIDNotIn(i.TenantIDNotIn...))
 	}
+	if i.CreatedBy != nil {
+		predicates = append(predicates, operation.CreatedByEQ(*i.CreatedBy))
+	}
+	if i.CreatedByNEQ != nil {
+		predicates = append(predicates, operation.CreatedByNEQ(*i.CreatedByNEQ))
+	}
+	if len(i.CreatedByIn) > 0 {
+		predicates = append(predicates, operation.CreatedByIn(i.CreatedByIn...))
+	}
+	if len(i.CreatedByNotIn) > 0 {
+		predicates = append(predicates, operation.CreatedByNotIn(i.CreatedByNotIn...))
+	}
+	if i.CreatedByGT != nil {
+		predicates = append(predicates, operation.CreatedByGT(*i.CreatedByGT))
+	}
+	if i.CreatedByGTE != nil {
+		predicates = append(predicates, operation.CreatedByGTE(*i.CreatedByGTE))
+	}
+	if i.CreatedByLT != nil {
+		predicates = append(predicates, operation.CreatedByLT(*i.CreatedByLT))
+	}
+	if i.CreatedByLTE != nil {
+		predicates = append(predicates, operation.CreatedByLTE(*i.CreatedByLTE))
+	}
+	if i.CreatedByIsNil {
+		predicates = append(predicates, operation.CreatedByIsNil())
+	}
+	if i.CreatedByNotNil {
+		predicates = append(predicates, operation.CreatedByNotNil())
+	}
 	if i.Kind != nil {
 		predicates = append(predicates, operation.KindEQ(*i.Kind))
 	}
@@ -7291,36 +7321,6 @@ func (i *OperationWhereInput) P() (predicate.Operation, error) {
 	}
 	if i.ClusterIDNotNil {
 		predicates = append(predicates, operation.ClusterIDNotNil())
-	}
-	if i.CreatedBy != nil {
-		predicates = append(predicates, operation.CreatedByEQ(*i.CreatedBy))
-	}
-	if i.CreatedByNEQ != nil {
-		predicates = append(predicates, operation.CreatedByNEQ(*i.CreatedByNEQ))
-	}
-	if len(i.CreatedByIn) > 0 {
-		predicates = append(predicates, operation.CreatedByIn(i.CreatedByIn...))
-	}
-	if len(i.CreatedByNotIn) > 0 {
-		predicates = append(predicates, operation.CreatedByNotIn(i.CreatedByNotIn...))
-	}
-	if i.CreatedByGT != nil {
-		predicates = append(predicates, operation.CreatedByGT(*i.CreatedByGT))
-	}
-	if i.CreatedByGTE != nil {
-		predicates = append(predicates, operation.CreatedByGTE(*i.CreatedByGTE))
-	}
-	if i.CreatedByLT != nil {
-		predicates = append(predicates, operation.CreatedByLT(*i.CreatedByLT))
-	}
-	if i.CreatedByLTE != nil {
-		predicates = append(predicates, operation.CreatedByLTE(*i.CreatedByLTE))
-	}
-	if i.CreatedByIsNil {
-		predicates = append(predicates, operation.CreatedByIsNil())
-	}
-	if i.CreatedByNotNil {
-		predicates = append(predicates, operation.CreatedByNotNil())
 	}
 	if i.CancelRequested != nil {
 		predicates = append(predicates, operation.CancelRequestedEQ(*i.CancelRequested))

@@ -897,6 +897,8 @@ type ApplicationVersionMutation struct {
 	id                       *int
 	created_at               *time.Time
 	updated_at               *time.Time
+	created_by               *int
+	addcreated_by            *int
 	version                  *string
 	main_version             *string
 	sequence                 *int
@@ -907,8 +909,6 @@ type ApplicationVersionMutation struct {
 	chart_name               *string
 	chart_version            *string
 	values                   *string
-	created_by               *int
-	addcreated_by            *int
 	clearedFields            map[string]struct{}
 	tenant                   *int
 	clearedtenant            bool
@@ -1125,6 +1125,76 @@ func (m *ApplicationVersionMutation) OldTenantID(ctx context.Context) (v int, er
 // ResetTenantID resets all changes to the "tenant_id" field.
 func (m *ApplicationVersionMutation) ResetTenantID() {
 	m.tenant = nil
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *ApplicationVersionMutation) SetCreatedBy(i int) {
+	m.created_by = &i
+	m.addcreated_by = nil
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *ApplicationVersionMutation) CreatedBy() (r int, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the ApplicationVersion entity.
+// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApplicationVersionMutation) OldCreatedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// AddCreatedBy adds i to the "created_by" field.
+func (m *ApplicationVersionMutation) AddCreatedBy(i int) {
+	if m.addcreated_by != nil {
+		*m.addcreated_by += i
+	} else {
+		m.addcreated_by = &i
+	}
+}
+
+// AddedCreatedBy returns the value that was added to the "created_by" field in this mutation.
+func (m *ApplicationVersionMutation) AddedCreatedBy() (r int, exists bool) {
+	v := m.addcreated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (m *ApplicationVersionMutation) ClearCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	m.clearedFields[applicationversion.FieldCreatedBy] = struct{}{}
+}
+
+// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
+func (m *ApplicationVersionMutation) CreatedByCleared() bool {
+	_, ok := m.clearedFields[applicationversion.FieldCreatedBy]
+	return ok
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *ApplicationVersionMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	delete(m.clearedFields, applicationversion.FieldCreatedBy)
 }
 
 // SetApplicationID sets the "application_id" field.
@@ -1533,76 +1603,6 @@ func (m *ApplicationVersionMutation) ResetValues() {
 	m.values = nil
 }
 
-// SetCreatedBy sets the "created_by" field.
-func (m *ApplicationVersionMutation) SetCreatedBy(i int) {
-	m.created_by = &i
-	m.addcreated_by = nil
-}
-
-// CreatedBy returns the value of the "created_by" field in the mutation.
-func (m *ApplicationVersionMutation) CreatedBy() (r int, exists bool) {
-	v := m.created_by
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldCreatedBy returns the old "created_by" field's value of the ApplicationVersion entity.
-// If the ApplicationVersion object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ApplicationVersionMutation) OldCreatedBy(ctx context.Context) (v int, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
-	}
-	return oldValue.CreatedBy, nil
-}
-
-// AddCreatedBy adds i to the "created_by" field.
-func (m *ApplicationVersionMutation) AddCreatedBy(i int) {
-	if m.addcreated_by != nil {
-		*m.addcreated_by += i
-	} else {
-		m.addcreated_by = &i
-	}
-}
-
-// AddedCreatedBy returns the value that was added to the "created_by" field in this mutation.
-func (m *ApplicationVersionMutation) AddedCreatedBy() (r int, exists bool) {
-	v := m.addcreated_by
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ClearCreatedBy clears the value of the "created_by" field.
-func (m *ApplicationVersionMutation) ClearCreatedBy() {
-	m.created_by = nil
-	m.addcreated_by = nil
-	m.clearedFields[applicationversion.FieldCreatedBy] = struct{}{}
-}
-
-// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
-func (m *ApplicationVersionMutation) CreatedByCleared() bool {
-	_, ok := m.clearedFields[applicationversion.FieldCreatedBy]
-	return ok
-}
-
-// ResetCreatedBy resets all changes to the "created_by" field.
-func (m *ApplicationVersionMutation) ResetCreatedBy() {
-	m.created_by = nil
-	m.addcreated_by = nil
-	delete(m.clearedFields, applicationversion.FieldCreatedBy)
-}
-
 // SetExternalRegistryID sets the "external_registry_id" field.
 func (m *ApplicationVersionMutation) SetExternalRegistryID(i int) {
 	m.external_registry = &i
@@ -1777,6 +1777,9 @@ func (m *ApplicationVersionMutation) Fields() []string {
 	if m.tenant != nil {
 		fields = append(fields, applicationversion.FieldTenantID)
 	}
+	if m.created_by != nil {
+		fields = append(fields, applicationversion.FieldCreatedBy)
+	}
 	if m.application != nil {
 		fields = append(fields, applicationversion.FieldApplicationID)
 	}
@@ -1807,9 +1810,6 @@ func (m *ApplicationVersionMutation) Fields() []string {
 	if m.values != nil {
 		fields = append(fields, applicationversion.FieldValues)
 	}
-	if m.created_by != nil {
-		fields = append(fields, applicationversion.FieldCreatedBy)
-	}
 	if m.external_registry != nil {
 		fields = append(fields, applicationversion.FieldExternalRegistryID)
 	}
@@ -1827,6 +1827,8 @@ func (m *ApplicationVersionMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case applicationversion.FieldTenantID:
 		return m.TenantID()
+	case applicationversion.FieldCreatedBy:
+		return m.CreatedBy()
 	case applicationversion.FieldApplicationID:
 		return m.ApplicationID()
 	case applicationversion.FieldVersion:
@@ -1847,8 +1849,6 @@ func (m *ApplicationVersionMutation) Field(name string) (ent.Value, bool) {
 		return m.ChartVersion()
 	case applicationversion.FieldValues:
 		return m.Values()
-	case applicationversion.FieldCreatedBy:
-		return m.CreatedBy()
 	case applicationversion.FieldExternalRegistryID:
 		return m.ExternalRegistryID()
 	}
@@ -1866,6 +1866,8 @@ func (m *ApplicationVersionMutation) OldField(ctx context.Context, name string) 
 		return m.OldUpdatedAt(ctx)
 	case applicationversion.FieldTenantID:
 		return m.OldTenantID(ctx)
+	case applicationversion.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
 	case applicationversion.FieldApplicationID:
 		return m.OldApplicationID(ctx)
 	case applicationversion.FieldVersion:
@@ -1886,8 +1888,6 @@ func (m *ApplicationVersionMutation) OldField(ctx context.Context, name string) 
 		return m.OldChartVersion(ctx)
 	case applicationversion.FieldValues:
 		return m.OldValues(ctx)
-	case applicationversion.FieldCreatedBy:
-		return m.OldCreatedBy(ctx)
 	case applicationversion.FieldExternalRegistryID:
 		return m.OldExternalRegistryID(ctx)
 	}
@@ -1919,6 +1919,13 @@ func (m *ApplicationVersionMutation) SetField(name string, value ent.Value) erro
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetTenantID(v)
+		return nil
+	case applicationversion.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
 		return nil
 	case applicationversion.FieldApplicationID:
 		v, ok := value.(int)
@@ -1990,13 +1997,6 @@ func (m *ApplicationVersionMutation) SetField(name string, value ent.Value) erro
 		}
 		m.SetValues(v)
 		return nil
-	case applicationversion.FieldCreatedBy:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetCreatedBy(v)
-		return nil
 	case applicationversion.FieldExternalRegistryID:
 		v, ok := value.(int)
 		if !ok {
@@ -2012,11 +2012,11 @@ func (m *ApplicationVersionMutation) SetField(name string, value ent.Value) erro
 // this mutation.
 func (m *ApplicationVersionMutation) AddedFields() []string {
 	var fields []string
-	if m.addsequence != nil {
-		fields = append(fields, applicationversion.FieldSequence)
-	}
 	if m.addcreated_by != nil {
 		fields = append(fields, applicationversion.FieldCreatedBy)
+	}
+	if m.addsequence != nil {
+		fields = append(fields, applicationversion.FieldSequence)
 	}
 	return fields
 }
@@ -2026,10 +2026,10 @@ func (m *ApplicationVersionMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *ApplicationVersionMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case applicationversion.FieldSequence:
-		return m.AddedSequence()
 	case applicationversion.FieldCreatedBy:
 		return m.AddedCreatedBy()
+	case applicationversion.FieldSequence:
+		return m.AddedSequence()
 	}
 	return nil, false
 }
@@ -2039,19 +2039,19 @@ func (m *ApplicationVersionMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *ApplicationVersionMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case applicationversion.FieldSequence:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddSequence(v)
-		return nil
 	case applicationversion.FieldCreatedBy:
 		v, ok := value.(int)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddCreatedBy(v)
+		return nil
+	case applicationversion.FieldSequence:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSequence(v)
 		return nil
 	}
 	return fmt.Errorf("unknown ApplicationVersion numeric field %s", name)
@@ -2061,14 +2061,14 @@ func (m *ApplicationVersionMutation) AddField(name string, value ent.Value) erro
 // mutation.
 func (m *ApplicationVersionMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(applicationversion.FieldCreatedBy) {
+		fields = append(fields, applicationversion.FieldCreatedBy)
+	}
 	if m.FieldCleared(applicationversion.FieldSpec) {
 		fields = append(fields, applicationversion.FieldSpec)
 	}
 	if m.FieldCleared(applicationversion.FieldChart) {
 		fields = append(fields, applicationversion.FieldChart)
-	}
-	if m.FieldCleared(applicationversion.FieldCreatedBy) {
-		fields = append(fields, applicationversion.FieldCreatedBy)
 	}
 	if m.FieldCleared(applicationversion.FieldExternalRegistryID) {
 		fields = append(fields, applicationversion.FieldExternalRegistryID)
@@ -2087,14 +2087,14 @@ func (m *ApplicationVersionMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *ApplicationVersionMutation) ClearField(name string) error {
 	switch name {
+	case applicationversion.FieldCreatedBy:
+		m.ClearCreatedBy()
+		return nil
 	case applicationversion.FieldSpec:
 		m.ClearSpec()
 		return nil
 	case applicationversion.FieldChart:
 		m.ClearChart()
-		return nil
-	case applicationversion.FieldCreatedBy:
-		m.ClearCreatedBy()
 		return nil
 	case applicationversion.FieldExternalRegistryID:
 		m.ClearExternalRegistryID()
@@ -2115,6 +2115,9 @@ func (m *ApplicationVersionMutation) ResetField(name string) error {
 		return nil
 	case applicationversion.FieldTenantID:
 		m.ResetTenantID()
+		return nil
+	case applicationversion.FieldCreatedBy:
+		m.ResetCreatedBy()
 		return nil
 	case applicationversion.FieldApplicationID:
 		m.ResetApplicationID()
@@ -2145,9 +2148,6 @@ func (m *ApplicationVersionMutation) ResetField(name string) error {
 		return nil
 	case applicationversion.FieldValues:
 		m.ResetValues()
-		return nil
-	case applicationversion.FieldCreatedBy:
-		m.ResetCreatedBy()
 		return nil
 	case applicationversion.FieldExternalRegistryID:
 		m.ResetExternalRegistryID()
@@ -13698,6 +13698,8 @@ type OperationMutation struct {
 	id                *int
 	created_at        *time.Time
 	updated_at        *time.Time
+	created_by        *int
+	addcreated_by     *int
 	kind              *string
 	status            *operation.Status
 	attempts          *int
@@ -13707,8 +13709,6 @@ type OperationMutation struct {
 	last_error        *string
 	payload           *map[string]interface{}
 	result            *map[string]interface{}
-	created_by        *int
-	addcreated_by     *int
 	cancel_requested  *bool
 	claimed_by        *string
 	lease_until       *time.Time
@@ -13931,6 +13931,76 @@ func (m *OperationMutation) OldTenantID(ctx context.Context) (v int, err error) 
 // ResetTenantID resets all changes to the "tenant_id" field.
 func (m *OperationMutation) ResetTenantID() {
 	m.tenant = nil
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *OperationMutation) SetCreatedBy(i int) {
+	m.created_by = &i
+	m.addcreated_by = nil
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *OperationMutation) CreatedBy() (r int, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldCreatedBy(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// AddCreatedBy adds i to the "created_by" field.
+func (m *OperationMutation) AddCreatedBy(i int) {
+	if m.addcreated_by != nil {
+		*m.addcreated_by += i
+	} else {
+		m.addcreated_by = &i
+	}
+}
+
+// AddedCreatedBy returns the value that was added to the "created_by" field in this mutation.
+func (m *OperationMutation) AddedCreatedBy() (r int, exists bool) {
+	v := m.addcreated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (m *OperationMutation) ClearCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	m.clearedFields[operation.FieldCreatedBy] = struct{}{}
+}
+
+// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
+func (m *OperationMutation) CreatedByCleared() bool {
+	_, ok := m.clearedFields[operation.FieldCreatedBy]
+	return ok
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *OperationMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	delete(m.clearedFields, operation.FieldCreatedBy)
 }
 
 // SetKind sets the "kind" field.
@@ -14349,76 +14419,6 @@ func (m *OperationMutation) ResetClusterID() {
 	delete(m.clearedFields, operation.FieldClusterID)
 }
 
-// SetCreatedBy sets the "created_by" field.
-func (m *OperationMutation) SetCreatedBy(i int) {
-	m.created_by = &i
-	m.addcreated_by = nil
-}
-
-// CreatedBy returns the value of the "created_by" field in the mutation.
-func (m *OperationMutation) CreatedBy() (r int, exists bool) {
-	v := m.created_by
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldCreatedBy returns the old "created_by" field's value of the Operation entity.
-// If the Operation object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *OperationMutation) OldCreatedBy(ctx context.Context) (v *int, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
-	}
-	return oldValue.CreatedBy, nil
-}
-
-// AddCreatedBy adds i to the "created_by" field.
-func (m *OperationMutation) AddCreatedBy(i int) {
-	if m.addcreated_by != nil {
-		*m.addcreated_by += i
-	} else {
-		m.addcreated_by = &i
-	}
-}
-
-// AddedCreatedBy returns the value that was added to the "created_by" field in this mutation.
-func (m *OperationMutation) AddedCreatedBy() (r int, exists bool) {
-	v := m.addcreated_by
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ClearCreatedBy clears the value of the "created_by" field.
-func (m *OperationMutation) ClearCreatedBy() {
-	m.created_by = nil
-	m.addcreated_by = nil
-	m.clearedFields[operation.FieldCreatedBy] = struct{}{}
-}
-
-// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
-func (m *OperationMutation) CreatedByCleared() bool {
-	_, ok := m.clearedFields[operation.FieldCreatedBy]
-	return ok
-}
-
-// ResetCreatedBy resets all changes to the "created_by" field.
-func (m *OperationMutation) ResetCreatedBy() {
-	m.created_by = nil
-	m.addcreated_by = nil
-	delete(m.clearedFields, operation.FieldCreatedBy)
-}
-
 // SetCancelRequested sets the "cancel_requested" field.
 func (m *OperationMutation) SetCancelRequested(b bool) {
 	m.cancel_requested = &b
@@ -14799,6 +14799,9 @@ func (m *OperationMutation) Fields() []string {
 	if m.tenant != nil {
 		fields = append(fields, operation.FieldTenantID)
 	}
+	if m.created_by != nil {
+		fields = append(fields, operation.FieldCreatedBy)
+	}
 	if m.kind != nil {
 		fields = append(fields, operation.FieldKind)
 	}
@@ -14825,9 +14828,6 @@ func (m *OperationMutation) Fields() []string {
 	}
 	if m.cluster != nil {
 		fields = append(fields, operation.FieldClusterID)
-	}
-	if m.created_by != nil {
-		fields = append(fields, operation.FieldCreatedBy)
 	}
 	if m.cancel_requested != nil {
 		fields = append(fields, operation.FieldCancelRequested)
@@ -14861,6 +14861,8 @@ func (m *OperationMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case operation.FieldTenantID:
 		return m.TenantID()
+	case operation.FieldCreatedBy:
+		return m.CreatedBy()
 	case operation.FieldKind:
 		return m.Kind()
 	case operation.FieldStatus:
@@ -14879,8 +14881,6 @@ func (m *OperationMutation) Field(name string) (ent.Value, bool) {
 		return m.DeploymentID()
 	case operation.FieldClusterID:
 		return m.ClusterID()
-	case operation.FieldCreatedBy:
-		return m.CreatedBy()
 	case operation.FieldCancelRequested:
 		return m.CancelRequested()
 	case operation.FieldClaimedBy:
@@ -14908,6 +14908,8 @@ func (m *OperationMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldUpdatedAt(ctx)
 	case operation.FieldTenantID:
 		return m.OldTenantID(ctx)
+	case operation.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
 	case operation.FieldKind:
 		return m.OldKind(ctx)
 	case operation.FieldStatus:
@@ -14926,8 +14928,6 @@ func (m *OperationMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldDeploymentID(ctx)
 	case operation.FieldClusterID:
 		return m.OldClusterID(ctx)
-	case operation.FieldCreatedBy:
-		return m.OldCreatedBy(ctx)
 	case operation.FieldCancelRequested:
 		return m.OldCancelRequested(ctx)
 	case operation.FieldClaimedBy:
@@ -14969,6 +14969,13 @@ func (m *OperationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetTenantID(v)
+		return nil
+	case operation.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
 		return nil
 	case operation.FieldKind:
 		v, ok := value.(string)
@@ -15033,13 +15040,6 @@ func (m *OperationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetClusterID(v)
 		return nil
-	case operation.FieldCreatedBy:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetCreatedBy(v)
-		return nil
 	case operation.FieldCancelRequested:
 		v, ok := value.(bool)
 		if !ok {
@@ -15090,14 +15090,14 @@ func (m *OperationMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *OperationMutation) AddedFields() []string {
 	var fields []string
+	if m.addcreated_by != nil {
+		fields = append(fields, operation.FieldCreatedBy)
+	}
 	if m.addattempts != nil {
 		fields = append(fields, operation.FieldAttempts)
 	}
 	if m.addmax_attempts != nil {
 		fields = append(fields, operation.FieldMaxAttempts)
-	}
-	if m.addcreated_by != nil {
-		fields = append(fields, operation.FieldCreatedBy)
 	}
 	return fields
 }
@@ -15107,12 +15107,12 @@ func (m *OperationMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *OperationMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case operation.FieldCreatedBy:
+		return m.AddedCreatedBy()
 	case operation.FieldAttempts:
 		return m.AddedAttempts()
 	case operation.FieldMaxAttempts:
 		return m.AddedMaxAttempts()
-	case operation.FieldCreatedBy:
-		return m.AddedCreatedBy()
 	}
 	return nil, false
 }
@@ -15122,6 +15122,13 @@ func (m *OperationMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *OperationMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case operation.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedBy(v)
+		return nil
 	case operation.FieldAttempts:
 		v, ok := value.(int)
 		if !ok {
@@ -15136,13 +15143,6 @@ func (m *OperationMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddMaxAttempts(v)
 		return nil
-	case operation.FieldCreatedBy:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddCreatedBy(v)
-		return nil
 	}
 	return fmt.Errorf("unknown Operation numeric field %s", name)
 }
@@ -15151,6 +15151,9 @@ func (m *OperationMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *OperationMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(operation.FieldCreatedBy) {
+		fields = append(fields, operation.FieldCreatedBy)
+	}
 	if m.FieldCleared(operation.FieldPayload) {
 		fields = append(fields, operation.FieldPayload)
 	}
@@ -15162,9 +15165,6 @@ func (m *OperationMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(operation.FieldClusterID) {
 		fields = append(fields, operation.FieldClusterID)
-	}
-	if m.FieldCleared(operation.FieldCreatedBy) {
-		fields = append(fields, operation.FieldCreatedBy)
 	}
 	if m.FieldCleared(operation.FieldLeaseUntil) {
 		fields = append(fields, operation.FieldLeaseUntil)
@@ -15189,6 +15189,9 @@ func (m *OperationMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *OperationMutation) ClearField(name string) error {
 	switch name {
+	case operation.FieldCreatedBy:
+		m.ClearCreatedBy()
+		return nil
 	case operation.FieldPayload:
 		m.ClearPayload()
 		return nil
@@ -15200,9 +15203,6 @@ func (m *OperationMutation) ClearField(name string) error {
 		return nil
 	case operation.FieldClusterID:
 		m.ClearClusterID()
-		return nil
-	case operation.FieldCreatedBy:
-		m.ClearCreatedBy()
 		return nil
 	case operation.FieldLeaseUntil:
 		m.ClearLeaseUntil()
@@ -15230,6 +15230,9 @@ func (m *OperationMutation) ResetField(name string) error {
 	case operation.FieldTenantID:
 		m.ResetTenantID()
 		return nil
+	case operation.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
 	case operation.FieldKind:
 		m.ResetKind()
 		return nil
@@ -15256,9 +15259,6 @@ func (m *OperationMutation) ResetField(name string) error {
 		return nil
 	case operation.FieldClusterID:
 		m.ResetClusterID()
-		return nil
-	case operation.FieldCreatedBy:
-		m.ResetCreatedBy()
 		return nil
 	case operation.FieldCancelRequested:
 		m.ResetCancelRequested()

@@ -27,6 +27,8 @@ type Operation struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// TenantID holds the value of the "tenant_id" field.
 	TenantID int `json:"tenant_id,omitempty"`
+	// The user who created the row.
+	CreatedBy *int `json:"created_by,omitempty"`
 	// What the operation does, e.g. deployment.install or cluster.connect.
 	Kind string `json:"kind,omitempty"`
 	// Status holds the value of the "status" field.
@@ -45,8 +47,6 @@ type Operation struct {
 	DeploymentID *int `json:"deployment_id,omitempty"`
 	// ClusterID holds the value of the "cluster_id" field.
 	ClusterID *int `json:"cluster_id,omitempty"`
-	// CreatedBy holds the value of the "created_by" field.
-	CreatedBy *int `json:"created_by,omitempty"`
 	// CancelRequested holds the value of the "cancel_requested" field.
 	CancelRequested bool `json:"cancel_requested,omitempty"`
 	// ClaimedBy holds the value of the "claimed_by" field.
@@ -122,7 +122,7 @@ func (*Operation) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case operation.FieldCancelRequested:
 			values[i] = new(sql.NullBool)
-		case operation.FieldID, operation.FieldTenantID, operation.FieldAttempts, operation.FieldMaxAttempts, operation.FieldDeploymentID, operation.FieldClusterID, operation.FieldCreatedBy:
+		case operation.FieldID, operation.FieldTenantID, operation.FieldCreatedBy, operation.FieldAttempts, operation.FieldMaxAttempts, operation.FieldDeploymentID, operation.FieldClusterID:
 			values[i] = new(sql.NullInt64)
 		case operation.FieldKind, operation.FieldStatus, operation.FieldLastError, operation.FieldClaimedBy:
 			values[i] = new(sql.NullString)
@@ -166,6 +166,13 @@ func (_m *Operation) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field tenant_id", values[i])
 			} else if value.Valid {
 				_m.TenantID = int(value.Int64)
+			}
+		case operation.FieldCreatedBy:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field created_by", values[i])
+			} else if value.Valid {
+				_m.CreatedBy = new(int)
+				*_m.CreatedBy = int(value.Int64)
 			}
 		case operation.FieldKind:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -226,13 +233,6 @@ func (_m *Operation) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ClusterID = new(int)
 				*_m.ClusterID = int(value.Int64)
-			}
-		case operation.FieldCreatedBy:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field created_by", values[i])
-			} else if value.Valid {
-				_m.CreatedBy = new(int)
-				*_m.CreatedBy = int(value.Int64)
 			}
 		case operation.FieldCancelRequested:
 			if value, ok := values[i].(*sql.NullBool); !ok {
@@ -333,6 +333,11 @@ func (_m *Operation) String() string {
 	builder.WriteString("tenant_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.TenantID))
 	builder.WriteString(", ")
+	if v := _m.CreatedBy; v != nil {
+		builder.WriteString("created_by=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
 	builder.WriteString("kind=")
 	builder.WriteString(_m.Kind)
 	builder.WriteString(", ")
@@ -361,11 +366,6 @@ func (_m *Operation) String() string {
 	builder.WriteString(", ")
 	if v := _m.ClusterID; v != nil {
 		builder.WriteString("cluster_id=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
-	builder.WriteString(", ")
-	if v := _m.CreatedBy; v != nil {
-		builder.WriteString("created_by=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

@@ -59,6 +59,20 @@ func (_c *OperationCreate) SetTenantID(v int) *OperationCreate {
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" field.
+func (_c *OperationCreate) SetCreatedBy(v int) *OperationCreate {
+	_c.mutation.SetCreatedBy(v)
+	return _c
+}
+
+// SetNillableCreatedBy sets the "created_by" field if the given value is not nil.
+func (_c *OperationCreate) SetNillableCreatedBy(v *int) *OperationCreate {
+	if v != nil {
+		_c.SetCreatedBy(*v)
+	}
+	return _c
+}
+
 // SetKind sets the "kind" field.
 func (_c *OperationCreate) SetKind(v string) *OperationCreate {
 	_c.mutation.SetKind(v)
@@ -157,20 +171,6 @@ func (_c *OperationCreate) SetClusterID(v int) *OperationCreate {
 func (_c *OperationCreate) SetNillableClusterID(v *int) *OperationCreate {
 	if v != nil {
 		_c.SetClusterID(*v)
-	}
-	return _c
-}
-
-// SetCreatedBy sets the "created_by" field.
-func (_c *OperationCreate) SetCreatedBy(v int) *OperationCreate {
-	_c.mutation.SetCreatedBy(v)
-	return _c
-}
-
-// SetNillableCreatedBy sets the "created_by" field if the given value is not nil.
-func (_c *OperationCreate) SetNillableCreatedBy(v *int) *OperationCreate {
-	if v != nil {
-		_c.SetCreatedBy(*v)
 	}
 	return _c
 }
@@ -462,6 +462,10 @@ func (_c *OperationCreate) createSpec() (*Operation, *sqlgraph.CreateSpec) {
 		_spec.SetField(operation.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
 	}
+	if value, ok := _c.mutation.CreatedBy(); ok {
+		_spec.SetField(operation.FieldCreatedBy, field.TypeInt, value)
+		_node.CreatedBy = &value
+	}
 	if value, ok := _c.mutation.Kind(); ok {
 		_spec.SetField(operation.FieldKind, field.TypeString, value)
 		_node.Kind = value
@@ -489,10 +493,6 @@ func (_c *OperationCreate) createSpec() (*Operation, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Result(); ok {
 		_spec.SetField(operation.FieldResult, field.TypeJSON, value)
 		_node.Result = value
-	}
-	if value, ok := _c.mutation.CreatedBy(); ok {
-		_spec.SetField(operation.FieldCreatedBy, field.TypeInt, value)
-		_node.CreatedBy = &value
 	}
 	if value, ok := _c.mutation.CancelRequested(); ok {
 		_spec.SetField(operation.FieldCancelRequested, field.TypeBool, value)
@@ -818,6 +818,9 @@ func (u *OperationUpsertOne) UpdateNewValues() *OperationUpsertOne {
 		if _, exists := u.create.mutation.TenantID(); exists {
 			s.SetIgnore(operation.FieldTenantID)
 		}
+		if _, exists := u.create.mutation.CreatedBy(); exists {
+			s.SetIgnore(operation.FieldCreatedBy)
+		}
 		if _, exists := u.create.mutation.Kind(); exists {
 			s.SetIgnore(operation.FieldKind)
 		}
@@ -829,9 +832,6 @@ func (u *OperationUpsertOne) UpdateNewValues() *OperationUpsertOne {
 		}
 		if _, exists := u.create.mutation.ClusterID(); exists {
 			s.SetIgnore(operation.FieldClusterID)
-		}
-		if _, exists := u.create.mutation.CreatedBy(); exists {
-			s.SetIgnore(operation.FieldCreatedBy)
 		}
 	}))
 	return u
@@ -1256,6 +1256,9 @@ func (u *OperationUpsertBulk) UpdateNewValues() *OperationUpsertBulk {
 			if _, exists := b.mutation.TenantID(); exists {
 				s.SetIgnore(operation.FieldTenantID)
 			}
+			if _, exists := b.mutation.CreatedBy(); exists {
+				s.SetIgnore(operation.FieldCreatedBy)
+			}
 			if _, exists := b.mutation.Kind(); exists {
 				s.SetIgnore(operation.FieldKind)
 			}
@@ -1267,9 +1270,6 @@ func (u *OperationUpsertBulk) UpdateNewValues() *OperationUpsertBulk {
 			}
 			if _, exists := b.mutation.ClusterID(); exists {
 				s.SetIgnore(operation.FieldClusterID)
-			}
-			if _, exists := b.mutation.CreatedBy(); exists {
-				s.SetIgnore(operation.FieldCreatedBy)
 			}
 		}
 	}))

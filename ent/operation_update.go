@@ -320,6 +320,9 @@ func (_u *OperationUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(operation.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if _u.mutation.CreatedByCleared() {
+		_spec.ClearField(operation.FieldCreatedBy, field.TypeInt)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(operation.FieldStatus, field.TypeEnum, value)
 	}
@@ -346,9 +349,6 @@ func (_u *OperationUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.ResultCleared() {
 		_spec.ClearField(operation.FieldResult, field.TypeJSON)
-	}
-	if _u.mutation.CreatedByCleared() {
-		_spec.ClearField(operation.FieldCreatedBy, field.TypeInt)
 	}
 	if value, ok := _u.mutation.CancelRequested(); ok {
 		_spec.SetField(operation.FieldCancelRequested, field.TypeBool, value)
@@ -720,6 +720,9 @@ func (_u *OperationUpdateOne) sqlSave(ctx context.Context) (_node *Operation, er
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(operation.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if _u.mutation.CreatedByCleared() {
+		_spec.ClearField(operation.FieldCreatedBy, field.TypeInt)
+	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(operation.FieldStatus, field.TypeEnum, value)
 	}
@@ -746,9 +749,6 @@ func (_u *OperationUpdateOne) sqlSave(ctx context.Context) (_node *Operation, er
 	}
 	if _u.mutation.ResultCleared() {
 		_spec.ClearField(operation.FieldResult, field.TypeJSON)
-	}
-	if _u.mutation.CreatedByCleared() {
-		_spec.ClearField(operation.FieldCreatedBy, field.TypeInt)
 	}
 	if value, ok := _u.mutation.CancelRequested(); ok {
 		_spec.SetField(operation.FieldCancelRequested, field.TypeBool, value)

@@ -24,6 +24,8 @@ const (
 	FieldUpdatedAt = "updated_at"
 	// FieldTenantID holds the string denoting the tenant_id field in the database.
 	FieldTenantID = "tenant_id"
+	// FieldCreatedBy holds the string denoting the created_by field in the database.
+	FieldCreatedBy = "created_by"
 	// FieldApplicationID holds the string denoting the application_id field in the database.
 	FieldApplicationID = "application_id"
 	// FieldVersion holds the string denoting the version field in the database.
@@ -44,8 +46,6 @@ const (
 	FieldChartVersion = "chart_version"
 	// FieldValues holds the string denoting the values field in the database.
 	FieldValues = "values"
-	// FieldCreatedBy holds the string denoting the created_by field in the database.
-	FieldCreatedBy = "created_by"
 	// FieldExternalRegistryID holds the string denoting the external_registry_id field in the database.
 	FieldExternalRegistryID = "external_registry_id"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
@@ -85,6 +85,7 @@ var Columns = []string{
 	FieldCreatedAt,
 	FieldUpdatedAt,
 	FieldTenantID,
+	FieldCreatedBy,
 	FieldApplicationID,
 	FieldVersion,
 	FieldMainVersion,
@@ -95,7 +96,6 @@ var Columns = []string{
 	FieldChartName,
 	FieldChartVersion,
 	FieldValues,
-	FieldCreatedBy,
 	FieldExternalRegistryID,
 }
 
@@ -115,7 +115,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/meridianplane/meridian/ent/runtime"
 var (
-	Hooks  [2]ent.Hook
+	Hooks  [3]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -187,6 +187,11 @@ func ByTenantID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTenantID, opts...).ToFunc()
 }
 
+// ByCreatedBy orders the results by the created_by field.
+func ByCreatedBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreatedBy, opts...).ToFunc()
+}
+
 // ByApplicationID orders the results by the application_id field.
 func ByApplicationID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldApplicationID, opts...).ToFunc()
@@ -225,11 +230,6 @@ func ByChartVersion(opts ...sql.OrderTermOption) OrderOption {
 // ByValues orders the results by the values field.
 func ByValues(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldValues, opts...).ToFunc()
-}
-
-// ByCreatedBy orders the results by the created_by field.
-func ByCreatedBy(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldCreatedBy, opts...).ToFunc()
 }
 
 // ByExternalRegistryID orders the results by the external_registry_id field.

@@ -70,6 +70,11 @@ func TenantID(v int) predicate.ApplicationVersion {
 	return predicate.ApplicationVersion(sql.FieldEQ(FieldTenantID, v))
 }
 
+// CreatedBy applies equality check predicate on the "created_by" field. It's identical to CreatedByEQ.
+func CreatedBy(v int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldEQ(FieldCreatedBy, v))
+}
+
 // ApplicationID applies equality check predicate on the "application_id" field. It's identical to ApplicationIDEQ.
 func ApplicationID(v int) predicate.ApplicationVersion {
 	return predicate.ApplicationVersion(sql.FieldEQ(FieldApplicationID, v))
@@ -108,11 +113,6 @@ func ChartVersion(v string) predicate.ApplicationVersion {
 // Values applies equality check predicate on the "values" field. It's identical to ValuesEQ.
 func Values(v string) predicate.ApplicationVersion {
 	return predicate.ApplicationVersion(sql.FieldEQ(FieldValues, v))
-}
-
-// CreatedBy applies equality check predicate on the "created_by" field. It's identical to CreatedByEQ.
-func CreatedBy(v int) predicate.ApplicationVersion {
-	return predicate.ApplicationVersion(sql.FieldEQ(FieldCreatedBy, v))
 }
 
 // ExternalRegistryID applies equality check predicate on the "external_registry_id" field. It's identical to ExternalRegistryIDEQ.
@@ -218,6 +218,56 @@ func TenantIDIn(vs ...int) predicate.ApplicationVersion {
 // TenantIDNotIn applies the NotIn predicate on the "tenant_id" field.
 func TenantIDNotIn(vs ...int) predicate.ApplicationVersion {
 	return predicate.ApplicationVersion(sql.FieldNotIn(FieldTenantID, vs...))
+}
+
+// CreatedByEQ applies the EQ predicate on the "created_by" field.
+func CreatedByEQ(v int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldEQ(FieldCreatedBy, v))
+}
+
+// CreatedByNEQ applies the NEQ predicate on the "created_by" field.
+func CreatedByNEQ(v int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldNEQ(FieldCreatedBy, v))
+}
+
+// CreatedByIn applies the In predicate on the "created_by" field.
+func CreatedByIn(vs ...int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldIn(FieldCreatedBy, vs...))
+}
+
+// CreatedByNotIn applies the NotIn predicate on the "created_by" field.
+func CreatedByNotIn(vs ...int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldNotIn(FieldCreatedBy, vs...))
+}
+
+// CreatedByGT applies the GT predicate on the "created_by" field.
+func CreatedByGT(v int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldGT(FieldCreatedBy, v))
+}
+
+// CreatedByGTE applies the GTE predicate on the "created_by" field.
+func CreatedByGTE(v int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldGTE(FieldCreatedBy, v))
+}
+
+// CreatedByLT applies the LT predicate on the "created_by" field.
+func CreatedByLT(v int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldLT(FieldCreatedBy, v))
+}
+
+// CreatedByLTE applies the LTE predicate on the "created_by" field.
+func CreatedByLTE(v int) predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldLTE(FieldCreatedBy, v))
+}
+
+// CreatedByIsNil applies the IsNil predicate on the "created_by" field.
+func CreatedByIsNil() predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldIsNull(FieldCreatedBy))
+}
+
+// CreatedByNotNil applies the NotNil predicate on the "created_by" field.
+func CreatedByNotNil() predicate.ApplicationVersion {
+	return predicate.ApplicationVersion(sql.FieldNotNull(FieldCreatedBy))
 }
 
 // ApplicationIDEQ applies the EQ predicate on the "application_id" field.
@@ -683,56 +733,6 @@ func ValuesEqualFold(v string) predicate.ApplicationVersion {
 // ValuesContainsFold applies the ContainsFold predicate on the "values" field.
 func ValuesContainsFold(v string) predicate.ApplicationVersion {
 	return predicate.ApplicationVersion(sql.FieldContainsFold(FieldValues, v))
-}
-
-// CreatedByEQ applies the EQ predicate on the "created_by" field.
-func CreatedByEQ(v int) predicate.ApplicationVersion {
-	return predicate.ApplicationVersion(sql.FieldEQ(FieldCreatedBy, v))
-}
-
-// CreatedByNEQ applies the NEQ predicate on the "created_by" field.
-func CreatedByNEQ(v int) predicate.ApplicationVersion {
-	return predicate.ApplicationVersion(sql.FieldNEQ(FieldCreatedBy, v))
-}
-
-// CreatedByIn applies the In predicate on the "created_by" field.
-func CreatedByIn(vs ...int) predicate.ApplicationVersion {
-	return predicate.ApplicationVersion(sql.FieldIn(FieldCreatedBy, vs...))
-}
-
-// CreatedByNotIn applies the NotIn predicate on the "created_by" field.
-func CreatedByNotIn(vs ...int) predicate.ApplicationVersion {
-	return predicate.ApplicationVersion(sql.FieldNotIn(FieldCreatedBy, vs...))
-}
-
-// CreatedByGT applies the GT predicate on the "created_by" field.
-func CreatedByGT(v int) predicate.ApplicationVersion {
-	return predicate.ApplicationVersion(sql.FieldGT(FieldCreatedBy, v))
-}
-
-// CreatedByGTE applies the GTE predicate on the "created_by" field.
-func CreatedByGTE(v int) predicate.ApplicationVersion {
-	return predicate.ApplicationVersion(sql.FieldGTE(FieldCreatedBy, v))
-}
-
-// CreatedByLT applies the LT predicate on the "created_by" field.
-func CreatedByLT(v int) predicate.ApplicationVersion {
-	return predicate.ApplicationVersion(sql.FieldLT(FieldCreatedBy, v))
-}
-
-// CreatedByLTE applies the LTE predicate on the "created_by" field.
-func CreatedByLTE(v int) predicate.ApplicationVersion {
-	return predicate.ApplicationVersion(sql.FieldLTE(FieldCreatedBy, v))
-}
-
-// CreatedByIsNil applies the IsNil predicate on the "created_by" field.
-func CreatedByIsNil() predicate.ApplicationVersion {
-	return predicate.ApplicationVersion(sql.FieldIsNull(FieldCreatedBy))
-}
-
-// CreatedByNotNil applies the NotNil predicate on the "created_by" field.
-func CreatedByNotNil() predicate.ApplicationVersion {
-	return predicate.ApplicationVersion(sql.FieldNotNull(FieldCreatedBy))
 }
 
 // ExternalRegistryIDEQ applies the EQ predicate on the "external_registry_id" field.

@@ -45,6 +45,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "created_by", Type: field.TypeInt, Nullable: true},
 		{Name: "version", Type: field.TypeString, Size: 32},
 		{Name: "main_version", Type: field.TypeString, Size: 16},
 		{Name: "sequence", Type: field.TypeInt},
@@ -54,7 +55,6 @@ var (
 		{Name: "chart_name", Type: field.TypeString, Size: 253, Default: ""},
 		{Name: "chart_version", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "values", Type: field.TypeString, Size: 2147483647, Default: ""},
-		{Name: "created_by", Type: field.TypeInt, Nullable: true},
 		{Name: "application_id", Type: field.TypeInt},
 		{Name: "tenant_id", Type: field.TypeInt},
 		{Name: "external_registry_id", Type: field.TypeInt, Nullable: true},
@@ -88,7 +88,7 @@ var (
 			{
 				Name:    "applicationversion_application_id_version",
 				Unique:  true,
-				Columns: []*schema.Column{ApplicationVersionsColumns[13], ApplicationVersionsColumns[3]},
+				Columns: []*schema.Column{ApplicationVersionsColumns[13], ApplicationVersionsColumns[4]},
 			},
 		},
 	}
@@ -586,6 +586,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "created_by", Type: field.TypeInt, Nullable: true},
 		{Name: "kind", Type: field.TypeString, Size: 64},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "running", "succeeded", "failed", "cancelled"}, Default: "pending"},
 		{Name: "attempts", Type: field.TypeInt, Default: 0},
@@ -593,7 +594,6 @@ var (
 		{Name: "last_error", Type: field.TypeString, Size: 4096, Default: ""},
 		{Name: "payload", Type: field.TypeJSON, Nullable: true},
 		{Name: "result", Type: field.TypeJSON, Nullable: true},
-		{Name: "created_by", Type: field.TypeInt, Nullable: true},
 		{Name: "cancel_requested", Type: field.TypeBool, Default: false},
 		{Name: "claimed_by", Type: field.TypeString, Size: 128, Default: ""},
 		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
@@ -633,7 +633,7 @@ var (
 			{
 				Name:    "operation_status_run_after",
 				Unique:  false,
-				Columns: []*schema.Column{OperationsColumns[4], OperationsColumns[14]},
+				Columns: []*schema.Column{OperationsColumns[5], OperationsColumns[14]},
 			},
 			{
 				Name:    "operation_deployment_id",

@@ -24,6 +24,8 @@ const (
 	FieldUpdatedAt = "updated_at"
 	// FieldTenantID holds the string denoting the tenant_id field in the database.
 	FieldTenantID = "tenant_id"
+	// FieldCreatedBy holds the string denoting the created_by field in the database.
+	FieldCreatedBy = "created_by"
 	// FieldKind holds the string denoting the kind field in the database.
 	FieldKind = "kind"
 	// FieldStatus holds the string denoting the status field in the database.
@@ -42,8 +44,6 @@ const (
 	FieldDeploymentID = "deployment_id"
 	// FieldClusterID holds the string denoting the cluster_id field in the database.
 	FieldClusterID = "cluster_id"
-	// FieldCreatedBy holds the string denoting the created_by field in the database.
-	FieldCreatedBy = "created_by"
 	// FieldCancelRequested holds the string denoting the cancel_requested field in the database.
 	FieldCancelRequested = "cancel_requested"
 	// FieldClaimedBy holds the string denoting the claimed_by field in the database.
@@ -93,6 +93,7 @@ var Columns = []string{
 	FieldCreatedAt,
 	FieldUpdatedAt,
 	FieldTenantID,
+	FieldCreatedBy,
 	FieldKind,
 	FieldStatus,
 	FieldAttempts,
@@ -102,7 +103,6 @@ var Columns = []string{
 	FieldResult,
 	FieldDeploymentID,
 	FieldClusterID,
-	FieldCreatedBy,
 	FieldCancelRequested,
 	FieldClaimedBy,
 	FieldLeaseUntil,
@@ -127,7 +127,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/meridianplane/meridian/ent/runtime"
 var (
-	Hooks  [2]ent.Hook
+	Hooks  [3]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -211,6 +211,11 @@ func ByTenantID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTenantID, opts...).ToFunc()
 }
 
+// ByCreatedBy orders the results by the created_by field.
+func ByCreatedBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreatedBy, opts...).ToFunc()
+}
+
 // ByKind orders the results by the kind field.
 func ByKind(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldKind, opts...).ToFunc()
@@ -244,11 +249,6 @@ func ByDeploymentID(opts ...sql.OrderTermOption) OrderOption {
 // ByClusterID orders the results by the cluster_id field.
 func ByClusterID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldClusterID, opts...).ToFunc()
-}
-
-// ByCreatedBy orders the results by the created_by field.
-func ByCreatedBy(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldCreatedBy, opts...).ToFunc()
 }
 
 // ByCancelRequested orders the results by the cancel_requested field.

@@ -70,6 +70,11 @@ func TenantID(v int) predicate.Operation {
 	return predicate.Operation(sql.FieldEQ(FieldTenantID, v))
 }
 
+// CreatedBy applies equality check predicate on the "created_by" field. It's identical to CreatedByEQ.
+func CreatedBy(v int) predicate.Operation {
+	return predicate.Operation(sql.FieldEQ(FieldCreatedBy, v))
+}
+
 // Kind applies equality check predicate on the "kind" field. It's identical to KindEQ.
 func Kind(v string) predicate.Operation {
 	return predicate.Operation(sql.FieldEQ(FieldKind, v))
@@ -98,11 +103,6 @@ func DeploymentID(v int) predicate.Operation {
 // ClusterID applies equality check predicate on the "cluster_id" field. It's identical to ClusterIDEQ.
 func ClusterID(v int) predicate.Operation {
 	return predicate.Operation(sql.FieldEQ(FieldClusterID, v))
-}
-
-// CreatedBy applies equality check predicate on the "created_by" field. It's identical to CreatedByEQ.
-func CreatedBy(v int) predicate.Operation {
-	return predicate.Operation(sql.FieldEQ(FieldCreatedBy, v))
 }
 
 // CancelRequested applies equality check predicate on the "cancel_requested" field. It's identical to CancelRequestedEQ.
@@ -233,6 +233,56 @@ func TenantIDIn(vs ...int) predicate.Operation {
 // TenantIDNotIn applies the NotIn predicate on the "tenant_id" field.
 func TenantIDNotIn(vs ...int) predicate.Operation {
 	return predicate.Operation(sql.FieldNotIn(FieldTenantID, vs...))
+}
+
+// CreatedByEQ applies the EQ predicate on the "created_by" field.
+func CreatedByEQ(v int) predicate.Operation {
+	return predicate.Operation(sql.FieldEQ(FieldCreatedBy, v))
+}
+
+// CreatedByNEQ applies the NEQ predicate on the "created_by" field.
+func CreatedByNEQ(v int) predicate.Operation {
+	return predicate.Operation(sql.FieldNEQ(FieldCreatedBy, v))
+}
+
+// CreatedByIn applies the In predicate on the "created_by" field.
+func CreatedByIn(vs ...int) predicate.Operation {
+	return predicate.Operation(sql.FieldIn(FieldCreatedBy, vs...))
+}
+
+// CreatedByNotIn applies the NotIn predicate on the "created_by" field.
+func CreatedByNotIn(vs ...int) predicate.Operation {
+	return predicate.Operation(sql.FieldNotIn(FieldCreatedBy, vs...))
+}
+
+// CreatedByGT applies the GT predicate on the "created_by" field.
+func CreatedByGT(v int) predicate.Operation {
+	return predicate.Operation(sql.FieldGT(FieldCreatedBy, v))
+}
+
+// CreatedByGTE applies the GTE predicate on the "created_by" field.
+func CreatedByGTE(v int) predicate.Operation {
+	return predicate.Operation(sql.FieldGTE(FieldCreatedBy, v))
+}
+
+// CreatedByLT applies the LT predicate on the "created_by" field.
+func CreatedByLT(v int) predicate.Operation {
+	return predicate.Operation(sql.FieldLT(FieldCreatedBy, v))
+}
+
+// CreatedByLTE applies the LTE predicate on the "created_by" field.
+func CreatedByLTE(v int) predicate.Operation {
+	return predicate.Operation(sql.FieldLTE(FieldCreatedBy, v))
+}
+
+// CreatedByIsNil applies the IsNil predicate on the "created_by" field.
+func CreatedByIsNil() predicate.Operation {
+	return predicate.Operation(sql.FieldIsNull(FieldCreatedBy))
+}
+
+// CreatedByNotNil applies the NotNil predicate on the "created_by" field.
+func CreatedByNotNil() predicate.Operation {
+	return predicate.Operation(sql.FieldNotNull(FieldCreatedBy))
 }
 
 // KindEQ applies the EQ predicate on the "kind" field.
@@ -543,56 +593,6 @@ func ClusterIDIsNil() predicate.Operation {
 // ClusterIDNotNil applies the NotNil predicate on the "cluster_id" field.
 func ClusterIDNotNil() predicate.Operation {
 	return predicate.Operation(sql.FieldNotNull(FieldClusterID))
-}
-
-// CreatedByEQ applies the EQ predicate on the "created_by" field.
-func CreatedByEQ(v int) predicate.Operation {
-	return predicate.Operation(sql.FieldEQ(FieldCreatedBy, v))
-}
-
-// CreatedByNEQ applies the NEQ predicate on the "created_by" field.
-func CreatedByNEQ(v int) predicate.Operation {
-	return predicate.Operation(sql.FieldNEQ(FieldCreatedBy, v))
-}
-
-// CreatedByIn applies the In predicate on the "created_by" field.
-func CreatedByIn(vs ...int) predicate.Operation {
-	return predicate.Operation(sql.FieldIn(FieldCreatedBy, vs...))
-}
-
-// CreatedByNotIn applies the NotIn predicate on the "created_by" field.
-func CreatedByNotIn(vs ...int) predicate.Operation {
-	return predicate.Operation(sql.FieldNotIn(FieldCreatedBy, vs...))
-}
-
-// CreatedByGT applies the GT predicate on the "created_by" field.
-func CreatedByGT(v int) predicate.Operation {
-	return predicate.Operation(sql.FieldGT(FieldCreatedBy, v))
-}
-
-// CreatedByGTE applies the GTE predicate on the "created_by" field.
-func CreatedByGTE(v int) predicate.Operation {
-	return predicate.Operation(sql.FieldGTE(FieldCreatedBy, v))
-}
-
-// CreatedByLT applies the LT predicate on the "created_by" field.
-func CreatedByLT(v int) predicate.Operation {
-	return predicate.Operation(sql.FieldLT(FieldCreatedBy, v))
-}
-
-// CreatedByLTE applies the LTE predicate on the "created_by" field.
-func CreatedByLTE(v int) predicate.Operation {
-	return predicate.Operation(sql.FieldLTE(FieldCreatedBy, v))
-}
-
-// CreatedByIsNil applies the IsNil predicate on the "created_by" field.
-func CreatedByIsNil() predicate.Operation {
-	return predicate.Operation(sql.FieldIsNull(FieldCreatedBy))
-}
-
-// CreatedByNotNil applies the NotNil predicate on the "created_by" field.
-func CreatedByNotNil() predicate.Operation {
-	return predicate.Operation(sql.FieldNotNull(FieldCreatedBy))
 }
 
 // CancelRequestedEQ applies the EQ predicate on the "cancel_requested" field.

@@ -38,7 +38,7 @@ import (
 // to their package variables.
 func init() {
 	applicationMixin := schema.Application{}.Mixin()
-	application.Policy = privacy.NewPolicies(applicationMixin[1], schema.Application{})
+	application.Policy = privacy.NewPolicies(schema.Application{})
 	application.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := application.Policy.EvalMutation(ctx, m); err != nil {
@@ -90,7 +90,7 @@ func init() {
 	// application.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	application.DescriptionValidator = applicationDescDescription.Validators[0].(func(string) error)
 	applicationversionMixin := schema.ApplicationVersion{}.Mixin()
-	applicationversion.Policy = privacy.NewPolicies(applicationversionMixin[1], schema.ApplicationVersion{})
+	applicationversion.Policy = privacy.NewPolicies(schema.ApplicationVersion{})
 	applicationversion.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := applicationversion.Policy.EvalMutation(ctx, m); err != nil {
@@ -100,8 +100,11 @@ func init() {
 		})
 	}
 	applicationversionMixinHooks1 := applicationversionMixin[1].Hooks()
+	applicationversionMixinHooks2 := applicationversionMixin[2].Hooks()
 
 	applicationversion.Hooks[1] = applicationversionMixinHooks1[0]
+
+	applicationversion.Hooks[2] = applicationversionMixinHooks2[0]
 	applicationversionMixinFields0 := applicationversionMixin[0].Fields()
 	_ = applicationversionMixinFields0
 	applicationversionFields := schema.ApplicationVersion{}.Fields()
@@ -173,7 +176,7 @@ func init() {
 	// applicationversion.DefaultValues holds the default value on creation for the values field.
 	applicationversion.DefaultValues = applicationversionDescValues.Default.(string)
 	businessMixin := schema.Business{}.Mixin()
-	business.Policy = privacy.NewPolicies(businessMixin[1], schema.Business{})
+	business.Policy = privacy.NewPolicies(schema.Business{})
 	business.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := business.Policy.EvalMutation(ctx, m); err != nil {
@@ -245,7 +248,7 @@ func init() {
 	// business.CommentValidator is a validator for the "comment" field. It is called by the builders before save.
 	business.CommentValidator = businessDescComment.Validators[0].(func(string) error)
 	clusterMixin := schema.Cluster{}.Mixin()
-	cluster.Policy = privacy.NewPolicies(clusterMixin[1], schema.Cluster{})
+	cluster.Policy = privacy.NewPolicies(schema.Cluster{})
 	cluster.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := cluster.Policy.EvalMutation(ctx, m); err != nil {
@@ -313,7 +316,7 @@ func init() {
 	// cluster.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
 	cluster.LastErrorValidator = clusterDescLastError.Validators[0].(func(string) error)
 	clusterlabelMixin := schema.ClusterLabel{}.Mixin()
-	clusterlabel.Policy = privacy.NewPolicies(clusterlabelMixin[1], schema.ClusterLabel{})
+	clusterlabel.Policy = privacy.NewPolicies(schema.ClusterLabel{})
 	clusterlabel.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := clusterlabel.Policy.EvalMutation(ctx, m); err != nil {
@@ -359,7 +362,7 @@ func init() {
 		}
 	}()
 	containermanagerMixin := schema.ContainerManager{}.Mixin()
-	containermanager.Policy = privacy.NewPolicies(containermanagerMixin[1], schema.ContainerManager{})
+	containermanager.Policy = privacy.NewPolicies(schema.ContainerManager{})
 	containermanager.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := containermanager.Policy.EvalMutation(ctx, m); err != nil {
@@ -421,7 +424,7 @@ func init() {
 	// containermanager.DefaultInsecureSkipTLSVerify holds the default value on creation for the insecure_skip_tls_verify field.
 	containermanager.DefaultInsecureSkipTLSVerify = containermanagerDescInsecureSkipTLSVerify.Default.(bool)
 	deploymentMixin := schema.Deployment{}.Mixin()
-	deployment.Policy = privacy.NewPolicies(deploymentMixin[1], schema.Deployment{})
+	deployment.Policy = privacy.NewPolicies(schema.Deployment{})
 	deployment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := deployment.Policy.EvalMutation(ctx, m); err != nil {
@@ -527,7 +530,7 @@ func init() {
 	// deployment.CommentValidator is a validator for the "comment" field. It is called by the builders before save.
 	deployment.CommentValidator = deploymentDescComment.Validators[0].(func(string) error)
 	deploymentrevisionMixin := schema.DeploymentRevision{}.Mixin()
-	deploymentrevision.Policy = privacy.NewPolicies(deploymentrevisionMixin[1], schema.DeploymentRevision{})
+	deploymentrevision.Policy = privacy.NewPolicies(schema.DeploymentRevision{})
 	deploymentrevision.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := deploymentrevision.Policy.EvalMutation(ctx, m); err != nil {
@@ -537,8 +540,11 @@ func init() {
 		})
 	}
 	deploymentrevisionMixinHooks1 := deploymentrevisionMixin[1].Hooks()
+	deploymentrevisionHooks := schema.DeploymentRevision{}.Hooks()
 
 	deploymentrevision.Hooks[1] = deploymentrevisionMixinHooks1[0]
+
+	deploymentrevision.Hooks[2] = deploymentrevisionHooks[0]
 	deploymentrevisionMixinFields0 := deploymentrevisionMixin[0].Fields()
 	_ = deploymentrevisionMixinFields0
 	deploymentrevisionFields := schema.DeploymentRevision{}.Fields()
@@ -564,7 +570,7 @@ func init() {
 	// deploymentrevision.MessageValidator is a validator for the "message" field. It is called by the builders before save.
 	deploymentrevision.MessageValidator = deploymentrevisionDescMessage.Validators[0].(func(string) error)
 	externalregistryMixin := schema.ExternalRegistry{}.Mixin()
-	externalregistry.Policy = privacy.NewPolicies(externalregistryMixin[1], schema.ExternalRegistry{})
+	externalregistry.Policy = privacy.NewPolicies(schema.ExternalRegistry{})
 	externalregistry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := externalregistry.Policy.EvalMutation(ctx, m); err != nil {
@@ -634,7 +640,7 @@ func init() {
 	// externalregistry.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
 	externalregistry.UsernameValidator = externalregistryDescUsername.Validators[0].(func(string) error)
 	imageMixin := schema.Image{}.Mixin()
-	image.Policy = privacy.NewPolicies(imageMixin[1], schema.Image{})
+	image.Policy = privacy.NewPolicies(schema.Image{})
 	image.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := image.Policy.EvalMutation(ctx, m); err != nil {
@@ -683,7 +689,7 @@ func init() {
 	// image.DefaultDeleting holds the default value on creation for the deleting field.
 	image.DefaultDeleting = imageDescDeleting.Default.(bool)
 	imagetagMixin := schema.ImageTag{}.Mixin()
-	imagetag.Policy = privacy.NewPolicies(imagetagMixin[1], schema.ImageTag{})
+	imagetag.Policy = privacy.NewPolicies(schema.ImageTag{})
 	imagetag.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := imagetag.Policy.EvalMutation(ctx, m); err != nil {
@@ -738,7 +744,7 @@ func init() {
 	// imagetag.DefaultDeleting holds the default value on creation for the deleting field.
 	imagetag.DefaultDeleting = imagetagDescDeleting.Default.(bool)
 	nodeMixin := schema.Node{}.Mixin()
-	node.Policy = privacy.NewPolicies(nodeMixin[1], schema.Node{})
+	node.Policy = privacy.NewPolicies(schema.Node{})
 	node.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := node.Policy.EvalMutation(ctx, m); err != nil {
@@ -824,7 +830,7 @@ func init() {
 	// node.SpaceValidator is a validator for the "space" field. It is called by the builders before save.
 	node.SpaceValidator = nodeDescSpace.Validators[0].(func(int) error)
 	nodelabelMixin := schema.NodeLabel{}.Mixin()
-	nodelabel.Policy = privacy.NewPolicies(nodelabelMixin[1], schema.NodeLabel{})
+	nodelabel.Policy = privacy.NewPolicies(schema.NodeLabel{})
 	nodelabel.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := nodelabel.Policy.EvalMutation(ctx, m); err != nil {
@@ -870,7 +876,7 @@ func init() {
 		}
 	}()
 	operationMixin := schema.Operation{}.Mixin()
-	operation.Policy = privacy.NewPolicies(operationMixin[1], schema.Operation{})
+	operation.Policy = privacy.NewPolicies(schema.Operation{})
 	operation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := operation.Policy.EvalMutation(ctx, m); err != nil {
@@ -880,8 +886,11 @@ func init() {
 		})
 	}
 	operationMixinHooks1 := operationMixin[1].Hooks()
+	operationMixinHooks2 := operationMixin[2].Hooks()
 
 	operation.Hooks[1] = operationMixinHooks1[0]
+
+	operation.Hooks[2] = operationMixinHooks2[0]
 	operationMixinFields0 := operationMixin[0].Fields()
 	_ = operationMixinFields0
 	operationFields := schema.Operation{}.Fields()
@@ -933,21 +942,21 @@ func init() {
 	// operation.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
 	operation.LastErrorValidator = operationDescLastError.Validators[0].(func(string) error)
 	// operationDescCancelRequested is the schema descriptor for cancel_requested field.
-	operationDescCancelRequested := operationFields[10].Descriptor()
+	operationDescCancelRequested := operationFields[9].Descriptor()
 	// operation.DefaultCancelRequested holds the default value on creation for the cancel_requested field.
 	operation.DefaultCancelRequested = operationDescCancelRequested.Default.(bool)
 	// operationDescClaimedBy is the schema descriptor for claimed_by field.
-	operationDescClaimedBy := operationFields[11].Descriptor()
+	operationDescClaimedBy := operationFields[10].Descriptor()
 	// operation.DefaultClaimedBy holds the default value on creation for the claimed_by field.
 	operation.DefaultClaimedBy = operationDescClaimedBy.Default.(string)
 	// operation.ClaimedByValidator is a validator for the "claimed_by" field. It is called by the builders before save.
 	operation.ClaimedByValidator = operationDescClaimedBy.Validators[0].(func(string) error)
 	// operationDescRunAfter is the schema descriptor for run_after field.
-	operationDescRunAfter := operationFields[13].Descriptor()
+	operationDescRunAfter := operationFields[12].Descriptor()
 	// operation.DefaultRunAfter holds the default value on creation for the run_after field.
 	operation.DefaultRunAfter = operationDescRunAfter.Default.(func() time.Time)
 	registryaccountMixin := schema.RegistryAccount{}.Mixin()
-	registryaccount.Policy = privacy.NewPolicies(registryaccountMixin[1], schema.RegistryAccount{})
+	registryaccount.Policy = privacy.NewPolicies(schema.RegistryAccount{})
 	registryaccount.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := registryaccount.Policy.EvalMutation(ctx, m); err != nil {
@@ -957,8 +966,11 @@ func init() {
 		})
 	}
 	registryaccountMixinHooks1 := registryaccountMixin[1].Hooks()
+	registryaccountHooks := schema.RegistryAccount{}.Hooks()
 
 	registryaccount.Hooks[1] = registryaccountMixinHooks1[0]
+
+	registryaccount.Hooks[2] = registryaccountHooks[0]
 	registryaccountMixinFields0 := registryaccountMixin[0].Fields()
 	_ = registryaccountMixinFields0
 	registryaccountFields := schema.RegistryAccount{}.Fields()
@@ -997,7 +1009,7 @@ func init() {
 	// registryaccount.PasswordHashValidator is a validator for the "password_hash" field. It is called by the builders before save.
 	registryaccount.PasswordHashValidator = registryaccountDescPasswordHash.Validators[0].(func(string) error)
 	registryprojectMixin := schema.RegistryProject{}.Mixin()
-	registryproject.Policy = privacy.NewPolicies(registryprojectMixin[1], schema.RegistryProject{})
+	registryproject.Policy = privacy.NewPolicies(schema.RegistryProject{})
 	registryproject.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := registryproject.Policy.EvalMutation(ctx, m); err != nil {
@@ -1161,7 +1173,7 @@ func init() {
 	// tenant.DefaultEnableAdminAutoDeploy holds the default value on creation for the enable_admin_auto_deploy field.
 	tenant.DefaultEnableAdminAutoDeploy = tenantDescEnableAdminAutoDeploy.Default.(bool)
 	userMixin := schema.User{}.Mixin()
-	user.Policy = privacy.NewPolicies(userMixin[1], schema.User{})
+	user.Policy = privacy.NewPolicies(schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := user.Policy.EvalMutation(ctx, m); err != nil {
@@ -1223,7 +1235,7 @@ func init() {
 	// user.PhoneValidator is a validator for the "phone" field. It is called by the builders before save.
 	user.PhoneValidator = userDescPhone.Validators[0].(func(string) error)
 	workloadMixin := schema.Workload{}.Mixin()
-	workload.Policy = privacy.NewPolicies(workloadMixin[1], schema.Workload{})
+	workload.Policy = privacy.NewPolicies(schema.Workload{})
 	workload.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := workload.Policy.EvalMutation(ctx, m); err != nil {

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/meridianplane/meridian/internal/appspec"
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // Application is something deployable: a workload or a Helm chart, in
@@ -17,6 +18,9 @@ type Application struct{ ent.Schema }
 
 // Mixin of the Application.
 func (Application) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, TenantMixin{}} }
+
+// Policy of the Application.
+func (Application) Policy() ent.Policy { return policy.TenantOwned() }
 
 // Fields of the Application.
 func (Application) Fields() []ent.Field {
@@ -55,8 +59,11 @@ type ApplicationVersion struct{ ent.Schema }
 
 // Mixin of the ApplicationVersion.
 func (ApplicationVersion) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, TenantMixin{FromParent: "application"}}
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Parents: []string{"application"}}, CreatorMixin{}}
 }
+
+// Policy of the ApplicationVersion.
+func (ApplicationVersion) Policy() ent.Policy { return policy.TenantOwned() }
 
 // Fields of the ApplicationVersion.
 func (ApplicationVersion) Fields() []ent.Field {
@@ -78,7 +85,6 @@ func (ApplicationVersion) Fields() []ent.Field {
 		field.String("chart_version").Default("").MaxLen(64).Immutable(),
 		field.Text("values").Default("").Immutable().
 			Comment("Helm values (YAML) for a chart."),
-		field.Int("created_by").Optional().Immutable(),
 		field.Int("external_registry_id").Optional().Nillable().Immutable().
 			Comment("The external registry whose credentials pull the image (OTE-Stack's repositoryId)."),
 	}

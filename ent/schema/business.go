@@ -6,6 +6,8 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // Business is a business case a user submits and an admin audits.
@@ -13,6 +15,12 @@ type Business struct{ ent.Schema }
 
 // Mixin of the Business.
 func (Business) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, TenantMixin{}} }
+
+// Policy of the Business: only admins audit.
+func (Business) Policy() ent.Policy { return policy.TenantOwned(policy.BusinessAudit()) }
+
+// Hooks of the Business: its user is the one who submits it.
+func (Business) Hooks() []ent.Hook { return []ent.Hook{policy.AssignCreator("user_id")} }
 
 // Fields of the Business.
 func (Business) Fields() []ent.Field {

@@ -7,13 +7,20 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // Cluster is a Kubernetes cluster Meridian drives.
 type Cluster struct{ ent.Schema }
 
 // Mixin of the Cluster.
-func (Cluster) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, TenantMixin{}} }
+func (Cluster) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Parents: []string{"container_manager"}}}
+}
+
+// Policy of the Cluster.
+func (Cluster) Policy() ent.Policy { return policy.TenantOwned() }
 
 // Fields of the Cluster.
 func (Cluster) Fields() []ent.Field {

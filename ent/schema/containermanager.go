@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // ContainerManager is how Meridian reaches a cluster: a kubeconfig, an API
@@ -16,6 +18,10 @@ type ContainerManager struct{ ent.Schema }
 
 // Mixin of the ContainerManager.
 func (ContainerManager) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, TenantMixin{}} }
+
+// Policy of the ContainerManager: anyone may run a simulated cluster; only
+// admins register real ones (Meridian connects to what they name).
+func (ContainerManager) Policy() ent.Policy { return policy.TenantOwned(policy.RealClustersByAdmins()) }
 
 // Fields of the ContainerManager.
 func (ContainerManager) Fields() []ent.Field {

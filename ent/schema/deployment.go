@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/meridianplane/meridian/internal/appspec"
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // Deployment is an application version placed on a cluster, on the nodes
@@ -17,8 +18,11 @@ type Deployment struct{ ent.Schema }
 
 // Mixin of the Deployment.
 func (Deployment) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, TenantMixin{FromParent: "application"}}
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Parents: []string{"application", "cluster"}}}
 }
+
+// Policy of the Deployment: only admins audit.
+func (Deployment) Policy() ent.Policy { return policy.TenantOwned(policy.DeploymentAudit()) }
 
 // Fields of the Deployment.
 func (Deployment) Fields() []ent.Field {
@@ -84,8 +88,14 @@ type DeploymentRevision struct{ ent.Schema }
 
 // Mixin of the DeploymentRevision.
 func (DeploymentRevision) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, TenantMixin{FromParent: "deployment"}}
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Parents: []string{"deployment"}}}
 }
+
+// Policy of the DeploymentRevision.
+func (DeploymentRevision) Policy() ent.Policy { return policy.TenantOwned() }
+
+// Hooks of the DeploymentRevision: its user is the one who asked for it.
+func (DeploymentRevision) Hooks() []ent.Hook { return []ent.Hook{policy.AssignCreator("user_id")} }
 
 // Fields of the DeploymentRevision.
 func (DeploymentRevision) Fields() []ent.Field {
@@ -128,8 +138,11 @@ type Workload struct{ ent.Schema }
 
 // Mixin of the Workload.
 func (Workload) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, TenantMixin{FromParent: "deployment"}}
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Parents: []string{"deployment"}}}
 }
+
+// Policy of the Workload.
+func (Workload) Policy() ent.Policy { return policy.TenantOwned() }
 
 // Fields of the Workload.
 func (Workload) Fields() []ent.Field {

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // ClusterLabel is a label placed on one cluster.
@@ -14,8 +16,11 @@ type ClusterLabel struct{ ent.Schema }
 
 // Mixin of the ClusterLabel.
 func (ClusterLabel) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, TenantMixin{FromParent: "cluster"}}
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Parents: []string{"cluster"}}}
 }
+
+// Policy of the ClusterLabel.
+func (ClusterLabel) Policy() ent.Policy { return policy.TenantOwned() }
 
 // Fields of the ClusterLabel.
 func (ClusterLabel) Fields() []ent.Field {
@@ -48,8 +53,11 @@ type NodeLabel struct{ ent.Schema }
 
 // Mixin of the NodeLabel.
 func (NodeLabel) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, TenantMixin{FromParent: "node"}}
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Parents: []string{"node"}}}
 }
+
+// Policy of the NodeLabel.
+func (NodeLabel) Policy() ent.Policy { return policy.TenantOwned() }
 
 // Fields of the NodeLabel.
 func (NodeLabel) Fields() []ent.Field {

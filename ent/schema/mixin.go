@@ -8,6 +8,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/mixin"
+
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // TimeMixin adds created_at and updated_at, both orderable in GraphQL.
@@ -23,14 +25,18 @@ func (TimeMixin) Fields() []ent.Field {
 	}
 }
 
-// TenantMixin makes a schema tenant-owned: a tenant_id column, the tenant edge,
-// and the tenant isolation policy (see policy.go).
+// TenantMixin makes a schema tenant-owned: a tenant_id column, the tenant
+// edge, and a hook that gives every new row its tenant (policy.AssignTenant):
+// the tenant of the rows its Parents edges point at, or else the viewer's.
+// No workflow sets tenant_id by hand, and no list outside the schema names
+// the parents. Who may read and write the rows is the schema's Policy
+// (policy.TenantOwned or policy.PublicRead).
 type TenantMixin struct {
 	mixin.Schema
-	// FromParent, when set, names the edge whose target's tenant a new row
-	// inherits (a node inherits its cluster's tenant). Otherwise a new row
-	// belongs to the viewer's tenant unless an admin names another.
-	FromParent string
+	// Parents names unique edges to tenant-owned rows (a node's "cluster"):
+	// a new row belongs to their tenant, every parent it sets must be in the
+	// same tenant, and a non-admin may hang rows only under their own.
+	Parents []string
 }
 
 // Fields of the TenantMixin.
@@ -49,14 +55,26 @@ func (TenantMixin) Edges() []ent.Edge {
 	}
 }
 
-// PublicReadMixin is a TenantMixin whose rows every viewer may read when
-// they are public: the row's own public field, or the one at the end of the
-// Via edges (an image is public when its project is). See policy.go.
-type PublicReadMixin struct {
-	TenantMixin
-	FromParent string
-	Via        []string
+// Hooks of the TenantMixin: new rows get their tenant.
+func (m TenantMixin) Hooks() []ent.Hook {
+	return []ent.Hook{policy.AssignTenant(m.Parents...)}
 }
 
-// Hooks of the PublicReadMixin: new rows get their tenant.
-func (m PublicReadMixin) Hooks() []ent.Hook { return TenantMixin{FromParent: m.FromParent}.Hooks() }
+// CreatorMixin records who created a row: created_by, set to the viewer by
+// a hook (policy.AssignCreator); empty for rows the server creates itself.
+// Clients never set it.
+type CreatorMixin struct{ mixin.Schema }
+
+// Fields of the CreatorMixin.
+func (CreatorMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("created_by").Optional().Nillable().Immutable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)).
+			Comment("The user who created the row."),
+	}
+}
+
+// Hooks of the CreatorMixin.
+func (CreatorMixin) Hooks() []ent.Hook {
+	return []ent.Hook{policy.AssignCreator("created_by")}
+}

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // Node is a machine: a Kubernetes node, a MEC host or a host managed over SSH.
@@ -14,8 +16,11 @@ type Node struct{ ent.Schema }
 
 // Mixin of the Node.
 func (Node) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, TenantMixin{FromParent: "cluster"}}
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Parents: []string{"cluster"}}}
 }
+
+// Policy of the Node.
+func (Node) Policy() ent.Policy { return policy.TenantOwned() }
 
 // Fields of the Node.
 func (Node) Fields() []ent.Field {

@@ -9,6 +9,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // Operation is durable work against a backend, written in the transaction of
@@ -18,7 +20,12 @@ import (
 type Operation struct{ ent.Schema }
 
 // Mixin of the Operation.
-func (Operation) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, TenantMixin{}} }
+func (Operation) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Parents: []string{"deployment", "cluster"}}, CreatorMixin{}}
+}
+
+// Policy of the Operation.
+func (Operation) Policy() ent.Policy { return policy.TenantOwned() }
 
 // Fields of the Operation.
 func (Operation) Fields() []ent.Field {
@@ -34,7 +41,6 @@ func (Operation) Fields() []ent.Field {
 		field.JSON("result", map[string]any{}).Optional().Annotations(entgql.Type("Map")),
 		field.Int("deployment_id").Optional().Nillable().Immutable(),
 		field.Int("cluster_id").Optional().Nillable().Immutable(),
-		field.Int("created_by").Optional().Nillable().Immutable(),
 		field.Bool("cancel_requested").Default(false),
 		field.String("claimed_by").Default("").MaxLen(128).Annotations(entgql.Skip()),
 		field.Time("lease_until").Optional().Nillable().Annotations(entgql.Skip()),

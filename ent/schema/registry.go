@@ -9,6 +9,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // projectRE: a registry project name, as the first segment of a repository
@@ -21,8 +23,11 @@ type RegistryProject struct{ ent.Schema }
 
 // Mixin of the RegistryProject.
 func (RegistryProject) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, PublicReadMixin{}}
+	return []ent.Mixin{TimeMixin{}, TenantMixin{}}
 }
+
+// Policy of the RegistryProject: public projects are read by everyone.
+func (RegistryProject) Policy() ent.Policy { return policy.PublicRead(nil) }
 
 // Fields of the RegistryProject.
 func (RegistryProject) Fields() []ent.Field {
@@ -53,8 +58,11 @@ type Image struct{ ent.Schema }
 
 // Mixin of the Image.
 func (Image) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, PublicReadMixin{FromParent: "project", Via: []string{"project"}}}
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Parents: []string{"project"}}}
 }
+
+// Policy of the Image: public with its project.
+func (Image) Policy() ent.Policy { return policy.PublicRead([]string{"project"}) }
 
 // Fields of the Image.
 func (Image) Fields() []ent.Field {
@@ -90,8 +98,11 @@ type ImageTag struct{ ent.Schema }
 
 // Mixin of the ImageTag.
 func (ImageTag) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, PublicReadMixin{FromParent: "image", Via: []string{"image", "project"}}}
+	return []ent.Mixin{TimeMixin{}, TenantMixin{Parents: []string{"image"}}}
 }
+
+// Policy of the ImageTag: public with its image's project.
+func (ImageTag) Policy() ent.Policy { return policy.PublicRead([]string{"image", "project"}) }
 
 // Fields of the ImageTag.
 func (ImageTag) Fields() []ent.Field {
@@ -128,6 +139,12 @@ type RegistryAccount struct{ ent.Schema }
 // Mixin of the RegistryAccount.
 func (RegistryAccount) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, TenantMixin{}} }
 
+// Policy of the RegistryAccount.
+func (RegistryAccount) Policy() ent.Policy { return policy.TenantOwned() }
+
+// Hooks of the RegistryAccount: it is the account of the user who creates it.
+func (RegistryAccount) Hooks() []ent.Hook { return []ent.Hook{policy.AssignCreator("user_id")} }
+
 // Fields of the RegistryAccount.
 func (RegistryAccount) Fields() []ent.Field {
 	return []ent.Field{
@@ -155,6 +172,9 @@ type ExternalRegistry struct{ ent.Schema }
 
 // Mixin of the ExternalRegistry.
 func (ExternalRegistry) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, TenantMixin{}} }
+
+// Policy of the ExternalRegistry.
+func (ExternalRegistry) Policy() ent.Policy { return policy.TenantOwned() }
 
 // Fields of the ExternalRegistry.
 func (ExternalRegistry) Fields() []ent.Field {

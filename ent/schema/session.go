@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // Session is an issued token. Tokens carry the session's token_id; a revoked
@@ -15,6 +17,9 @@ type Session struct{ ent.Schema }
 
 // Mixin of the Session.
 func (Session) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+// Policy of the Session: only the server itself (policy.System) reads or writes sessions.
+func (Session) Policy() ent.Policy { return policy.ServerOnly() }
 
 // Fields of the Session.
 func (Session) Fields() []ent.Field {

@@ -6,6 +6,8 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // Tenant is an isolation unit: every owned row belongs to exactly one. Each
@@ -14,6 +16,9 @@ type Tenant struct{ ent.Schema }
 
 // Mixin of the Tenant.
 func (Tenant) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+// Policy of the Tenant: admins manage tenants; members read their own.
+func (Tenant) Policy() ent.Policy { return policy.TenantRow() }
 
 // Fields of the Tenant.
 func (Tenant) Fields() []ent.Field {

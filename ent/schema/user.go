@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/meridianplane/meridian/internal/policy"
 )
 
 // User is a person who signs in to Meridian.
@@ -14,6 +16,9 @@ type User struct{ ent.Schema }
 
 // Mixin of the User.
 func (User) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}, TenantMixin{}} }
+
+// Policy of the User: see policy.UserWrite.
+func (User) Policy() ent.Policy { return policy.TenantOwned(policy.UserWrite()) }
 
 // Fields of the User.
 func (User) Fields() []ent.Field {

@@ -4689,6 +4689,10 @@ type ApplicationVersion implements Node {
   createdAt: Time!
   updatedAt: Time!
   tenantID: ID!
+  """
+  The user who created the row.
+  """
+  createdBy: Int
   applicationID: ID!
   """
   x.y.N: the client's main version x.y and a number counted per main version.
@@ -4710,7 +4714,6 @@ type ApplicationVersion implements Node {
   Helm values (YAML) for a chart.
   """
   values: String!
-  createdBy: Int
   """
   The external registry whose credentials pull the image (OTE-Stack's repositoryId).
   """
@@ -4826,6 +4829,19 @@ input ApplicationVersionWhereInput {
   tenantIDIn: [ID!]
   tenantIDNotIn: [ID!]
   """
+  created_by field predicates
+  """
+  createdBy: Int
+  createdByNEQ: Int
+  createdByIn: [Int!]
+  createdByNotIn: [Int!]
+  createdByGT: Int
+  createdByGTE: Int
+  createdByLT: Int
+  createdByLTE: Int
+  createdByIsNil: Boolean
+  createdByNotNil: Boolean
+  """
   application_id field predicates
   """
   applicationID: ID
@@ -4930,19 +4946,6 @@ input ApplicationVersionWhereInput {
   valuesHasSuffix: String
   valuesEqualFold: String
   valuesContainsFold: String
-  """
-  created_by field predicates
-  """
-  createdBy: Int
-  createdByNEQ: Int
-  createdByIn: [Int!]
-  createdByNotIn: [Int!]
-  createdByGT: Int
-  createdByGTE: Int
-  createdByLT: Int
-  createdByLTE: Int
-  createdByIsNil: Boolean
-  createdByNotNil: Boolean
   """
   external_registry_id field predicates
   """
@@ -7730,6 +7733,10 @@ type Operation implements Node {
   updatedAt: Time!
   tenantID: ID!
   """
+  The user who created the row.
+  """
+  createdBy: Int
+  """
   What the operation does, e.g. deployment.install or cluster.connect.
   """
   kind: String!
@@ -7741,7 +7748,6 @@ type Operation implements Node {
   result: Map
   deploymentID: ID
   clusterID: ID
-  createdBy: Int
   cancelRequested: Boolean!
   startedAt: Time
   finishedAt: Time
@@ -7860,6 +7866,19 @@ input OperationWhereInput {
   tenantIDIn: [ID!]
   tenantIDNotIn: [ID!]
   """
+  created_by field predicates
+  """
+  createdBy: Int
+  createdByNEQ: Int
+  createdByIn: [Int!]
+  createdByNotIn: [Int!]
+  createdByGT: Int
+  createdByGTE: Int
+  createdByLT: Int
+  createdByLTE: Int
+  createdByIsNil: Boolean
+  createdByNotNil: Boolean
+  """
   kind field predicates
   """
   kind: String
@@ -7938,19 +7957,6 @@ input OperationWhereInput {
   clusterIDNotIn: [ID!]
   clusterIDIsNil: Boolean
   clusterIDNotNil: Boolean
-  """
-  created_by field predicates
-  """
-  createdBy: Int
-  createdByNEQ: Int
-  createdByIn: [Int!]
-  createdByNotIn: [Int!]
-  createdByGT: Int
-  createdByGTE: Int
-  createdByLT: Int
-  createdByLTE: Int
-  createdByIsNil: Boolean
-  createdByNotNil: Boolean
   """
   cancel_requested field predicates
   """
@@ -9923,6 +9929,8 @@ func (ec *executionContext) childFields_ApplicationVersion(ctx context.Context, 
 		return ec.fieldContext_ApplicationVersion_updatedAt(ctx, field)
 	case "tenantID":
 		return ec.fieldContext_ApplicationVersion_tenantID(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ApplicationVersion_createdBy(ctx, field)
 	case "applicationID":
 		return ec.fieldContext_ApplicationVersion_applicationID(ctx, field)
 	case "version":
@@ -9941,8 +9949,6 @@ func (ec *executionContext) childFields_ApplicationVersion(ctx context.Context, 
 		return ec.fieldContext_ApplicationVersion_chartVersion(ctx, field)
 	case "values":
 		return ec.fieldContext_ApplicationVersion_values(ctx, field)
-	case "createdBy":
-		return ec.fieldContext_ApplicationVersion_createdBy(ctx, field)
 	case "externalRegistryID":
 		return ec.fieldContext_ApplicationVersion_externalRegistryID(ctx, field)
 	case "tenant":
@@ -10639,6 +10645,8 @@ func (ec *executionContext) childFields_Operation(ctx context.Context, field gra
 		return ec.fieldContext_Operation_updatedAt(ctx, field)
 	case "tenantID":
 		return ec.fieldContext_Operation_tenantID(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Operation_createdBy(ctx, field)
 	case "kind":
 		return ec.fieldContext_Operation_kind(ctx, field)
 	case "status":
@@ -10657,8 +10665,6 @@ func (ec *executionContext) childFields_Operation(ctx context.Context, field gra
 		return ec.fieldContext_Operation_deploymentID(ctx, field)
 	case "clusterID":
 		return ec.fieldContext_Operation_clusterID(ctx, field)
-	case "createdBy":
-		return ec.fieldContext_Operation_createdBy(ctx, field)
 	case "cancelRequested":
 		return ec.fieldContext_Operation_cancelRequested(ctx, field)
 	case "startedAt":
@@ -14086,6 +14092,29 @@ func (ec *executionContext) fieldContext_ApplicationVersion_tenantID(_ context.C
 	return graphql.NewScalarFieldContext("ApplicationVersion", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
+func (ec *executionContext) _ApplicationVersion_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicationVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationVersion_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationVersion_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicationVersion", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _ApplicationVersion_applicationID(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicationVersion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14300,29 +14329,6 @@ func (ec *executionContext) _ApplicationVersion_values(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_ApplicationVersion_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApplicationVersion", field, false, false, errors.New("field of type String does not have child fields"))
-}
-
-func (ec *executionContext) _ApplicationVersion_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicationVersion) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ApplicationVersion_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalOInt2int(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_ApplicationVersion_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApplicationVersion", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ApplicationVersion_externalRegistryID(ctx context.Context, field graphql.CollectedField, obj *ent.ApplicationVersion) (ret graphql.Marshaler) {
@@ -22319,6 +22325,29 @@ func (ec *executionContext) fieldContext_Operation_tenantID(_ context.Context, f
 	return graphql.NewScalarFieldContext("Operation", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
+func (ec *executionContext) _Operation_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Operation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operation_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Operation_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operation", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _Operation_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Operation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22524,29 +22553,6 @@ func (ec *executionContext) _Operation_clusterID(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Operation_clusterID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Operation", field, false, false, errors.New("field of type ID does not have child fields"))
-}
-
-func (ec *executionContext) _Operation_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Operation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Operation_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Operation_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Operation", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Operation_cancelRequested(ctx context.Context, field graphql.CollectedField, obj *ent.Operation) (ret graphql.Marshaler) {
@@ -28350,7 +28356,7 @@ func (ec *executionContext) unmarshalInputApplicationVersionWhereInput(ctx conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "tenantID", "tenantIDNEQ", "tenantIDIn", "tenantIDNotIn", "applicationID", "applicationIDNEQ", "applicationIDIn", "applicationIDNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "versionContains", "versionHasPrefix", "versionHasSuffix", "versionEqualFold", "versionContainsFold", "mainVersion", "mainVersionNEQ", "mainVersionIn", "mainVersionNotIn", "mainVersionGT", "mainVersionGTE", "mainVersionLT", "mainVersionLTE", "mainVersionContains", "mainVersionHasPrefix", "mainVersionHasSuffix", "mainVersionEqualFold", "mainVersionContainsFold", "sequence", "sequenceNEQ", "sequenceIn", "sequenceNotIn", "sequenceGT", "sequenceGTE", "sequenceLT", "sequenceLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "chartName", "chartNameNEQ", "chartNameIn", "chartNameNotIn", "chartNameGT", "chartNameGTE", "chartNameLT", "chartNameLTE", "chartNameContains", "chartNameHasPrefix", "chartNameHasSuffix", "chartNameEqualFold", "chartNameContainsFold", "chartVersion", "chartVersionNEQ", "chartVersionIn", "chartVersionNotIn", "chartVersionGT", "chartVersionGTE", "chartVersionLT", "chartVersionLTE", "chartVersionContains", "chartVersionHasPrefix", "chartVersionHasSuffix", "chartVersionEqualFold", "chartVersionContainsFold", "values", "valuesNEQ", "valuesIn", "valuesNotIn", "valuesGT", "valuesGTE", "valuesLT", "valuesLTE", "valuesContains", "valuesHasPrefix", "valuesHasSuffix", "valuesEqualFold", "valuesContainsFold", "createdBy", "createdByNEQ", "createdByIn", "createdByNotIn", "createdByGT", "createdByGTE", "createdByLT", "createdByLTE", "createdByIsNil", "createdByNotNil", "externalRegistryID", "externalRegistryIDNEQ", "externalRegistryIDIn", "externalRegistryIDNotIn", "externalRegistryIDIsNil", "externalRegistryIDNotNil", "hasTenant", "hasTenantWith", "hasApplication", "hasApplicationWith", "hasExternalRegistry", "hasExternalRegistryWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "tenantID", "tenantIDNEQ", "tenantIDIn", "tenantIDNotIn", "createdBy", "createdByNEQ", "createdByIn", "createdByNotIn", "createdByGT", "createdByGTE", "createdByLT", "createdByLTE", "createdByIsNil", "createdByNotNil", "applicationID", "applicationIDNEQ", "applicationIDIn", "applicationIDNotIn", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "versionContains", "versionHasPrefix", "versionHasSuffix", "versionEqualFold", "versionContainsFold", "mainVersion", "mainVersionNEQ", "mainVersionIn", "mainVersionNotIn", "mainVersionGT", "mainVersionGTE", "mainVersionLT", "mainVersionLTE", "mainVersionContains", "mainVersionHasPrefix", "mainVersionHasSuffix", "mainVersionEqualFold", "mainVersionContainsFold", "sequence", "sequenceNEQ", "sequenceIn", "sequenceNotIn", "sequenceGT", "sequenceGTE", "sequenceLT", "sequenceLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "chartName", "chartNameNEQ", "chartNameIn", "chartNameNotIn", "chartNameGT", "chartNameGTE", "chartNameLT", "chartNameLTE", "chartNameContains", "chartNameHasPrefix", "chartNameHasSuffix", "chartNameEqualFold", "chartNameContainsFold", "chartVersion", "chartVersionNEQ", "chartVersionIn", "chartVersionNotIn", "chartVersionGT", "chartVersionGTE", "chartVersionLT", "chartVersionLTE", "chartVersionContains", "chartVersionHasPrefix", "chartVersionHasSuffix", "chartVersionEqualFold", "chartVersionContainsFold", "values", "valuesNEQ", "valuesIn", "valuesNotIn", "valuesGT", "valuesGTE", "valuesLT", "valuesLTE", "valuesContains", "valuesHasPrefix", "valuesHasSuffix", "valuesEqualFold", "valuesContainsFold", "externalRegistryID", "externalRegistryIDNEQ", "externalRegistryIDIn", "externalRegistryIDNotIn", "externalRegistryIDIsNil", "externalRegistryIDNotNil", "hasTenant", "hasTenantWith", "hasApplication", "hasApplicationWith", "hasExternalRegistry", "hasExternalRegistryWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28574,6 +28580,76 @@ func (ec *executionContext) unmarshalInputApplicationVersionWhereInput(ctx conte
 				return it, err
 			}
 			it.TenantIDNotIn = data
+		case "createdBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBy"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedBy = data
+		case "createdByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByNEQ = data
+		case "createdByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByIn = data
+		case "createdByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByNotIn = data
+		case "createdByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByGT = data
+		case "createdByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByGTE = data
+		case "createdByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByLT = data
+		case "createdByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByLTE = data
+		case "createdByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByIsNil = data
+		case "createdByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByNotNil = data
 		case "applicationID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -29141,76 +29217,6 @@ func (ec *executionContext) unmarshalInputApplicationVersionWhereInput(ctx conte
 				return it, err
 			}
 			it.ValuesContainsFold = data
-		case "createdBy":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBy"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedBy = data
-		case "createdByNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNEQ"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByNEQ = data
-		case "createdByIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIn"))
-			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIn = data
-		case "createdByNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNotIn"))
-			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByNotIn = data
-		case "createdByGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByGT"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByGT = data
-		case "createdByGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByGTE"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByGTE = data
-		case "createdByLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByLT"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByLT = data
-		case "createdByLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByLTE"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByLTE = data
-		case "createdByIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIsNil = data
-		case "createdByNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByNotNil = data
 		case "externalRegistryID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalRegistryID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -38546,7 +38552,7 @@ func (ec *executionContext) unmarshalInputOperationWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "tenantID", "tenantIDNEQ", "tenantIDIn", "tenantIDNotIn", "kind", "kindNEQ", "kindIn", "kindNotIn", "kindGT", "kindGTE", "kindLT", "kindLTE", "kindContains", "kindHasPrefix", "kindHasSuffix", "kindEqualFold", "kindContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "maxAttempts", "maxAttemptsNEQ", "maxAttemptsIn", "maxAttemptsNotIn", "maxAttemptsGT", "maxAttemptsGTE", "maxAttemptsLT", "maxAttemptsLTE", "lastError", "lastErrorNEQ", "lastErrorIn", "lastErrorNotIn", "lastErrorGT", "lastErrorGTE", "lastErrorLT", "lastErrorLTE", "lastErrorContains", "lastErrorHasPrefix", "lastErrorHasSuffix", "lastErrorEqualFold", "lastErrorContainsFold", "deploymentID", "deploymentIDNEQ", "deploymentIDIn", "deploymentIDNotIn", "deploymentIDIsNil", "deploymentIDNotNil", "clusterID", "clusterIDNEQ", "clusterIDIn", "clusterIDNotIn", "clusterIDIsNil", "clusterIDNotNil", "createdBy", "createdByNEQ", "createdByIn", "createdByNotIn", "createdByGT", "createdByGTE", "createdByLT", "createdByLTE", "createdByIsNil", "createdByNotNil", "cancelRequested", "cancelRequestedNEQ", "startedAt", "startedAtNEQ", "startedAtIn", "startedAtNotIn", "startedAtGT", "startedAtGTE", "startedAtLT", "startedAtLTE", "startedAtIsNil", "startedAtNotNil", "finishedAt", "finishedAtNEQ", "finishedAtIn", "finishedAtNotIn", "finishedAtGT", "finishedAtGTE", "finishedAtLT", "finishedAtLTE", "finishedAtIsNil", "finishedAtNotNil", "hasTenant", "hasTenantWith", "hasDeployment", "hasDeploymentWith", "hasCluster", "hasClusterWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "tenantID", "tenantIDNEQ", "tenantIDIn", "tenantIDNotIn", "createdBy", "createdByNEQ", "createdByIn", "createdByNotIn", "createdByGT", "createdByGTE", "createdByLT", "createdByLTE", "createdByIsNil", "createdByNotNil", "kind", "kindNEQ", "kindIn", "kindNotIn", "kindGT", "kindGTE", "kindLT", "kindLTE", "kindContains", "kindHasPrefix", "kindHasSuffix", "kindEqualFold", "kindContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "attempts", "attemptsNEQ", "attemptsIn", "attemptsNotIn", "attemptsGT", "attemptsGTE", "attemptsLT", "attemptsLTE", "maxAttempts", "maxAttemptsNEQ", "maxAttemptsIn", "maxAttemptsNotIn", "maxAttemptsGT", "maxAttemptsGTE", "maxAttemptsLT", "maxAttemptsLTE", "lastError", "lastErrorNEQ", "lastErrorIn", "lastErrorNotIn", "lastErrorGT", "lastErrorGTE", "lastErrorLT", "lastErrorLTE", "lastErrorContains", "lastErrorHasPrefix", "lastErrorHasSuffix", "lastErrorEqualFold", "lastErrorContainsFold", "deploymentID", "deploymentIDNEQ", "deploymentIDIn", "deploymentIDNotIn", "deploymentIDIsNil", "deploymentIDNotNil", "clusterID", "clusterIDNEQ", "clusterIDIn", "clusterIDNotIn", "clusterIDIsNil", "clusterIDNotNil", "cancelRequested", "cancelRequestedNEQ", "startedAt", "startedAtNEQ", "startedAtIn", "startedAtNotIn", "startedAtGT", "startedAtGTE", "startedAtLT", "startedAtLTE", "startedAtIsNil", "startedAtNotNil", "finishedAt", "finishedAtNEQ", "finishedAtIn", "finishedAtNotIn", "finishedAtGT", "finishedAtGTE", "finishedAtLT", "finishedAtLTE", "finishedAtIsNil", "finishedAtNotNil", "hasTenant", "hasTenantWith", "hasDeployment", "hasDeploymentWith", "hasCluster", "hasClusterWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -38770,6 +38776,76 @@ func (ec *executionContext) unmarshalInputOperationWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.TenantIDNotIn = data
+		case "createdBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBy"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedBy = data
+		case "createdByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByNEQ = data
+		case "createdByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByIn = data
+		case "createdByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByNotIn = data
+		case "createdByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByGT = data
+		case "createdByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByGTE = data
+		case "createdByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByLT = data
+		case "createdByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByLTE = data
+		case "createdByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByIsNil = data
+		case "createdByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByNotNil = data
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -39176,76 +39252,6 @@ func (ec *executionContext) unmarshalInputOperationWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.ClusterIDNotNil = data
-		case "createdBy":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBy"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedBy = data
-		case "createdByNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNEQ"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByNEQ = data
-		case "createdByIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIn"))
-			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIn = data
-		case "createdByNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNotIn"))
-			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByNotIn = data
-		case "createdByGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByGT"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByGT = data
-		case "createdByGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByGTE"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByGTE = data
-		case "createdByLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByLT"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByLT = data
-		case "createdByLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByLTE"))
-			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByLTE = data
-		case "createdByIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByIsNil = data
-		case "createdByNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CreatedByNotNil = data
 		case "cancelRequested":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelRequested"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -43281,6 +43287,11 @@ func (ec *executionContext) _ApplicationVersion(ctx context.Context, sel ast.Sel
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "createdBy":
+			out.Values[i] = ec._ApplicationVersion_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "applicationID":
 			out.Values[i] = ec._ApplicationVersion_applicationID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -43324,11 +43335,6 @@ func (ec *executionContext) _ApplicationVersion(ctx context.Context, sel ast.Sel
 		case "values":
 			out.Values[i] = ec._ApplicationVersion_values(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "createdBy":
-			out.Values[i] = ec._ApplicationVersion_createdBy(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "externalRegistryID":
@@ -47474,6 +47480,11 @@ func (ec *executionContext) _Operation(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "createdBy":
+			out.Values[i] = ec._Operation_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "kind":
 			out.Values[i] = ec._Operation_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -47516,11 +47527,6 @@ func (ec *executionContext) _Operation(ctx context.Context, sel ast.SelectionSet
 			}
 		case "clusterID":
 			out.Values[i] = ec._Operation_clusterID(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "createdBy":
-			out.Values[i] = ec._Operation_createdBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

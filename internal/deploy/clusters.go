@@ -34,7 +34,7 @@ type RegisterInput struct {
 // RegisterCluster stores the cluster and its container manager (credentials
 // sealed) and enqueues the connection.
 func (s *Service) RegisterCluster(ctx context.Context, in RegisterInput) (*ent.Cluster, *ent.Operation, error) {
-	v, err := auth.Require(ctx)
+	_, err := auth.Require(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -88,12 +88,12 @@ func (s *Service) RegisterCluster(ctx context.Context, in RegisterInput) (*ent.C
 		return nil, nil, err
 	}
 	c, err := db.Cluster.Create().SetName(in.Name).SetDescription(in.Description).
-		SetTenantID(m.TenantID).SetContainerManagerID(m.ID).Save(ctx)
+		SetContainerManagerID(m.ID).Save(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	op, err := s.ops.Enqueue(ctx, db.Operation.Create().SetTenantID(m.TenantID).SetKind(KindConnect).
-		SetClusterID(c.ID).SetCreatedBy(v.UserID).SetMaxAttempts(5).SetPayload(map[string]any{"cluster": c.ID}))
+	op, err := s.ops.Enqueue(ctx, db.Operation.Create().SetKind(KindConnect).
+		SetClusterID(c.ID).SetMaxAttempts(5).SetPayload(map[string]any{"cluster": c.ID}))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -110,12 +110,8 @@ func (s *Service) LabelNodes(ctx context.Context, cl *ent.Cluster, label string,
 	for i, n := range nodes {
 		names[i] = n
 	}
-	c := s.db(ctx).Operation.Create().SetTenantID(cl.TenantID).SetKind(KindNodeLabels).SetClusterID(cl.ID).
-		SetPayload(map[string]any{"cluster": cl.ID, "label": label, "nodes": names, "add": add})
-	if v, err := auth.Require(ctx); err == nil {
-		c.SetCreatedBy(v.UserID)
-	}
-	return s.ops.Enqueue(ctx, c)
+	return s.ops.Enqueue(ctx, s.db(ctx).Operation.Create().SetKind(KindNodeLabels).SetClusterID(cl.ID).
+		SetPayload(map[string]any{"cluster": cl.ID, "label": label, "nodes": names, "add": add}))
 }
 
 func (s *Service) runNodeLabels(ctx context.Context, op *ent.Operation) (map[string]any, error) {

@@ -346,12 +346,8 @@ func (s *Service) revision(ctx context.Context, d *ent.Deployment, action deploy
 	if err := db.Deployment.UpdateOneID(d.ID).SetAction(deployment.Action(action)).Exec(ctx); err != nil {
 		return nil, err
 	}
-	c := db.DeploymentRevision.Create().SetDeploymentID(d.ID).SetRevision(n + 1).SetAction(action).
-		SetNillableFromVersionID(from).SetNillableToVersionID(to)
-	if v, err := auth.Require(ctx); err == nil {
-		c.SetUserID(v.UserID)
-	}
-	return c.Save(ctx)
+	return db.DeploymentRevision.Create().SetDeploymentID(d.ID).SetRevision(n + 1).SetAction(action).
+		SetNillableFromVersionID(from).SetNillableToVersionID(to).Save(ctx)
 }
 
 func (s *Service) enqueueApply(ctx context.Context, d *ent.Deployment, action deploymentrevision.Action, from *int, to int, replicas int) (*ent.Operation, error) {
@@ -363,10 +359,6 @@ func (s *Service) enqueueApply(ctx context.Context, d *ent.Deployment, action de
 }
 
 func (s *Service) enqueue(ctx context.Context, d *ent.Deployment, kind string, payload map[string]any) (*ent.Operation, error) {
-	c := s.db(ctx).Operation.Create().SetTenantID(d.TenantID).SetKind(kind).SetDeploymentID(d.ID).
-		SetClusterID(d.ClusterID).SetPayload(payload)
-	if v, err := auth.Require(ctx); err == nil {
-		c.SetCreatedBy(v.UserID)
-	}
-	return s.ops.Enqueue(ctx, c)
+	return s.ops.Enqueue(ctx, s.db(ctx).Operation.Create().SetKind(kind).SetDeploymentID(d.ID).
+		SetClusterID(d.ClusterID).SetPayload(payload))
 }

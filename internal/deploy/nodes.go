@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/meridianplane/meridian/ent"
-	entcluster "github.com/meridianplane/meridian/ent/cluster"
 	"github.com/meridianplane/meridian/ent/deployment"
 	"github.com/meridianplane/meridian/ent/node"
 	"github.com/meridianplane/meridian/ent/nodelabel"
@@ -54,12 +53,8 @@ func (s *Service) NodeChanged(ctx context.Context, clusterID int, prev *cluster.
 // without prev, missing labels are added and, when full is set (a resync on
 // connect), labels the node lacks are removed.
 func (s *Service) upsertNode(ctx context.Context, clusterID int, prev *cluster.Node, n cluster.Node, full bool) error {
-	tenantID, err := s.client.Cluster.Query().Where(entcluster.ID(clusterID)).Select(entcluster.FieldTenantID).Int(ctx)
-	if err != nil {
-		return err
-	}
 	id, err := s.client.Node.Create().
-		SetTenantID(tenantID).SetClusterID(clusterID).SetName(n.Name).
+		SetClusterID(clusterID).SetName(n.Name).
 		SetAddress(n.Address).
 		SetOperatingSystem(n.OperatingSystem).
 		SetKernelVersion(n.KernelVersion).
@@ -104,7 +99,7 @@ func (s *Service) upsertNode(ctx context.Context, clusterID int, prev *cluster.N
 		if slices.ContainsFunc(have, func(l *ent.NodeLabel) bool { return l.Name == name }) {
 			continue
 		}
-		err := s.client.NodeLabel.Create().SetTenantID(tenantID).SetNodeID(id).SetName(name).
+		err := s.client.NodeLabel.Create().SetNodeID(id).SetName(name).
 			OnConflictColumns(nodelabel.FieldNodeID, nodelabel.FieldName).DoNothing().Exec(ctx)
 		if err != nil && !isNoRows(err) {
 			return err

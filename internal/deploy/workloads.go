@@ -33,7 +33,7 @@ func (s *Service) WorkloadsObserved(ctx context.Context, clusterID, deploymentID
 	for _, w := range ws {
 		names = append(names, w.Name)
 		running, failing, total = running+w.Running, failing+w.Failing, total+len(w.Pods)
-		err = s.client.Workload.Create().SetDeploymentID(d.ID).SetTenantID(d.TenantID).SetName(w.Name).
+		err = s.client.Workload.Create().SetDeploymentID(d.ID).SetName(w.Name).
 			SetKind(workload.Kind(w.Kind)).SetReplicas(w.Replicas).SetCPU(w.CPUMilli).SetMemory(w.MemoryMiB).
 			SetRunningPods(w.Running).SetErrorPods(w.Failing).SetTotalPods(len(w.Pods)).SetPods(w.Pods).
 			OnConflictColumns(workload.FieldDeploymentID, workload.FieldName).UpdateNewValues().Exec(ctx)

@@ -112,7 +112,7 @@ func (s *Service) DeleteProjects(ctx context.Context, ids []int) (int, error) {
 // DeleteImages marks images deleting and enqueues their deletion from the
 // registry. Only the owning tenant (or an admin) may delete an image.
 func (s *Service) DeleteImages(ctx context.Context, names []string) (*ent.Operation, error) {
-	v, err := auth.Require(ctx)
+	_, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -133,12 +133,12 @@ func (s *Service) DeleteImages(ctx context.Context, names []string) (*ent.Operat
 			return nil, apierr.New(apierr.Forbidden, "names: image %s belongs to another tenant", n)
 		}
 	}
-	return s.enqueue(ctx, v.TenantID, v.UserID, KindDelete, map[string]any{"images": names})
+	return s.enqueue(ctx, KindDelete, map[string]any{"images": names})
 }
 
 // DeleteTags marks tags of an image deleting and enqueues their deletion.
 func (s *Service) DeleteTags(ctx context.Context, imageName string, tags []string) (*ent.Operation, error) {
-	v, err := auth.Require(ctx)
+	_, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -164,21 +164,20 @@ func (s *Service) DeleteTags(ctx context.Context, imageName string, tags []strin
 			return nil, apierr.New(apierr.Forbidden, "tags: image %s belongs to another tenant", imageName)
 		}
 	}
-	return s.enqueue(ctx, v.TenantID, v.UserID, KindDelete, map[string]any{"image": imageName, "tags": tags})
+	return s.enqueue(ctx, KindDelete, map[string]any{"image": imageName, "tags": tags})
 }
 
 // Sync enqueues a sync with the registry.
 func (s *Service) Sync(ctx context.Context) (*ent.Operation, error) {
-	v, err := auth.Require(ctx)
+	_, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return s.enqueue(ctx, v.TenantID, v.UserID, KindSync, map[string]any{})
+	return s.enqueue(ctx, KindSync, map[string]any{})
 }
 
-func (s *Service) enqueue(ctx context.Context, tenantID, userID int, kind string, payload map[string]any) (*ent.Operation, error) {
-	return s.ops.Enqueue(ctx, s.db(ctx).Operation.Create().SetTenantID(tenantID).SetCreatedBy(userID).
-		SetKind(kind).SetPayload(payload))
+func (s *Service) enqueue(ctx context.Context, kind string, payload map[string]any) (*ent.Operation, error) {
+	return s.ops.Enqueue(ctx, s.db(ctx).Operation.Create().SetKind(kind).SetPayload(payload))
 }
 
 func (s *Service) runSync(ctx context.Context, _ *ent.Operation) (map[string]any, error) {
@@ -391,7 +390,7 @@ func (s *Service) CreateAccount(ctx context.Context, username, password string) 
 	if err != nil {
 		return nil, err
 	}
-	return s.db(ctx).RegistryAccount.Create().SetUserID(v.UserID).SetUsername(username).SetPasswordHash(hash).Save(ctx)
+	return s.db(ctx).RegistryAccount.Create().SetUsername(username).SetPasswordHash(hash).Save(ctx)
 }
 
 // ChangeAccountPassword sets the password of the caller's registry account.

@@ -5,62 +5,24 @@ import (
 	"fmt"
 
 	"github.com/meridianplane/meridian/ent"
+	"github.com/meridianplane/meridian/ent/privacy"
 	"github.com/meridianplane/meridian/internal/viewer"
 )
 
-// parentTenant returns the tenant of the row a new child row hangs from:
-// the target of the mutation's <parent>_id field. The lookup runs under the
-// caller's privacy, so a parent the caller cannot see is not found, and a
-// child can never be hung under another tenant's row.
-func parentTenant(ctx context.Context, m ent.Mutation, parent string) (int, error) {
-	v, ok := m.Field(parent + "_id")
-	if !ok {
-		return 0, nil
-	}
-	id, ok := v.(int)
-	if !ok {
-		return 0, fmt.Errorf("policy: %s.%s_id is %T", m.Type(), parent, v)
-	}
-	c, ok := m.(interface{ Client() *ent.Client })
-	if !ok {
-		return 0, fmt.Errorf("policy: %s has no client", m.Type())
-	}
-	client := c.Client()
-	load, ok := map[string]func(context.Context, int) (int, error){
-		"cluster": func(ctx context.Context, id int) (int, error) {
-			x, err := client.Cluster.Get(ctx, id)
-			return tenantOf(x, err)
-		},
-		"node": func(ctx context.Context, id int) (int, error) {
-			x, err := client.Node.Get(ctx, id)
-			return tenantOf(x, err)
-		},
-		"application": func(ctx context.Context, id int) (int, error) {
-			x, err := client.Application.Get(ctx, id)
-			return tenantOf(x, err)
-		},
-		"project": func(ctx context.Context, id int) (int, error) {
-			x, err := client.RegistryProject.Get(ctx, id)
-			return tenantOf(x, err)
-		},
-		"image": func(ctx context.Context, id int) (int, error) {
-			x, err := client.Image.Get(ctx, id)
-			return tenantOf(x, err)
-		},
-		"deployment": func(ctx context.Context, id int) (int, error) {
-			x, err := client.Deployment.Get(ctx, id)
-			return tenantOf(x, err)
-		},
-	}[parent]
-	if ok {
-		return load(ctx, id)
-	}
-	return 0, fmt.Errorf("policy: unknown parent %q of %s", parent, m.Type())
+// parentTenanter is implemented by every generated mutation (see
+// ent/template/tenant_parent.tmpl): the tenant of the row a unique edge of
+// the mutation points at, loaded under the caller's privacy.
+type parentTenanter interface {
+	ParentTenant(ctx context.Context, edge string) (tenant int, set bool, err error)
 }
 
-// AssignTenant sets tenant_id on a new row that does not name one: the
-// parent's tenant when parent is set, otherwise the viewer's.
-func AssignTenant(parent string) ent.Hook {
+// AssignTenant gives a new row its tenant: the tenant of the rows its parents
+// edges point at (all that are set must agree), else the tenant it names
+// (admins and the server only: AllowOwnTenant denies others), else the
+// viewer's. A parent is loaded under the caller's privacy, so a parent the
+// caller cannot see is not found, and a non-admin cannot hang a row under
+// another tenant's (a public project's, say).
+func AssignTenant(parents ...string) ent.Hook {
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if !m.Op().Is(ent.OpCreate) {
@@ -70,50 +32,69 @@ func AssignTenant(parent string) ent.Hook {
 			if !ok {
 				return nil, fmt.Errorf("policy: %s is not tenant-owned", m.Type())
 			}
-			if parent != "" {
-				tid, err := parentTenant(ctx, m, parent)
-				if err != nil {
-					return nil, err
-				}
-				if set, ok := tm.TenantID(); ok && tid != 0 && set != tid {
-					return nil, fmt.Errorf("policy: %s must belong to the tenant of its %s", m.Type(), parent)
-				}
-				if tid != 0 {
-					tm.SetTenantID(tid)
-				}
+			tid, err := ownerTenant(ctx, m, tm, parents)
+			if err != nil {
+				return nil, err
 			}
-			if _, ok := tm.TenantID(); !ok {
-				v := viewer.FromContext(ctx)
-				if v == nil || v.TenantID == 0 {
-					return nil, fmt.Errorf("policy: no tenant for new %s", m.Type())
-				}
-				tm.SetTenantID(v.TenantID)
+			if v := viewer.FromContext(ctx); !isSystem(ctx) && !v.IsAdmin() && (v == nil || tid != v.TenantID) {
+				return nil, privacy.Denyf("cannot create a %s in another tenant", m.Type())
 			}
+			tm.SetTenantID(tid)
 			return next.Mutate(ctx, m)
 		})
 	}
 }
 
-// tenantOf returns the tenant of a loaded parent row.
-func tenantOf[T interface {
-	*ent.Cluster | *ent.Node | *ent.Application | *ent.Deployment | *ent.RegistryProject | *ent.Image
-}](x T, err error) (int, error) {
-	if err != nil {
-		return 0, err
+// ownerTenant is the tenant a new row belongs to (see AssignTenant).
+func ownerTenant(ctx context.Context, m ent.Mutation, tm tenantMutation, parents []string) (int, error) {
+	tid, named := tm.TenantID()
+	from := "tenant_id"
+	if len(parents) > 0 {
+		pm, ok := m.(parentTenanter)
+		if !ok {
+			return 0, fmt.Errorf("policy: %s cannot load its parents", m.Type())
+		}
+		for _, p := range parents {
+			pt, set, err := pm.ParentTenant(ctx, p)
+			switch {
+			case err != nil:
+				return 0, err
+			case !set:
+				continue
+			case named && pt != tid:
+				return 0, fmt.Errorf("policy: a %s must belong to the tenant of its %s (the %s names another)", m.Type(), p, from)
+			}
+			tid, named, from = pt, true, p
+		}
 	}
-	switch v := any(x).(type) {
-	case *ent.Cluster:
-		return v.TenantID, nil
-	case *ent.Node:
-		return v.TenantID, nil
-	case *ent.Application:
-		return v.TenantID, nil
-	case *ent.RegistryProject:
-		return v.TenantID, nil
-	case *ent.Image:
-		return v.TenantID, nil
-	case *ent.Deployment:
+	if named {
+		return tid, nil
+	}
+	if v := viewer.FromContext(ctx); v != nil && v.TenantID != 0 {
 		return v.TenantID, nil
 	}
-	return 0, fmt.Errorf("policy: no tenant on %T", x)
+	return 0, fmt.Errorf("policy: no tenant for the new %s", m.Type())
+}
+
+// AssignCreator sets field (an int: created_by, or a user_id edge field) of
+// a new row to the viewer when the mutation leaves it unset. Only admins and
+// the server record someone else.
+func AssignCreator(field string) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if !m.Op().Is(ent.OpCreate) {
+				return next.Mutate(ctx, m)
+			}
+			v := viewer.FromContext(ctx)
+			switch set, ok := m.Field(field); {
+			case !ok && v != nil && v.UserID != 0:
+				if err := m.SetField(field, v.UserID); err != nil {
+					return nil, fmt.Errorf("policy: creator of %s: %w", m.Type(), err)
+				}
+			case ok && !isSystem(ctx) && !v.IsAdmin() && (v == nil || set != v.UserID):
+				return nil, privacy.Denyf("cannot create a %s on behalf of another user", m.Type())
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 }

@@ -103,23 +103,6 @@ func BusinessAudit() privacy.MutationRule {
 	})
 }
 
-// AssignOwner sets a new business's user_id to the viewer.
-func AssignOwner() ent.Hook {
-	return func(next ent.Mutator) ent.Mutator {
-		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			bm, ok := m.(*ent.BusinessMutation)
-			if ok && m.Op().Is(ent.OpCreate) {
-				if _, set := bm.UserID(); !set {
-					if v := viewer.FromContext(ctx); v != nil {
-						bm.SetUserID(v.UserID)
-					}
-				}
-			}
-			return next.Mutate(ctx, m)
-		})
-	}
-}
-
 // RealClustersByAdmins lets only admins register or change container
 // managers that reach a real cluster; anyone may have a simulated one.
 func RealClustersByAdmins() privacy.MutationRule {
