@@ -14,6 +14,7 @@ import (
 	"github.com/meridianplane/meridian/internal/apierr"
 	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/backend/cluster"
+	"github.com/meridianplane/meridian/internal/operations"
 )
 
 // RegisterInput says how to reach a new cluster: a kubeconfig, an API
@@ -88,8 +89,8 @@ func (s *Service) RegisterCluster(ctx context.Context, in RegisterInput) (*ent.C
 	if err != nil {
 		return nil, nil, err
 	}
-	op, err := s.ops.Enqueue(ctx, db.Operation.Create().SetTenantID(m.TenantID).SetKind(KindConnect).
-		SetClusterID(c.ID).SetCreatedBy(v.UserID).SetMaxAttempts(5).SetPayload(map[string]any{"cluster": c.ID}))
+	op, err := Connect.Enqueue(ctx, s.ops, db.Operation.Create().SetTenantID(m.TenantID).
+		SetClusterID(c.ID).SetCreatedBy(v.UserID).SetMaxAttempts(5), ConnectArgs{Cluster: c.ID})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,12 +99,12 @@ func (s *Service) RegisterCluster(ctx context.Context, in RegisterInput) (*ent.C
 
 // runConnect connects to the cluster (the Manager then syncs its nodes and
 // runs reapply).
-func (s *Service) runConnect(ctx context.Context, op *ent.Operation) (map[string]any, error) {
-	c, err := s.clusters.Conn(ctx, payloadInt(op, "cluster"))
+func (s *Service) runConnect(ctx context.Context, job *operations.Job[ConnectArgs]) (ConnectResult, error) {
+	c, err := s.clusters.Conn(ctx, job.Args.Cluster)
 	if err != nil {
-		return nil, err
+		return ConnectResult{}, err
 	}
-	return map[string]any{"kubernetesVersion": c.Version}, nil
+	return ConnectResult{KubernetesVersion: c.Version}, nil
 }
 
 // reapply puts back, after a (re)connection, the deployments that should be
@@ -126,7 +127,7 @@ func (s *Service) reapply(ctx context.Context, c *cluster.Conn) {
 				continue
 			}
 		}
-		if _, _, err := s.apply(ctx, c, d, ver, &ent.Operation{Payload: map[string]any{}}); err != nil {
+		if _, _, err := s.apply(ctx, c, d, ver, ApplyArgs{}); err != nil {
 			s.log.Warn("deploy: re-applying", "deployment", d.ID, "err", err)
 		}
 	}
@@ -138,34 +139,19 @@ func (s *Service) LabelNodes(ctx context.Context, cl *ent.Cluster, label string,
 	if cl.ContainerManagerID == nil {
 		return nil, nil
 	}
-	names := make([]any, len(nodes))
-	for i, n := range nodes {
-		names[i] = n
-	}
-	c := s.db(ctx).Operation.Create().SetTenantID(cl.TenantID).SetKind(KindNodeLabels).SetClusterID(cl.ID).
-		SetPayload(map[string]any{"cluster": cl.ID, "label": label, "nodes": names, "add": add})
+	c := s.db(ctx).Operation.Create().SetTenantID(cl.TenantID).SetClusterID(cl.ID)
 	if v, err := auth.Require(ctx); err == nil {
 		c.SetCreatedBy(v.UserID)
 	}
-	return s.ops.Enqueue(ctx, c)
+	return NodeLabels.Enqueue(ctx, s.ops, c, NodeLabelsArgs{Cluster: cl.ID, Label: label, Nodes: nodes, Add: add})
 }
 
-func (s *Service) runNodeLabels(ctx context.Context, op *ent.Operation) (map[string]any, error) {
-	c, err := s.clusters.Conn(ctx, payloadInt(op, "cluster"))
+func (s *Service) runNodeLabels(ctx context.Context, job *operations.Job[NodeLabelsArgs]) (operations.None, error) {
+	c, err := s.clusters.Conn(ctx, job.Args.Cluster)
 	if err != nil {
-		return nil, err
+		return operations.None{}, err
 	}
-	label, _ := op.Payload["label"].(string)
-	add, _ := op.Payload["add"].(bool)
-	var nodes []string
-	if list, ok := op.Payload["nodes"].([]any); ok {
-		for _, n := range list {
-			if s, ok := n.(string); ok {
-				nodes = append(nodes, s)
-			}
-		}
-	}
-	return nil, c.LabelNodes(ctx, label, nodes, add)
+	return operations.None{}, c.LabelNodes(ctx, job.Args.Label, job.Args.Nodes, job.Args.Add)
 }
 
 // Forget disconnects from a cluster once ctx's transaction (which deletes

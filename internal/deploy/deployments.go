@@ -313,7 +313,7 @@ func (s *Service) Scale(ctx context.Context, workloadID, replicas int) (*ent.Dep
 	if spec.MinReplicas > 0 && replicas < spec.MinReplicas {
 		return nil, nil, apierr.BadInput("replicas", "must be at least the version's minReplicas (%d)", spec.MinReplicas)
 	}
-	op, err := s.enqueue(ctx, d, KindApply, map[string]any{"replicas": replicas, "version": d.VersionID})
+	op, err := enqueue(ctx, s, d, Apply, ApplyArgs{Replicas: replicas, Version: d.VersionID})
 	return d, op, err
 }
 
@@ -342,7 +342,7 @@ func (s *Service) Delete(ctx context.Context, id int) (*ent.Deployment, *ent.Ope
 	if d, err = db.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeleting).Save(ctx); err != nil {
 		return nil, nil, err
 	}
-	op, err := s.enqueue(ctx, d, KindDelete, map[string]any{"revision": rev.ID})
+	op, err := enqueue(ctx, s, d, Delete, DeleteArgs{Revision: rev.ID})
 	return d, op, err
 }
 
@@ -439,16 +439,15 @@ func (s *Service) enqueueApply(ctx context.Context, d *ent.Deployment, action de
 	if err != nil {
 		return nil, err
 	}
-	return s.enqueue(ctx, d, KindApply, map[string]any{"revision": rev.ID, "version": to, "replicas": replicas, "action": string(action)})
+	return enqueue(ctx, s, d, Apply, ApplyArgs{Revision: rev.ID, Version: to, Replicas: replicas, Action: string(action)})
 }
 
-func (s *Service) enqueue(ctx context.Context, d *ent.Deployment, kind string, payload map[string]any) (*ent.Operation, error) {
-	c := s.db(ctx).Operation.Create().SetTenantID(d.TenantID).SetKind(kind).SetDeploymentID(d.ID).
-		SetClusterID(d.ClusterID).SetPayload(payload)
+func enqueue[A, R any](ctx context.Context, s *Service, d *ent.Deployment, kind operations.Kind[A, R], args A) (*ent.Operation, error) {
+	c := s.db(ctx).Operation.Create().SetTenantID(d.TenantID).SetDeploymentID(d.ID).SetClusterID(d.ClusterID)
 	if v, err := auth.Require(ctx); err == nil {
 		c.SetCreatedBy(v.UserID)
 	}
-	return s.ops.Enqueue(ctx, c)
+	return kind.Enqueue(ctx, s.ops, c, args)
 }
 
 // target is what the backend applies for a deployment at a version.
@@ -468,57 +467,70 @@ func target(d *ent.Deployment, ver *ent.ApplicationVersion, replicas int) (*clus
 	return t, nil
 }
 
-// runApply applies a deployment at the operation's version and waits for
-// the rollout.
-func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]any, error) {
+// runApply applies a deployment at the operation's version, then checks
+// the rollout, snoozing between checks (operations.Snooze) so that the
+// wait holds no worker.
+func (s *Service) runApply(ctx context.Context, job *operations.Job[ApplyArgs]) (ApplyResult, error) {
+	op, args := job.Operation, job.Args
 	d, err := s.client.Deployment.Query().Where(deployment.ID(*op.DeploymentID)).WithApplication().WithNode().Only(ctx)
 	if err != nil {
-		return nil, operations.Permanent(err)
+		return ApplyResult{}, operations.Permanent(err)
 	}
-	ver, err := s.client.ApplicationVersion.Get(ctx, payloadInt(op, "version"))
+	ver, err := s.client.ApplicationVersion.Get(ctx, args.Version)
 	if err != nil {
-		return nil, operations.Permanent(err)
+		return ApplyResult{}, operations.Permanent(err)
 	}
-	if err := s.client.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeploying).SetMessage("").Exec(ctx); err != nil {
-		return nil, err
+	var ro rollout
+	if !job.Checkpoint(&ro) { // the first run (or a retry): apply
+		if err := s.client.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeploying).SetMessage("").Exec(ctx); err != nil {
+			return ApplyResult{}, err
+		}
+		s.notify(d.ID)
+		c, err := s.clusters.Conn(ctx, d.ClusterID)
+		if err != nil {
+			return ApplyResult{}, err
+		}
+		wait, expect, err := s.apply(ctx, c, d, ver, args)
+		if err != nil {
+			return ApplyResult{}, err
+		}
+		if wait { // else a chart without Deployments or DaemonSets: nothing rolls out
+			ro = rollout{Applied: time.Now(), Expect: expect}
+		}
 	}
-	s.notify(d.ID)
-	c, err := s.clusters.Conn(ctx, d.ClusterID)
-	if err != nil {
-		return nil, err
-	}
-	wait, expect, err := s.apply(ctx, c, d, ver, op)
-	if err != nil {
-		return nil, err
-	}
-	if !wait {
-		// A chart without Deployments or DaemonSets: nothing rolls out.
-	} else if err := s.clusters.WaitRollout(ctx, d.ClusterID, d.ID, d.Namespace, ver.Version, expect); err != nil {
+	if !ro.Applied.IsZero() {
+		done, err := s.clusters.RolloutDone(ctx, d.ClusterID, d.ID, d.Namespace, ver.Version, ro.Expect, ro.Applied)
 		var re *cluster.RolloutError
 		if errors.As(err, &re) {
-			return nil, operations.Permanent(err)
+			return ApplyResult{}, operations.Permanent(err)
 		}
-		return nil, err
+		if err != nil {
+			return ApplyResult{}, err
+		}
+		if !done {
+			ro.Checks++
+			return ApplyResult{}, operations.Snooze(ro.recheck(), ro)
+		}
 	}
 	now := time.Now()
 	if err := s.client.Deployment.UpdateOne(d).SetVersionID(ver.ID).SetStatus(deployment.StatusRunning).SetMessage("").Exec(ctx); err != nil {
-		return nil, err
+		return ApplyResult{}, err
 	}
-	if rev := payloadInt(op, "revision"); rev != 0 {
-		if err := s.client.DeploymentRevision.UpdateOneID(rev).SetResult(deploymentrevision.ResultSucceeded).SetFinishedAt(now).Exec(ctx); err != nil {
-			return nil, err
+	if args.Revision != 0 {
+		if err := s.client.DeploymentRevision.UpdateOneID(args.Revision).SetResult(deploymentrevision.ResultSucceeded).SetFinishedAt(now).Exec(ctx); err != nil {
+			return ApplyResult{}, err
 		}
 	}
-	return map[string]any{"version": ver.Version}, nil
+	return ApplyResult{Version: ver.Version}, nil
 }
 
 // apply puts a deployment's version on the cluster: server-side apply for a
 // workload, Helm for a chart (a rollback through Helm's own rollback). It
 // reports whether there is a rollout to wait for, and the replicas it asked
 // of its workloads where it knows them.
-func (s *Service) apply(ctx context.Context, c *cluster.Conn, d *ent.Deployment, ver *ent.ApplicationVersion, op *ent.Operation) (bool, map[string]int, error) {
+func (s *Service) apply(ctx context.Context, c *cluster.Conn, d *ent.Deployment, ver *ent.ApplicationVersion, args ApplyArgs) (bool, map[string]int, error) {
 	if ver.Kind == applicationversion.KindChart {
-		if op.Payload["action"] == string(deploymentrevision.ActionRollback) {
+		if args.Action == string(deploymentrevision.ActionRollback) {
 			wait, err := c.HelmRollback(ctx, d.Name, d.Namespace, ver.Version)
 			if err == nil {
 				return wait, nil, nil
@@ -529,7 +541,7 @@ func (s *Service) apply(ctx context.Context, c *cluster.Conn, d *ent.Deployment,
 			Version: ver.Version, Archive: ver.Chart, Values: ver.Values})
 		return wait, nil, err
 	}
-	t, err := target(d, ver, payloadInt(op, "replicas"))
+	t, err := target(d, ver, args.Replicas)
 	if err != nil {
 		return false, nil, operations.Permanent(err)
 	}
@@ -546,10 +558,14 @@ func (s *Service) apply(ctx context.Context, c *cluster.Conn, d *ent.Deployment,
 
 // applyFinished records a failed or cancelled rollout: the deployment is
 // failed with the reason, its version (the previous revision) unchanged.
-func (s *Service) applyFinished(ctx context.Context, op *ent.Operation, status operation.Status, runErr error) error {
+func (s *Service) applyFinished(ctx context.Context, job *operations.Job[ApplyArgs], status operation.Status, runErr error) error {
 	if status == operation.StatusSucceeded {
 		return nil
 	}
+	return s.failed(ctx, job.Operation, job.Args.Revision, status, runErr)
+}
+
+func (s *Service) failed(ctx context.Context, op *ent.Operation, rev int, status operation.Status, runErr error) error {
 	msg := op.LastError
 	if msg == "" && runErr != nil {
 		msg = runErr.Error()
@@ -558,7 +574,7 @@ func (s *Service) applyFinished(ctx context.Context, op *ent.Operation, status o
 	if status == operation.StatusCancelled {
 		result = deploymentrevision.ResultCancelled
 	}
-	if rev := payloadInt(op, "revision"); rev != 0 {
+	if rev != 0 {
 		if err := s.db(ctx).DeploymentRevision.UpdateOneID(rev).SetResult(result).SetMessage(operations.Clip(msg)).SetFinishedAt(time.Now()).Exec(ctx); err != nil {
 			return err
 		}
@@ -567,42 +583,43 @@ func (s *Service) applyFinished(ctx context.Context, op *ent.Operation, status o
 }
 
 // runDelete removes the deployment's objects from the cluster.
-func (s *Service) runDelete(ctx context.Context, op *ent.Operation) (map[string]any, error) {
-	d, err := s.client.Deployment.Get(ctx, *op.DeploymentID)
+func (s *Service) runDelete(ctx context.Context, job *operations.Job[DeleteArgs]) (operations.None, error) {
+	none := operations.None{}
+	d, err := s.client.Deployment.Get(ctx, *job.DeploymentID)
 	if err != nil {
-		return nil, operations.Permanent(err)
+		return none, operations.Permanent(err)
 	}
 	c, err := s.clusters.Conn(ctx, d.ClusterID)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	if ver, err := s.client.ApplicationVersion.Get(ctx, d.VersionID); err == nil && ver.Kind == applicationversion.KindChart {
 		if err := c.HelmUninstall(ctx, d.Name, d.Namespace); err != nil {
-			return nil, err
+			return none, err
 		}
 	}
 	if err := c.Delete(ctx, d.Namespace, d.Name); err != nil {
-		return nil, err
+		return none, err
 	}
 	if _, err := s.client.Workload.Delete().Where(workload.DeploymentID(d.ID)).Exec(ctx); err != nil {
-		return nil, err
+		return none, err
 	}
 	err = s.client.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeleted).
 		SetRunningPods(0).SetErrorPods(0).SetTotalPods(0).SetMessage("").Exec(ctx)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	if rev := payloadInt(op, "revision"); rev != 0 {
+	if rev := job.Args.Revision; rev != 0 {
 		err = s.client.DeploymentRevision.UpdateOneID(rev).SetResult(deploymentrevision.ResultSucceeded).SetFinishedAt(time.Now()).Exec(ctx)
 	}
-	return nil, err
+	return none, err
 }
 
-func (s *Service) deleteFinished(ctx context.Context, op *ent.Operation, status operation.Status, runErr error) error {
+func (s *Service) deleteFinished(ctx context.Context, job *operations.Job[DeleteArgs], status operation.Status, runErr error) error {
 	if status == operation.StatusSucceeded {
 		return nil
 	}
-	return s.applyFinished(ctx, op, status, runErr)
+	return s.failed(ctx, job.Operation, job.Args.Revision, status, runErr)
 }
 
 func versionOf(ctx context.Context, db *ent.Client, appID int, version string) (*ent.ApplicationVersion, error) {

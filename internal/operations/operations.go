@@ -18,7 +18,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -27,19 +29,9 @@ import (
 
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/operation"
+	"github.com/meridianplane/meridian/ent/predicate"
 	"github.com/meridianplane/meridian/internal/policy"
 )
-
-// Kind is what the runner knows about one kind of operation.
-type Kind struct {
-	// Run does the work. It returns the operation's result, or an error:
-	// retried with backoff up to max_attempts unless Permanent.
-	Run func(ctx context.Context, op *ent.Operation) (map[string]any, error)
-	// Finished, when set, records the final outcome in the domain's rows
-	// (a deployment marked failed, say). err is nil on success. It runs in
-	// the transaction that ends the operation: use ent.FromContext(ctx).
-	Finished func(ctx context.Context, op *ent.Operation, status operation.Status, err error) error
-}
 
 type permanent struct{ error }
 
@@ -61,9 +53,14 @@ func IsPermanent(err error) bool {
 
 // Options tune a Runner.
 type Options struct {
-	Workers int           // concurrent operations (default 4)
+	// Workers is how many operations of one queue run at once unless
+	// Queues says otherwise (default 4).
+	Workers int
+	// Queues sets the concurrency of named queues. Every kind has a queue
+	// of its own (named after the kind) unless it shares one (InQueue).
+	Queues  map[string]int
 	Lease   time.Duration // how long a claim lasts without a heartbeat (default 30s)
-	Poll    time.Duration // how often idle workers look for work (default 1s)
+	Poll    time.Duration // how often an idle runner looks for work (default 1s)
 	Backoff time.Duration // first retry delay, doubling (default 2s)
 	Log     *slog.Logger
 }
@@ -73,13 +70,26 @@ type Runner struct {
 	client  *ent.Client
 	dialect string
 	id      string
-	kinds   map[string]Kind
 	o       Options
 	wake    chan struct{}
 	log     *slog.Logger
 
-	mu        sync.Mutex
+	handlers map[string]handler
+	queueOf  map[string]*queue // by kind
+	queues   map[string]*queue // by name
+	other    *queue            // kinds with no handler: they fail at once
+	periodic map[string]periodic
+
+	mu        sync.Mutex // guards listeners and the queues' running counts
 	listeners []func(*ent.Operation)
+}
+
+// queue bounds how many operations of its kinds run at once.
+type queue struct {
+	name    string
+	limit   int
+	running int
+	kinds   []string
 }
 
 // New returns a Runner over client; dialect is "sqlite3" or "postgres".
@@ -103,17 +113,34 @@ func New(client *ent.Client, dialect string, o Options) *Runner {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return &Runner{
-		client: client, dialect: dialect, kinds: map[string]Kind{}, o: o, log: o.Log,
-		id:   fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b)),
-		wake: make(chan struct{}, 1),
+		client: client, dialect: dialect, o: o, log: o.Log,
+		id:       fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b)),
+		wake:     make(chan struct{}, 1),
+		handlers: map[string]handler{}, queueOf: map[string]*queue{}, queues: map[string]*queue{},
+		other: &queue{limit: 1}, periodic: map[string]periodic{},
 	}
+}
+
+func (r *Runner) register(kind, queueName string, h handler) {
+	if _, dup := r.handlers[kind]; dup {
+		panic(fmt.Sprintf("operations: kind %q registered twice", kind))
+	}
+	q, ok := r.queues[queueName]
+	if !ok {
+		limit, set := r.o.Queues[queueName]
+		if !set || limit <= 0 {
+			limit = r.o.Workers
+		}
+		q = &queue{name: queueName, limit: limit}
+		r.queues[queueName] = q
+	}
+	q.kinds = append(q.kinds, kind)
+	r.handlers[kind] = h
+	r.queueOf[kind] = q
 }
 
 // ID names this runner in claimed_by.
 func (r *Runner) ID() string { return r.id }
-
-// Register sets the handler of a kind. Register every kind before Run.
-func (r *Runner) Register(kind string, k Kind) { r.kinds[kind] = k }
 
 // OnUpdate adds a listener told of every change a runner makes to an
 // operation (for subscriptions).
@@ -154,20 +181,15 @@ func (r *Runner) Enqueue(ctx context.Context, c *ent.OperationCreate) (*ent.Oper
 }
 
 // Run works until ctx ends. Operations still running then are released
-// for another worker (or the next start) to take over.
+// for another runner (or the next start) to take over.
+//
+// One loop claims operations for every queue that has a free slot and runs
+// each in a goroutine of its own; a queue at its limit is left out of the
+// claim, so a full queue never holds up another.
 func (r *Runner) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for i := 0; i < r.o.Workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.work(ctx)
-		}()
-	}
-	wg.Wait()
-}
-
-func (r *Runner) work(ctx context.Context) {
+	defer wg.Wait()
+	r.armPeriodic(ctx)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -178,7 +200,11 @@ func (r *Runner) work(ctx context.Context) {
 		case <-r.wake:
 		}
 		for ctx.Err() == nil {
-			op, err := r.claim(ctx)
+			kinds, other := r.free()
+			if len(kinds) == 0 && !other {
+				break
+			}
+			op, err := r.claim(ctx, kinds, other)
 			if err != nil {
 				if ctx.Err() == nil {
 					r.log.Error("operations: claim", "err", err)
@@ -188,10 +214,48 @@ func (r *Runner) work(ctx context.Context) {
 			if op == nil {
 				break
 			}
-			r.execute(ctx, op)
+			q := r.take(op.Kind)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.execute(ctx, op)
+				r.give(q)
+			}()
 		}
 		timer.Reset(r.o.Poll)
 	}
+}
+
+// free lists the kinds whose queues have a free slot, and whether kinds
+// with no handler may be claimed.
+func (r *Runner) free() (kinds []string, other bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, q := range r.queues {
+		if q.running < q.limit {
+			kinds = append(kinds, q.kinds...)
+		}
+	}
+	return kinds, r.other.running < r.other.limit
+}
+
+// take counts a claimed operation against its queue; give releases it.
+func (r *Runner) take(kind string) *queue {
+	q, ok := r.queueOf[kind]
+	if !ok {
+		q = r.other
+	}
+	r.mu.Lock()
+	q.running++
+	r.mu.Unlock()
+	return q
+}
+
+func (r *Runner) give(q *queue) {
+	r.mu.Lock()
+	q.running--
+	r.mu.Unlock()
+	r.Wake()
 }
 
 // sys is the runner's context: it acts for the server, across tenants.
@@ -199,8 +263,19 @@ func sys(ctx context.Context) context.Context { return policy.System(ctx) }
 
 // claim takes one runnable operation: pending and due, or running with an
 // expired lease (its worker died).
-func (r *Runner) claim(ctx context.Context) (*ent.Operation, error) {
+func (r *Runner) claim(ctx context.Context, kinds []string, other bool) (*ent.Operation, error) {
 	ctx = sys(ctx)
+	var which []predicate.Operation
+	if len(kinds) > 0 {
+		which = append(which, operation.KindIn(kinds...))
+	}
+	if other {
+		if len(r.handlers) == 0 {
+			which = append(which, operation.KindNEQ(""))
+		} else {
+			which = append(which, operation.KindNotIn(slices.Collect(maps.Keys(r.handlers))...))
+		}
+	}
 	tx, err := r.client.Tx(ctx)
 	if err != nil {
 		return nil, err
@@ -209,7 +284,7 @@ func (r *Runner) claim(ctx context.Context) (*ent.Operation, error) {
 	q := tx.Operation.Query().Where(operation.Or(
 		operation.And(operation.StatusEQ(operation.StatusPending), operation.RunAfterLTE(now)),
 		operation.And(operation.StatusEQ(operation.StatusRunning), operation.LeaseUntilLT(now)),
-	)).Order(ent.Asc(operation.FieldID))
+	), operation.Or(which...)).Order(ent.Asc(operation.FieldID))
 	if r.dialect == "postgres" {
 		q = q.ForUpdate(entsql.WithLockAction(entsql.SkipLocked))
 	}
@@ -243,14 +318,14 @@ func (r *Runner) claim(ctx context.Context) (*ent.Operation, error) {
 		if err := r.finished(ctx, r.client, op, nil); err != nil {
 			r.log.Error("operations: recording a cancellation", "op", op.ID, "err", err)
 		}
-		return r.claim(ctx)
+		return r.claim(ctx, kinds, other)
 	}
 	return op, nil
 }
 
 // execute runs a claimed operation and records how it ended.
 func (r *Runner) execute(ctx context.Context, op *ent.Operation) {
-	k, ok := r.kinds[op.Kind]
+	h, ok := r.handlers[op.Kind]
 	if !ok {
 		r.finish(ctx, op, nil, Permanent(fmt.Errorf("no handler for operation kind %q", op.Kind)))
 		return
@@ -259,7 +334,7 @@ func (r *Runner) execute(ctx context.Context, op *ent.Operation) {
 	defer cancel(nil)
 	done := make(chan struct{})
 	go r.heartbeat(runCtx, cancel, op, done)
-	result, err := safeRun(runCtx, k, op)
+	result, err := safeRun(runCtx, h, op)
 	close(done)
 	if ctx.Err() != nil {
 		// The runner is stopping: give the operation back untouched by
@@ -267,7 +342,13 @@ func (r *Runner) execute(ctx context.Context, op *ent.Operation) {
 		r.release(op)
 		return
 	}
-	if errors.Is(context.Cause(runCtx), errCancelled) {
+	switch cause := context.Cause(runCtx); {
+	case errors.Is(cause, ErrLeaseLost):
+		// Another worker has it, or will once the lease ends: this
+		// attempt records nothing.
+		r.log.Warn("operations: lease lost; the operation is left to another worker", "op", op.ID, "kind", op.Kind, "err", cause)
+		return
+	case errors.Is(cause, errCancelled):
 		err = errCancelled
 	}
 	r.finish(ctx, op, result, err)
@@ -275,20 +356,32 @@ func (r *Runner) execute(ctx context.Context, op *ent.Operation) {
 
 var errCancelled = errors.New("cancelled")
 
-func safeRun(ctx context.Context, k Kind, op *ent.Operation) (res map[string]any, err error) {
+// ErrLeaseLost is the cause (context.Cause) of a handler's context ended
+// because its claim could not be renewed: another worker took the
+// operation over, or the database did not answer before the lease ran out.
+var ErrLeaseLost = errors.New("operations: lease lost")
+
+func safeRun(ctx context.Context, h handler, op *ent.Operation) (res map[string]any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = Permanent(fmt.Errorf("handler panicked: %v", p))
 		}
 	}()
-	return k.Run(ctx, op)
+	return h.run(ctx, op)
 }
 
-// heartbeat extends the lease while the handler runs and cancels it when a
-// user asks.
+// heartbeat extends the lease while the handler runs. It cancels the
+// handler's context when a user asks, and when the lease is lost: another
+// worker holds the claim, or renewing failed for so long that the lease
+// would end before the next try.
 func (r *Runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, op *ent.Operation, done <-chan struct{}) {
-	t := time.NewTicker(r.o.Lease / 3)
+	every := r.o.Lease / 3
+	t := time.NewTicker(every)
 	defer t.Stop()
+	leaseEnd := time.Now().Add(r.o.Lease)
+	if op.LeaseUntil != nil {
+		leaseEnd = *op.LeaseUntil
+	}
 	for {
 		select {
 		case <-done:
@@ -297,16 +390,22 @@ func (r *Runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 			return
 		case <-t.C:
 		}
+		until := time.Now().Add(r.o.Lease)
 		n, err := r.client.Operation.Update().
 			Where(operation.ID(op.ID), operation.ClaimedBy(r.id), operation.StatusEQ(operation.StatusRunning)).
-			SetLeaseUntil(time.Now().Add(r.o.Lease)).Save(ctx)
+			SetLeaseUntil(until).Save(ctx)
 		if err != nil {
+			if !time.Now().Add(every).Before(leaseEnd) {
+				cancel(fmt.Errorf("%w: cannot renew it: %v", ErrLeaseLost, err))
+				return
+			}
 			continue
 		}
 		if n == 0 {
-			cancel(errors.New("lost the claim"))
+			cancel(fmt.Errorf("%w: another worker holds the claim", ErrLeaseLost))
 			return
 		}
+		leaseEnd = until
 		if c, err := r.client.Operation.Query().Where(operation.ID(op.ID), operation.CancelRequested(true)).Exist(ctx); err == nil && c {
 			cancel(errCancelled)
 			return
@@ -316,11 +415,13 @@ func (r *Runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 
 // finish records the outcome of an attempt. A final outcome and the kind's
 // Finished hook commit together, so nobody sees a failed operation whose
-// deployment does not say so yet.
+// deployment does not say so yet. A snoozed operation goes back to pending
+// without counting the attempt; a periodic one is armed for its next run.
 func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[string]any, runErr error) {
 	ctx = sys(context.WithoutCancel(ctx))
 	now := time.Now()
 	var status operation.Status
+	var wakeIn time.Duration
 	tx, err := r.client.Tx(ctx)
 	if err != nil {
 		r.log.Error("operations: recording the outcome", "op", op.ID, "err", err)
@@ -328,6 +429,7 @@ func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[strin
 	}
 	upd := tx.Operation.Update().Where(operation.ID(op.ID), operation.ClaimedBy(r.id), operation.StatusEQ(operation.StatusRunning)).
 		SetClaimedBy("").ClearLeaseUntil()
+	sn, isSnooze := snoozed(runErr)
 	switch {
 	case runErr == nil:
 		status = operation.StatusSucceeded
@@ -335,13 +437,20 @@ func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[strin
 		if result != nil {
 			upd.SetResult(result)
 		}
+	case isSnooze:
+		status, wakeIn = operation.StatusPending, sn.after
+		upd.SetStatus(status).SetRunAfter(now.Add(sn.after)).AddAttempts(-1)
+		if sn.checkpoint != nil {
+			upd.SetCheckpoint(sn.checkpoint)
+		}
 	case errors.Is(runErr, errCancelled):
 		status = operation.StatusCancelled
 		upd.SetStatus(status).SetFinishedAt(now).SetLastError("cancelled while running")
 	case !IsPermanent(runErr) && op.Attempts < op.MaxAttempts:
 		status = operation.StatusPending
-		delay := r.o.Backoff << min(op.Attempts-1, 8)
-		upd.SetStatus(status).SetRunAfter(now.Add(delay)).SetLastError(Clip(runErr.Error()))
+		wakeIn = r.o.Backoff << min(op.Attempts-1, 8)
+		// A failed attempt starts over: what snoozes kept is dropped.
+		upd.SetStatus(status).SetRunAfter(now.Add(wakeIn)).SetLastError(Clip(runErr.Error())).ClearCheckpoint()
 	default:
 		status = operation.StatusFailed
 		upd.SetStatus(status).SetFinishedAt(now).SetLastError(Clip(runErr.Error()))
@@ -355,6 +464,12 @@ func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[strin
 	done, err := tx.Operation.Get(ctx, op.ID)
 	if err == nil && status != operation.StatusPending {
 		err = r.finished(ent.NewTxContext(ctx, tx), tx.Client(), done, runErr)
+		if err == nil {
+			var again time.Duration
+			if done, again, err = r.rearm(ctx, tx.Client(), done); again > 0 {
+				wakeIn = again
+			}
+		}
 	}
 	if err != nil {
 		_ = tx.Rollback()
@@ -366,18 +481,21 @@ func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[strin
 		return
 	}
 	r.notify(done)
+	if wakeIn > 0 {
+		time.AfterFunc(wakeIn, r.Wake) // due again: do not wait for the next poll
+	}
 }
 
 // finished runs the kind's Finished hook with the transaction's client in ctx.
 func (r *Runner) finished(ctx context.Context, client *ent.Client, op *ent.Operation, runErr error) error {
-	k, ok := r.kinds[op.Kind]
-	if !ok || k.Finished == nil {
+	h, ok := r.handlers[op.Kind]
+	if !ok {
 		return nil
 	}
 	if op.Status == operation.StatusCancelled && runErr == nil {
 		runErr = errCancelled
 	}
-	return k.Finished(ent.NewContext(ctx, client), op, op.Status, runErr)
+	return h.finished(ent.NewContext(ctx, client), op, op.Status, runErr)
 }
 
 // release gives a claimed operation back as pending, undoing the attempt.
