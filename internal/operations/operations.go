@@ -284,7 +284,7 @@ func (r *Runner) claim(ctx context.Context, kinds []string, other bool) (*ent.Op
 	q := tx.Operation.Query().Where(operation.Or(
 		operation.And(operation.StatusEQ(operation.StatusPending), operation.RunAfterLTE(now)),
 		operation.And(operation.StatusEQ(operation.StatusRunning), operation.LeaseUntilLT(now)),
-	), operation.Or(which...)).Order(ent.Asc(operation.FieldID))
+	), operation.Or(which...)).Order(ent.Asc(operation.FieldRunAfter), ent.Asc(operation.FieldID)) // longest due first: a snoozing operation does not starve the others
 	if r.dialect == "postgres" {
 		q = q.ForUpdate(entsql.WithLockAction(entsql.SkipLocked))
 	}

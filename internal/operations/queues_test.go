@@ -110,6 +110,16 @@ func TestSnooze(t *testing.T) {
 			}})
 			ids := enqueue(t, r, d, "wait", 5)
 			start(t, r)
+			t.Cleanup(func() {
+				if t.Failed() {
+					for _, op := range d.Client.Operation.Query().AllX(policy.System(context.Background())) {
+						t.Logf("op %d: %s attempts %d run_after %s checkpoint %v error %q", op.ID, op.Status, op.Attempts, op.RunAfter, op.Checkpoint, op.LastError)
+					}
+					mu.Lock()
+					t.Logf("checked %v", checked)
+					mu.Unlock()
+				}
+			})
 			testenv.Eventually(t, 10*time.Second, func() bool {
 				mu.Lock()
 				defer mu.Unlock()
@@ -216,7 +226,10 @@ func TestLeaseLost(t *testing.T) {
 						return result{}, ctx.Err()
 					}, nil)
 					ids := enqueue(t, r1, d1, "guarded", 1)
-					start(t, r1)
+					ctx1, stop1 := context.WithCancel(context.Background())
+					stopped1 := make(chan struct{})
+					go func() { r1.Run(ctx1); close(stopped1) }()
+					defer func() { stop1(); <-stopped1 }()
 					id := <-started
 					sys := policy.System(context.Background())
 					if how == "claim taken" {
@@ -232,6 +245,8 @@ func TestLeaseLost(t *testing.T) {
 					case <-time.After(10 * time.Second):
 						t.Fatal("the handler's context did not end")
 					}
+					stop1() // this server goes away; another takes over
+					<-stopped1
 					d2 := open(t, dsn)
 					if how == "claim taken" { // the thief died: its lease runs out
 						d2.Client.Operation.UpdateOneID(id).SetLeaseUntil(time.Now()).ExecX(sys)
