@@ -481,7 +481,16 @@ func (s *Service) runApply(ctx context.Context, job *operations.Job[ApplyArgs]) 
 		return ApplyResult{}, operations.Permanent(err)
 	}
 	var ro rollout
-	if !job.Checkpoint(&ro) { // the first run (or a retry): apply
+	resumed := job.Checkpoint(&ro)
+	if resumed && ro.By != s.ops.ID() {
+		// Another process applied (a restart, another replica): its
+		// cluster connection may not hold what it applied (a simulated
+		// cluster starts empty). Apply again if nothing is there.
+		if resumed, err = s.clusters.HasWorkloads(ctx, d.ClusterID, d.ID, d.Namespace); err != nil {
+			return ApplyResult{}, err
+		}
+	}
+	if !resumed { // the first run (or a retry): apply
 		if err := s.client.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeploying).SetMessage("").Exec(ctx); err != nil {
 			return ApplyResult{}, err
 		}
@@ -495,7 +504,7 @@ func (s *Service) runApply(ctx context.Context, job *operations.Job[ApplyArgs]) 
 			return ApplyResult{}, err
 		}
 		if wait { // else a chart without Deployments or DaemonSets: nothing rolls out
-			ro = rollout{Applied: time.Now(), Expect: expect}
+			ro = rollout{Applied: time.Now(), Expect: expect, By: s.ops.ID()}
 		}
 	}
 	if !ro.Applied.IsZero() {

@@ -54,10 +54,11 @@ type NodeLabelsArgs struct {
 }
 
 // rollout is what a deployment.apply keeps while it waits for the rollout
-// (operations.Snooze): when the version was applied and the replicas it
-// asked for.
+// (operations.Snooze): when the version was applied, by which runner, and
+// the replicas it asked for.
 type rollout struct {
 	Applied time.Time      `json:"applied"`
+	By      string         `json:"by"`
 	Expect  map[string]int `json:"expect,omitempty"`
 	Checks  int            `json:"checks"`
 }

@@ -381,6 +381,17 @@ func (m *Manager) RolloutDone(ctx context.Context, clusterID, deploymentID int, 
 	return false, nil
 }
 
+// HasWorkloads reports whether the cluster (the informer caches of the live
+// connection) holds any workload of the deployment.
+func (m *Manager) HasWorkloads(ctx context.Context, clusterID, deploymentID int, namespace string) (bool, error) {
+	c, err := m.Conn(ctx, clusterID)
+	if err != nil {
+		return false, err
+	}
+	ws, err := m.observe(c, deploymentID, namespace)
+	return len(ws) > 0, err
+}
+
 // eligibleNodes counts the ready nodes a node selector admits.
 func (c *Conn) eligibleNodes(sel map[string]string) (int, error) {
 	nodes, err := c.factory.Core().V1().Nodes().Lister().List(labels.SelectorFromSet(sel))
