@@ -8,7 +8,14 @@
 // finished exactly once even across crashes (handlers must therefore be
 // idempotent: they may run again after a crash). On PostgreSQL claims use
 // SELECT ... FOR UPDATE SKIP LOCKED, so replicas never run one operation at
-// the same time; on SQLite the claim transaction holds the write lock.
+// the same time; on SQLite the claim transaction holds the write lock. A
+// heartbeat renews the lease; when it cannot, the handler's context ends
+// (ErrLeaseLost).
+//
+// Kinds are typed (Kind[Args, Result], kind.go) and each runs in a queue
+// with its own concurrency; a handler that waits on something outside
+// returns Snooze and gives its worker back. A periodic kind (Kind.Every,
+// periodic.go) has one row that runs once per interval across replicas.
 package operations
 
 import (
@@ -508,68 +515,6 @@ func (r *Runner) release(op *ent.Operation) {
 		r.log.Warn("operations: releasing", "op", op.ID, "err", err)
 	}
 }
-
-// Cancel stops an operation. A pending one is cancelled at once, with its
-// kind's Finished hook, in the caller's transaction; a running one is asked
-// to stop and ends when its handler next sees its context. The operation is
-// looked up under the caller's privacy (ctx), so users cancel only what they
-// can see; client is the caller's (transaction) client.
-func (r *Runner) Cancel(ctx context.Context, client *ent.Client, id int) (*ent.Operation, error) {
-	op, err := client.Operation.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	switch op.Status {
-	case operation.StatusSucceeded, operation.StatusFailed, operation.StatusCancelled:
-		return op, &Finished{Status: op.Status}
-	case operation.StatusPending:
-		n, err := client.Operation.Update().Where(operation.ID(id), operation.StatusEQ(operation.StatusPending)).
-			SetStatus(operation.StatusCancelled).SetCancelRequested(true).SetFinishedAt(time.Now()).
-			SetLastError("cancelled before it ran").Save(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if n == 1 {
-			if op, err = client.Operation.Get(ctx, id); err != nil {
-				return nil, err
-			}
-			if err := r.finished(sys(ctx), client, op, nil); err != nil {
-				return nil, err
-			}
-			r.afterCommit(ctx, op)
-			return op, nil
-		}
-		// A worker claimed it meanwhile: ask it to stop.
-	}
-	op, err = client.Operation.UpdateOneID(id).SetCancelRequested(true).Save(ctx)
-	if err == nil {
-		r.afterCommit(ctx, op)
-	}
-	return op, err
-}
-
-// afterCommit tells listeners about op once ctx's transaction (if any) commits.
-func (r *Runner) afterCommit(ctx context.Context, op *ent.Operation) {
-	tx := ent.TxFromContext(ctx)
-	if tx == nil {
-		r.notify(op)
-		return
-	}
-	tx.OnCommit(func(next ent.Committer) ent.Committer {
-		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-			err := next.Commit(ctx, tx)
-			if err == nil {
-				r.notify(op)
-			}
-			return err
-		})
-	})
-}
-
-// Finished is the error of cancelling an operation that already ended.
-type Finished struct{ Status operation.Status }
-
-func (f *Finished) Error() string { return fmt.Sprintf("the operation already ended (%s)", f.Status) }
 
 // Clip shortens an error text to what an operation or deployment keeps.
 func Clip(s string) string {
