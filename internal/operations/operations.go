@@ -29,6 +29,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -80,6 +81,7 @@ type Runner struct {
 	o       Options
 	wake    chan struct{}
 	log     *slog.Logger
+	claims  atomic.Int64
 
 	handlers map[string]handler
 	queueOf  map[string]*queue // by kind
@@ -146,7 +148,7 @@ func (r *Runner) register(kind, queueName string, h handler) {
 	r.queueOf[kind] = q
 }
 
-// ID names this runner in claimed_by.
+// ID names this runner: its claims (claimed_by) are "<ID>#<n>".
 func (r *Runner) ID() string { return r.id }
 
 // OnUpdate adds a listener told of every change a runner makes to an
@@ -303,7 +305,10 @@ func (r *Runner) claim(ctx context.Context, kinds []string, other bool) (*ent.Op
 		_ = tx.Rollback()
 		return nil, err
 	}
-	upd := tx.Operation.UpdateOne(op).SetClaimedBy(r.id).SetLeaseUntil(now.Add(r.o.Lease))
+	// Each claim has a token of its own, so an attempt of this runner
+	// whose lease ran out cannot record over the attempt that took over.
+	token := fmt.Sprintf("%s#%d", r.id, r.claims.Add(1))
+	upd := tx.Operation.UpdateOne(op).SetClaimedBy(token).SetLeaseUntil(now.Add(r.o.Lease))
 	if op.CancelRequested {
 		upd.SetStatus(operation.StatusCancelled).SetFinishedAt(now).SetLastError("cancelled before it ran")
 	} else {
@@ -341,8 +346,8 @@ func (r *Runner) execute(ctx context.Context, op *ent.Operation) {
 	defer cancel(nil)
 	done := make(chan struct{})
 	go r.heartbeat(runCtx, cancel, op, done)
+	defer close(done) // the lease is renewed until the outcome is recorded
 	result, err := safeRun(runCtx, h, op)
-	close(done)
 	if ctx.Err() != nil {
 		// The runner is stopping: give the operation back untouched by
 		// this attempt, for the next worker.
@@ -399,7 +404,7 @@ func (r *Runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 		}
 		until := time.Now().Add(r.o.Lease)
 		n, err := r.client.Operation.Update().
-			Where(operation.ID(op.ID), operation.ClaimedBy(r.id), operation.StatusEQ(operation.StatusRunning)).
+			Where(operation.ID(op.ID), operation.ClaimedBy(op.ClaimedBy), operation.StatusEQ(operation.StatusRunning)).
 			SetLeaseUntil(until).Save(ctx)
 		if err != nil {
 			if !time.Now().Add(every).Before(leaseEnd) {
@@ -434,7 +439,7 @@ func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[strin
 		r.log.Error("operations: recording the outcome", "op", op.ID, "err", err)
 		return
 	}
-	upd := tx.Operation.Update().Where(operation.ID(op.ID), operation.ClaimedBy(r.id), operation.StatusEQ(operation.StatusRunning)).
+	upd := tx.Operation.Update().Where(operation.ID(op.ID), operation.ClaimedBy(op.ClaimedBy), operation.StatusEQ(operation.StatusRunning)).
 		SetClaimedBy("").ClearLeaseUntil()
 	sn, isSnooze := snoozed(runErr)
 	switch {
@@ -509,7 +514,7 @@ func (r *Runner) finished(ctx context.Context, client *ent.Client, op *ent.Opera
 func (r *Runner) release(op *ent.Operation) {
 	ctx := sys(context.Background())
 	_, err := r.client.Operation.Update().
-		Where(operation.ID(op.ID), operation.ClaimedBy(r.id), operation.StatusEQ(operation.StatusRunning)).
+		Where(operation.ID(op.ID), operation.ClaimedBy(op.ClaimedBy), operation.StatusEQ(operation.StatusRunning)).
 		SetStatus(operation.StatusPending).SetClaimedBy("").ClearLeaseUntil().AddAttempts(-1).Save(ctx)
 	if err != nil {
 		r.log.Warn("operations: releasing", "op", op.ID, "err", err)

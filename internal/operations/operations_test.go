@@ -19,7 +19,7 @@ import (
 	"github.com/meridianplane/meridian/internal/testenv"
 )
 
-var fast = operations.Options{Workers: 3, Lease: 600 * time.Millisecond, Poll: 20 * time.Millisecond, Backoff: 10 * time.Millisecond,
+var fast = operations.Options{Workers: 3, Lease: time.Second, Poll: 20 * time.Millisecond, Backoff: 10 * time.Millisecond,
 	Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
 func open(t *testing.T, dsn string) *db.DB {
