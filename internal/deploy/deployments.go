@@ -521,15 +521,7 @@ func (s *Service) runApply(ctx context.Context, job *operations.Job[ApplyArgs]) 
 			return ApplyResult{}, operations.Snooze(ro.recheck(), ro)
 		}
 	}
-	now := time.Now()
-	if err := s.client.Deployment.UpdateOne(d).SetVersionID(ver.ID).SetStatus(deployment.StatusRunning).SetMessage("").Exec(ctx); err != nil {
-		return ApplyResult{}, err
-	}
-	if args.Revision != 0 {
-		if err := s.client.DeploymentRevision.UpdateOneID(args.Revision).SetResult(deploymentrevision.ResultSucceeded).SetFinishedAt(now).Exec(ctx); err != nil {
-			return ApplyResult{}, err
-		}
-	}
+	// applyFinished records the success with the operation's.
 	return ApplyResult{Version: ver.Version}, nil
 }
 
@@ -565,11 +557,20 @@ func (s *Service) apply(ctx context.Context, c *cluster.Conn, d *ent.Deployment,
 	return true, t.Expect(), c.Apply(ctx, t)
 }
 
-// applyFinished records a failed or cancelled rollout: the deployment is
-// failed with the reason, its version (the previous revision) unchanged.
+// applyFinished records how a rollout ended: a success as the deployment
+// running the version, a failure or cancellation as the deployment failed
+// with the reason, its version (the previous revision) unchanged.
 func (s *Service) applyFinished(ctx context.Context, job *operations.Job[ApplyArgs], status operation.Status, runErr error) error {
 	if status == operation.StatusSucceeded {
-		return nil
+		// The deployment runs the version: recorded in the transaction
+		// that ends the operation, so neither is seen without the other.
+		err := s.db(ctx).Deployment.UpdateOneID(*job.DeploymentID).SetVersionID(job.Args.Version).
+			SetStatus(deployment.StatusRunning).SetMessage("").Exec(ctx)
+		if err == nil && job.Args.Revision != 0 {
+			err = s.db(ctx).DeploymentRevision.UpdateOneID(job.Args.Revision).SetResult(deploymentrevision.ResultSucceeded).
+				SetFinishedAt(time.Now()).Exec(ctx)
+		}
+		return err
 	}
 	return s.failed(ctx, job.Operation, job.Args.Revision, status, runErr)
 }
