@@ -359,6 +359,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			operation.FieldClaimedBy:       {Type: field.TypeString, Column: operation.FieldClaimedBy},
 			operation.FieldLeaseUntil:      {Type: field.TypeTime, Column: operation.FieldLeaseUntil},
 			operation.FieldRunAfter:        {Type: field.TypeTime, Column: operation.FieldRunAfter},
+			operation.FieldCheckpoint:      {Type: field.TypeJSON, Column: operation.FieldCheckpoint},
+			operation.FieldUniqueKey:       {Type: field.TypeString, Column: operation.FieldUniqueKey},
 			operation.FieldStartedAt:       {Type: field.TypeTime, Column: operation.FieldStartedAt},
 			operation.FieldFinishedAt:      {Type: field.TypeTime, Column: operation.FieldFinishedAt},
 		},
@@ -3063,6 +3065,16 @@ func (f *OperationFilter) WhereLeaseUntil(p entql.TimeP) {
 // WhereRunAfter applies the entql time.Time predicate on the run_after field.
 func (f *OperationFilter) WhereRunAfter(p entql.TimeP) {
 	f.Where(p.Field(operation.FieldRunAfter))
+}
+
+// WhereCheckpoint applies the entql json.RawMessage predicate on the checkpoint field.
+func (f *OperationFilter) WhereCheckpoint(p entql.BytesP) {
+	f.Where(p.Field(operation.FieldCheckpoint))
+}
+
+// WhereUniqueKey applies the entql string predicate on the unique_key field.
+func (f *OperationFilter) WhereUniqueKey(p entql.StringP) {
+	f.Where(p.Field(operation.FieldUniqueKey))
 }
 
 // WhereStartedAt applies the entql time.Time predicate on the started_at field.

@@ -13713,6 +13713,8 @@ type OperationMutation struct {
 	claimed_by        *string
 	lease_until       *time.Time
 	run_after         *time.Time
+	checkpoint        *map[string]interface{}
+	unique_key        *string
 	started_at        *time.Time
 	finished_at       *time.Time
 	clearedFields     map[string]struct{}
@@ -14576,6 +14578,104 @@ func (m *OperationMutation) ResetRunAfter() {
 	m.run_after = nil
 }
 
+// SetCheckpoint sets the "checkpoint" field.
+func (m *OperationMutation) SetCheckpoint(value map[string]interface{}) {
+	m.checkpoint = &value
+}
+
+// Checkpoint returns the value of the "checkpoint" field in the mutation.
+func (m *OperationMutation) Checkpoint() (r map[string]interface{}, exists bool) {
+	v := m.checkpoint
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCheckpoint returns the old "checkpoint" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldCheckpoint(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCheckpoint is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCheckpoint requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCheckpoint: %w", err)
+	}
+	return oldValue.Checkpoint, nil
+}
+
+// ClearCheckpoint clears the value of the "checkpoint" field.
+func (m *OperationMutation) ClearCheckpoint() {
+	m.checkpoint = nil
+	m.clearedFields[operation.FieldCheckpoint] = struct{}{}
+}
+
+// CheckpointCleared returns if the "checkpoint" field was cleared in this mutation.
+func (m *OperationMutation) CheckpointCleared() bool {
+	_, ok := m.clearedFields[operation.FieldCheckpoint]
+	return ok
+}
+
+// ResetCheckpoint resets all changes to the "checkpoint" field.
+func (m *OperationMutation) ResetCheckpoint() {
+	m.checkpoint = nil
+	delete(m.clearedFields, operation.FieldCheckpoint)
+}
+
+// SetUniqueKey sets the "unique_key" field.
+func (m *OperationMutation) SetUniqueKey(s string) {
+	m.unique_key = &s
+}
+
+// UniqueKey returns the value of the "unique_key" field in the mutation.
+func (m *OperationMutation) UniqueKey() (r string, exists bool) {
+	v := m.unique_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUniqueKey returns the old "unique_key" field's value of the Operation entity.
+// If the Operation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperationMutation) OldUniqueKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUniqueKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUniqueKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUniqueKey: %w", err)
+	}
+	return oldValue.UniqueKey, nil
+}
+
+// ClearUniqueKey clears the value of the "unique_key" field.
+func (m *OperationMutation) ClearUniqueKey() {
+	m.unique_key = nil
+	m.clearedFields[operation.FieldUniqueKey] = struct{}{}
+}
+
+// UniqueKeyCleared returns if the "unique_key" field was cleared in this mutation.
+func (m *OperationMutation) UniqueKeyCleared() bool {
+	_, ok := m.clearedFields[operation.FieldUniqueKey]
+	return ok
+}
+
+// ResetUniqueKey resets all changes to the "unique_key" field.
+func (m *OperationMutation) ResetUniqueKey() {
+	m.unique_key = nil
+	delete(m.clearedFields, operation.FieldUniqueKey)
+}
+
 // SetStartedAt sets the "started_at" field.
 func (m *OperationMutation) SetStartedAt(t time.Time) {
 	m.started_at = &t
@@ -14789,7 +14889,7 @@ func (m *OperationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OperationMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, operation.FieldCreatedAt)
 	}
@@ -14841,6 +14941,12 @@ func (m *OperationMutation) Fields() []string {
 	if m.run_after != nil {
 		fields = append(fields, operation.FieldRunAfter)
 	}
+	if m.checkpoint != nil {
+		fields = append(fields, operation.FieldCheckpoint)
+	}
+	if m.unique_key != nil {
+		fields = append(fields, operation.FieldUniqueKey)
+	}
 	if m.started_at != nil {
 		fields = append(fields, operation.FieldStartedAt)
 	}
@@ -14889,6 +14995,10 @@ func (m *OperationMutation) Field(name string) (ent.Value, bool) {
 		return m.LeaseUntil()
 	case operation.FieldRunAfter:
 		return m.RunAfter()
+	case operation.FieldCheckpoint:
+		return m.Checkpoint()
+	case operation.FieldUniqueKey:
+		return m.UniqueKey()
 	case operation.FieldStartedAt:
 		return m.StartedAt()
 	case operation.FieldFinishedAt:
@@ -14936,6 +15046,10 @@ func (m *OperationMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldLeaseUntil(ctx)
 	case operation.FieldRunAfter:
 		return m.OldRunAfter(ctx)
+	case operation.FieldCheckpoint:
+		return m.OldCheckpoint(ctx)
+	case operation.FieldUniqueKey:
+		return m.OldUniqueKey(ctx)
 	case operation.FieldStartedAt:
 		return m.OldStartedAt(ctx)
 	case operation.FieldFinishedAt:
@@ -15068,6 +15182,20 @@ func (m *OperationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRunAfter(v)
 		return nil
+	case operation.FieldCheckpoint:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCheckpoint(v)
+		return nil
+	case operation.FieldUniqueKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUniqueKey(v)
+		return nil
 	case operation.FieldStartedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -15169,6 +15297,12 @@ func (m *OperationMutation) ClearedFields() []string {
 	if m.FieldCleared(operation.FieldLeaseUntil) {
 		fields = append(fields, operation.FieldLeaseUntil)
 	}
+	if m.FieldCleared(operation.FieldCheckpoint) {
+		fields = append(fields, operation.FieldCheckpoint)
+	}
+	if m.FieldCleared(operation.FieldUniqueKey) {
+		fields = append(fields, operation.FieldUniqueKey)
+	}
 	if m.FieldCleared(operation.FieldStartedAt) {
 		fields = append(fields, operation.FieldStartedAt)
 	}
@@ -15206,6 +15340,12 @@ func (m *OperationMutation) ClearField(name string) error {
 		return nil
 	case operation.FieldLeaseUntil:
 		m.ClearLeaseUntil()
+		return nil
+	case operation.FieldCheckpoint:
+		m.ClearCheckpoint()
+		return nil
+	case operation.FieldUniqueKey:
+		m.ClearUniqueKey()
 		return nil
 	case operation.FieldStartedAt:
 		m.ClearStartedAt()
@@ -15271,6 +15411,12 @@ func (m *OperationMutation) ResetField(name string) error {
 		return nil
 	case operation.FieldRunAfter:
 		m.ResetRunAfter()
+		return nil
+	case operation.FieldCheckpoint:
+		m.ResetCheckpoint()
+		return nil
+	case operation.FieldUniqueKey:
+		m.ResetUniqueKey()
 		return nil
 	case operation.FieldStartedAt:
 		m.ResetStartedAt()

@@ -55,6 +55,10 @@ type Operation struct {
 	LeaseUntil *time.Time `json:"lease_until,omitempty"`
 	// RunAfter holds the value of the "run_after" field.
 	RunAfter time.Time `json:"run_after,omitempty"`
+	// What a snoozed operation keeps for its next check (operations.Snooze).
+	Checkpoint map[string]interface{} `json:"checkpoint,omitempty"`
+	// Set on the one row of a periodic kind (operations.Runner.Every).
+	UniqueKey *string `json:"unique_key,omitempty"`
 	// StartedAt holds the value of the "started_at" field.
 	StartedAt *time.Time `json:"started_at,omitempty"`
 	// FinishedAt holds the value of the "finished_at" field.
@@ -118,13 +122,13 @@ func (*Operation) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case operation.FieldPayload, operation.FieldResult:
+		case operation.FieldPayload, operation.FieldResult, operation.FieldCheckpoint:
 			values[i] = new([]byte)
 		case operation.FieldCancelRequested:
 			values[i] = new(sql.NullBool)
 		case operation.FieldID, operation.FieldTenantID, operation.FieldCreatedBy, operation.FieldAttempts, operation.FieldMaxAttempts, operation.FieldDeploymentID, operation.FieldClusterID:
 			values[i] = new(sql.NullInt64)
-		case operation.FieldKind, operation.FieldStatus, operation.FieldLastError, operation.FieldClaimedBy:
+		case operation.FieldKind, operation.FieldStatus, operation.FieldLastError, operation.FieldClaimedBy, operation.FieldUniqueKey:
 			values[i] = new(sql.NullString)
 		case operation.FieldCreatedAt, operation.FieldUpdatedAt, operation.FieldLeaseUntil, operation.FieldRunAfter, operation.FieldStartedAt, operation.FieldFinishedAt:
 			values[i] = new(sql.NullTime)
@@ -259,6 +263,21 @@ func (_m *Operation) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RunAfter = value.Time
 			}
+		case operation.FieldCheckpoint:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field checkpoint", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Checkpoint); err != nil {
+					return fmt.Errorf("unmarshal field checkpoint: %w", err)
+				}
+			}
+		case operation.FieldUniqueKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field unique_key", values[i])
+			} else if value.Valid {
+				_m.UniqueKey = new(string)
+				*_m.UniqueKey = value.String
+			}
 		case operation.FieldStartedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field started_at", values[i])
@@ -382,6 +401,14 @@ func (_m *Operation) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("run_after=")
 	builder.WriteString(_m.RunAfter.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("checkpoint=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Checkpoint))
+	builder.WriteString(", ")
+	if v := _m.UniqueKey; v != nil {
+		builder.WriteString("unique_key=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	if v := _m.StartedAt; v != nil {
 		builder.WriteString("started_at=")

@@ -231,6 +231,26 @@ func (_c *OperationCreate) SetNillableRunAfter(v *time.Time) *OperationCreate {
 	return _c
 }
 
+// SetCheckpoint sets the "checkpoint" field.
+func (_c *OperationCreate) SetCheckpoint(v map[string]interface{}) *OperationCreate {
+	_c.mutation.SetCheckpoint(v)
+	return _c
+}
+
+// SetUniqueKey sets the "unique_key" field.
+func (_c *OperationCreate) SetUniqueKey(v string) *OperationCreate {
+	_c.mutation.SetUniqueKey(v)
+	return _c
+}
+
+// SetNillableUniqueKey sets the "unique_key" field if the given value is not nil.
+func (_c *OperationCreate) SetNillableUniqueKey(v *string) *OperationCreate {
+	if v != nil {
+		_c.SetUniqueKey(*v)
+	}
+	return _c
+}
+
 // SetStartedAt sets the "started_at" field.
 func (_c *OperationCreate) SetStartedAt(v time.Time) *OperationCreate {
 	_c.mutation.SetStartedAt(v)
@@ -424,6 +444,11 @@ func (_c *OperationCreate) check() error {
 	if _, ok := _c.mutation.RunAfter(); !ok {
 		return &ValidationError{Name: "run_after", err: errors.New(`ent: missing required field "Operation.run_after"`)}
 	}
+	if v, ok := _c.mutation.UniqueKey(); ok {
+		if err := operation.UniqueKeyValidator(v); err != nil {
+			return &ValidationError{Name: "unique_key", err: fmt.Errorf(`ent: validator failed for field "Operation.unique_key": %w`, err)}
+		}
+	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "Operation.tenant"`)}
 	}
@@ -509,6 +534,14 @@ func (_c *OperationCreate) createSpec() (*Operation, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RunAfter(); ok {
 		_spec.SetField(operation.FieldRunAfter, field.TypeTime, value)
 		_node.RunAfter = value
+	}
+	if value, ok := _c.mutation.Checkpoint(); ok {
+		_spec.SetField(operation.FieldCheckpoint, field.TypeJSON, value)
+		_node.Checkpoint = value
+	}
+	if value, ok := _c.mutation.UniqueKey(); ok {
+		_spec.SetField(operation.FieldUniqueKey, field.TypeString, value)
+		_node.UniqueKey = &value
 	}
 	if value, ok := _c.mutation.StartedAt(); ok {
 		_spec.SetField(operation.FieldStartedAt, field.TypeTime, value)
@@ -765,6 +798,24 @@ func (u *OperationUpsert) UpdateRunAfter() *OperationUpsert {
 	return u
 }
 
+// SetCheckpoint sets the "checkpoint" field.
+func (u *OperationUpsert) SetCheckpoint(v map[string]interface{}) *OperationUpsert {
+	u.Set(operation.FieldCheckpoint, v)
+	return u
+}
+
+// UpdateCheckpoint sets the "checkpoint" field to the value that was provided on create.
+func (u *OperationUpsert) UpdateCheckpoint() *OperationUpsert {
+	u.SetExcluded(operation.FieldCheckpoint)
+	return u
+}
+
+// ClearCheckpoint clears the value of the "checkpoint" field.
+func (u *OperationUpsert) ClearCheckpoint() *OperationUpsert {
+	u.SetNull(operation.FieldCheckpoint)
+	return u
+}
+
 // SetStartedAt sets the "started_at" field.
 func (u *OperationUpsert) SetStartedAt(v time.Time) *OperationUpsert {
 	u.Set(operation.FieldStartedAt, v)
@@ -832,6 +883,9 @@ func (u *OperationUpsertOne) UpdateNewValues() *OperationUpsertOne {
 		}
 		if _, exists := u.create.mutation.ClusterID(); exists {
 			s.SetIgnore(operation.FieldClusterID)
+		}
+		if _, exists := u.create.mutation.UniqueKey(); exists {
+			s.SetIgnore(operation.FieldUniqueKey)
 		}
 	}))
 	return u
@@ -1029,6 +1083,27 @@ func (u *OperationUpsertOne) SetRunAfter(v time.Time) *OperationUpsertOne {
 func (u *OperationUpsertOne) UpdateRunAfter() *OperationUpsertOne {
 	return u.Update(func(s *OperationUpsert) {
 		s.UpdateRunAfter()
+	})
+}
+
+// SetCheckpoint sets the "checkpoint" field.
+func (u *OperationUpsertOne) SetCheckpoint(v map[string]interface{}) *OperationUpsertOne {
+	return u.Update(func(s *OperationUpsert) {
+		s.SetCheckpoint(v)
+	})
+}
+
+// UpdateCheckpoint sets the "checkpoint" field to the value that was provided on create.
+func (u *OperationUpsertOne) UpdateCheckpoint() *OperationUpsertOne {
+	return u.Update(func(s *OperationUpsert) {
+		s.UpdateCheckpoint()
+	})
+}
+
+// ClearCheckpoint clears the value of the "checkpoint" field.
+func (u *OperationUpsertOne) ClearCheckpoint() *OperationUpsertOne {
+	return u.Update(func(s *OperationUpsert) {
+		s.ClearCheckpoint()
 	})
 }
 
@@ -1271,6 +1346,9 @@ func (u *OperationUpsertBulk) UpdateNewValues() *OperationUpsertBulk {
 			if _, exists := b.mutation.ClusterID(); exists {
 				s.SetIgnore(operation.FieldClusterID)
 			}
+			if _, exists := b.mutation.UniqueKey(); exists {
+				s.SetIgnore(operation.FieldUniqueKey)
+			}
 		}
 	}))
 	return u
@@ -1468,6 +1546,27 @@ func (u *OperationUpsertBulk) SetRunAfter(v time.Time) *OperationUpsertBulk {
 func (u *OperationUpsertBulk) UpdateRunAfter() *OperationUpsertBulk {
 	return u.Update(func(s *OperationUpsert) {
 		s.UpdateRunAfter()
+	})
+}
+
+// SetCheckpoint sets the "checkpoint" field.
+func (u *OperationUpsertBulk) SetCheckpoint(v map[string]interface{}) *OperationUpsertBulk {
+	return u.Update(func(s *OperationUpsert) {
+		s.SetCheckpoint(v)
+	})
+}
+
+// UpdateCheckpoint sets the "checkpoint" field to the value that was provided on create.
+func (u *OperationUpsertBulk) UpdateCheckpoint() *OperationUpsertBulk {
+	return u.Update(func(s *OperationUpsert) {
+		s.UpdateCheckpoint()
+	})
+}
+
+// ClearCheckpoint clears the value of the "checkpoint" field.
+func (u *OperationUpsertBulk) ClearCheckpoint() *OperationUpsertBulk {
+	return u.Update(func(s *OperationUpsert) {
+		s.ClearCheckpoint()
 	})
 }
 

@@ -179,6 +179,18 @@ func (_u *OperationUpdate) SetNillableRunAfter(v *time.Time) *OperationUpdate {
 	return _u
 }
 
+// SetCheckpoint sets the "checkpoint" field.
+func (_u *OperationUpdate) SetCheckpoint(v map[string]interface{}) *OperationUpdate {
+	_u.mutation.SetCheckpoint(v)
+	return _u
+}
+
+// ClearCheckpoint clears the value of the "checkpoint" field.
+func (_u *OperationUpdate) ClearCheckpoint() *OperationUpdate {
+	_u.mutation.ClearCheckpoint()
+	return _u
+}
+
 // SetStartedAt sets the "started_at" field.
 func (_u *OperationUpdate) SetStartedAt(v time.Time) *OperationUpdate {
 	_u.mutation.SetStartedAt(v)
@@ -365,6 +377,15 @@ func (_u *OperationUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.RunAfter(); ok {
 		_spec.SetField(operation.FieldRunAfter, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.Checkpoint(); ok {
+		_spec.SetField(operation.FieldCheckpoint, field.TypeJSON, value)
+	}
+	if _u.mutation.CheckpointCleared() {
+		_spec.ClearField(operation.FieldCheckpoint, field.TypeJSON)
+	}
+	if _u.mutation.UniqueKeyCleared() {
+		_spec.ClearField(operation.FieldUniqueKey, field.TypeString)
+	}
 	if value, ok := _u.mutation.StartedAt(); ok {
 		_spec.SetField(operation.FieldStartedAt, field.TypeTime, value)
 	}
@@ -546,6 +567,18 @@ func (_u *OperationUpdateOne) SetNillableRunAfter(v *time.Time) *OperationUpdate
 	if v != nil {
 		_u.SetRunAfter(*v)
 	}
+	return _u
+}
+
+// SetCheckpoint sets the "checkpoint" field.
+func (_u *OperationUpdateOne) SetCheckpoint(v map[string]interface{}) *OperationUpdateOne {
+	_u.mutation.SetCheckpoint(v)
+	return _u
+}
+
+// ClearCheckpoint clears the value of the "checkpoint" field.
+func (_u *OperationUpdateOne) ClearCheckpoint() *OperationUpdateOne {
+	_u.mutation.ClearCheckpoint()
 	return _u
 }
 
@@ -764,6 +797,15 @@ func (_u *OperationUpdateOne) sqlSave(ctx context.Context) (_node *Operation, er
 	}
 	if value, ok := _u.mutation.RunAfter(); ok {
 		_spec.SetField(operation.FieldRunAfter, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Checkpoint(); ok {
+		_spec.SetField(operation.FieldCheckpoint, field.TypeJSON, value)
+	}
+	if _u.mutation.CheckpointCleared() {
+		_spec.ClearField(operation.FieldCheckpoint, field.TypeJSON)
+	}
+	if _u.mutation.UniqueKeyCleared() {
+		_spec.ClearField(operation.FieldUniqueKey, field.TypeString)
 	}
 	if value, ok := _u.mutation.StartedAt(); ok {
 		_spec.SetField(operation.FieldStartedAt, field.TypeTime, value)

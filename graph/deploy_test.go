@@ -77,6 +77,11 @@ func TestDeployLifecycle(t *testing.T) {
 		if op := waitOp(t, e, tok, r.Str("deploy.operation.id")); op["status"] != "succeeded" {
 			t.Fatalf("install: %v", op)
 		}
+		// The rollout wait snoozed between checks (it held no worker): the
+		// operation kept its rollout checkpoint.
+		if op := e.Client.Operation.GetX(e.Sys(), mustInt(r.Str("deploy.operation.id"))); op.Checkpoint["applied"] == nil || op.Attempts != 1 {
+			t.Fatalf("install operation: checkpoint %v after %d attempts", op.Checkpoint, op.Attempts)
+		}
 		status := func() map[string]any {
 			r := e.GQL(tok, `query($id: ID!) { node(id: $id) { ... on Deployment { status message version { version } runningPods totalPods errorPods workloads { kind replicas runningPods pods { name ready node nodeIP } } revisions { edges { node { revision action result message toVersion { version } } } } } } }`,
 				map[string]any{"id": dep}).OK()

@@ -598,6 +598,8 @@ var (
 		{Name: "claimed_by", Type: field.TypeString, Size: 128, Default: ""},
 		{Name: "lease_until", Type: field.TypeTime, Nullable: true},
 		{Name: "run_after", Type: field.TypeTime},
+		{Name: "checkpoint", Type: field.TypeJSON, Nullable: true},
+		{Name: "unique_key", Type: field.TypeString, Unique: true, Nullable: true, Size: 128},
 		{Name: "started_at", Type: field.TypeTime, Nullable: true},
 		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
 		{Name: "deployment_id", Type: field.TypeInt, Nullable: true},
@@ -612,19 +614,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "operations_deployments_operations",
-				Columns:    []*schema.Column{OperationsColumns[17]},
+				Columns:    []*schema.Column{OperationsColumns[19]},
 				RefColumns: []*schema.Column{DeploymentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "operations_tenants_tenant",
-				Columns:    []*schema.Column{OperationsColumns[18]},
+				Columns:    []*schema.Column{OperationsColumns[20]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "operations_clusters_cluster",
-				Columns:    []*schema.Column{OperationsColumns[19]},
+				Columns:    []*schema.Column{OperationsColumns[21]},
 				RefColumns: []*schema.Column{ClustersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -638,7 +640,7 @@ var (
 			{
 				Name:    "operation_deployment_id",
 				Unique:  false,
-				Columns: []*schema.Column{OperationsColumns[17]},
+				Columns: []*schema.Column{OperationsColumns[19]},
 			},
 		},
 	}

@@ -52,6 +52,10 @@ const (
 	FieldLeaseUntil = "lease_until"
 	// FieldRunAfter holds the string denoting the run_after field in the database.
 	FieldRunAfter = "run_after"
+	// FieldCheckpoint holds the string denoting the checkpoint field in the database.
+	FieldCheckpoint = "checkpoint"
+	// FieldUniqueKey holds the string denoting the unique_key field in the database.
+	FieldUniqueKey = "unique_key"
 	// FieldStartedAt holds the string denoting the started_at field in the database.
 	FieldStartedAt = "started_at"
 	// FieldFinishedAt holds the string denoting the finished_at field in the database.
@@ -107,6 +111,8 @@ var Columns = []string{
 	FieldClaimedBy,
 	FieldLeaseUntil,
 	FieldRunAfter,
+	FieldCheckpoint,
+	FieldUniqueKey,
 	FieldStartedAt,
 	FieldFinishedAt,
 }
@@ -157,6 +163,8 @@ var (
 	ClaimedByValidator func(string) error
 	// DefaultRunAfter holds the default value on creation for the "run_after" field.
 	DefaultRunAfter func() time.Time
+	// UniqueKeyValidator is a validator for the "unique_key" field. It is called by the builders before save.
+	UniqueKeyValidator func(string) error
 )
 
 // Status defines the type for the "status" enum field.
@@ -269,6 +277,11 @@ func ByLeaseUntil(opts ...sql.OrderTermOption) OrderOption {
 // ByRunAfter orders the results by the run_after field.
 func ByRunAfter(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRunAfter, opts...).ToFunc()
+}
+
+// ByUniqueKey orders the results by the unique_key field.
+func ByUniqueKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUniqueKey, opts...).ToFunc()
 }
 
 // ByStartedAt orders the results by the started_at field.

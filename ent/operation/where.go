@@ -125,6 +125,11 @@ func RunAfter(v time.Time) predicate.Operation {
 	return predicate.Operation(sql.FieldEQ(FieldRunAfter, v))
 }
 
+// UniqueKey applies equality check predicate on the "unique_key" field. It's identical to UniqueKeyEQ.
+func UniqueKey(v string) predicate.Operation {
+	return predicate.Operation(sql.FieldEQ(FieldUniqueKey, v))
+}
+
 // StartedAt applies equality check predicate on the "started_at" field. It's identical to StartedAtEQ.
 func StartedAt(v time.Time) predicate.Operation {
 	return predicate.Operation(sql.FieldEQ(FieldStartedAt, v))
@@ -758,6 +763,91 @@ func RunAfterLT(v time.Time) predicate.Operation {
 // RunAfterLTE applies the LTE predicate on the "run_after" field.
 func RunAfterLTE(v time.Time) predicate.Operation {
 	return predicate.Operation(sql.FieldLTE(FieldRunAfter, v))
+}
+
+// CheckpointIsNil applies the IsNil predicate on the "checkpoint" field.
+func CheckpointIsNil() predicate.Operation {
+	return predicate.Operation(sql.FieldIsNull(FieldCheckpoint))
+}
+
+// CheckpointNotNil applies the NotNil predicate on the "checkpoint" field.
+func CheckpointNotNil() predicate.Operation {
+	return predicate.Operation(sql.FieldNotNull(FieldCheckpoint))
+}
+
+// UniqueKeyEQ applies the EQ predicate on the "unique_key" field.
+func UniqueKeyEQ(v string) predicate.Operation {
+	return predicate.Operation(sql.FieldEQ(FieldUniqueKey, v))
+}
+
+// UniqueKeyNEQ applies the NEQ predicate on the "unique_key" field.
+func UniqueKeyNEQ(v string) predicate.Operation {
+	return predicate.Operation(sql.FieldNEQ(FieldUniqueKey, v))
+}
+
+// UniqueKeyIn applies the In predicate on the "unique_key" field.
+func UniqueKeyIn(vs ...string) predicate.Operation {
+	return predicate.Operation(sql.FieldIn(FieldUniqueKey, vs...))
+}
+
+// UniqueKeyNotIn applies the NotIn predicate on the "unique_key" field.
+func UniqueKeyNotIn(vs ...string) predicate.Operation {
+	return predicate.Operation(sql.FieldNotIn(FieldUniqueKey, vs...))
+}
+
+// UniqueKeyGT applies the GT predicate on the "unique_key" field.
+func UniqueKeyGT(v string) predicate.Operation {
+	return predicate.Operation(sql.FieldGT(FieldUniqueKey, v))
+}
+
+// UniqueKeyGTE applies the GTE predicate on the "unique_key" field.
+func UniqueKeyGTE(v string) predicate.Operation {
+	return predicate.Operation(sql.FieldGTE(FieldUniqueKey, v))
+}
+
+// UniqueKeyLT applies the LT predicate on the "unique_key" field.
+func UniqueKeyLT(v string) predicate.Operation {
+	return predicate.Operation(sql.FieldLT(FieldUniqueKey, v))
+}
+
+// UniqueKeyLTE applies the LTE predicate on the "unique_key" field.
+func UniqueKeyLTE(v string) predicate.Operation {
+	return predicate.Operation(sql.FieldLTE(FieldUniqueKey, v))
+}
+
+// UniqueKeyContains applies the Contains predicate on the "unique_key" field.
+func UniqueKeyContains(v string) predicate.Operation {
+	return predicate.Operation(sql.FieldContains(FieldUniqueKey, v))
+}
+
+// UniqueKeyHasPrefix applies the HasPrefix predicate on the "unique_key" field.
+func UniqueKeyHasPrefix(v string) predicate.Operation {
+	return predicate.Operation(sql.FieldHasPrefix(FieldUniqueKey, v))
+}
+
+// UniqueKeyHasSuffix applies the HasSuffix predicate on the "unique_key" field.
+func UniqueKeyHasSuffix(v string) predicate.Operation {
+	return predicate.Operation(sql.FieldHasSuffix(FieldUniqueKey, v))
+}
+
+// UniqueKeyIsNil applies the IsNil predicate on the "unique_key" field.
+func UniqueKeyIsNil() predicate.Operation {
+	return predicate.Operation(sql.FieldIsNull(FieldUniqueKey))
+}
+
+// UniqueKeyNotNil applies the NotNil predicate on the "unique_key" field.
+func UniqueKeyNotNil() predicate.Operation {
+	return predicate.Operation(sql.FieldNotNull(FieldUniqueKey))
+}
+
+// UniqueKeyEqualFold applies the EqualFold predicate on the "unique_key" field.
+func UniqueKeyEqualFold(v string) predicate.Operation {
+	return predicate.Operation(sql.FieldEqualFold(FieldUniqueKey, v))
+}
+
+// UniqueKeyContainsFold applies the ContainsFold predicate on the "unique_key" field.
+func UniqueKeyContainsFold(v string) predicate.Operation {
+	return predicate.Operation(sql.FieldContainsFold(FieldUniqueKey, v))
 }
 
 // StartedAtEQ applies the EQ predicate on the "started_at" field.

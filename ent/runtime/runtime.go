@@ -955,6 +955,10 @@ func init() {
 	operationDescRunAfter := operationFields[12].Descriptor()
 	// operation.DefaultRunAfter holds the default value on creation for the run_after field.
 	operation.DefaultRunAfter = operationDescRunAfter.Default.(func() time.Time)
+	// operationDescUniqueKey is the schema descriptor for unique_key field.
+	operationDescUniqueKey := operationFields[14].Descriptor()
+	// operation.UniqueKeyValidator is a validator for the "unique_key" field. It is called by the builders before save.
+	operation.UniqueKeyValidator = operationDescUniqueKey.Validators[0].(func(string) error)
 	registryaccountMixin := schema.RegistryAccount{}.Mixin()
 	registryaccount.Policy = privacy.NewPolicies(schema.RegistryAccount{})
 	registryaccount.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -45,6 +45,10 @@ func (Operation) Fields() []ent.Field {
 		field.String("claimed_by").Default("").MaxLen(128).Annotations(entgql.Skip()),
 		field.Time("lease_until").Optional().Nillable().Annotations(entgql.Skip()),
 		field.Time("run_after").Default(time.Now).Annotations(entgql.Skip()),
+		field.JSON("checkpoint", map[string]any{}).Optional().Annotations(entgql.Skip()).
+			Comment("What a snoozed operation keeps for its next check (operations.Snooze)."),
+		field.String("unique_key").Optional().Nillable().Unique().Immutable().MaxLen(128).Annotations(entgql.Skip()).
+			Comment("Set on the one row of a periodic kind (operations.Runner.Every)."),
 		field.Time("started_at").Optional().Nillable(),
 		field.Time("finished_at").Optional().Nillable(),
 	}

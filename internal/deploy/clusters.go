@@ -18,6 +18,7 @@ import (
 	"github.com/meridianplane/meridian/internal/apierr"
 	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/backend/cluster"
+	"github.com/meridianplane/meridian/internal/operations"
 )
 
 // RegisterInput says how to reach a new cluster: a kubeconfig, an API
@@ -92,8 +93,7 @@ func (s *Service) RegisterCluster(ctx context.Context, in RegisterInput) (*ent.C
 	if err != nil {
 		return nil, nil, err
 	}
-	op, err := s.ops.Enqueue(ctx, db.Operation.Create().SetKind(KindConnect).
-		SetClusterID(c.ID).SetMaxAttempts(5).SetPayload(map[string]any{"cluster": c.ID}))
+	op, err := Connect.Enqueue(ctx, s.ops, db.Operation.Create().SetClusterID(c.ID).SetMaxAttempts(5), ConnectArgs{Cluster: c.ID})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -106,30 +106,16 @@ func (s *Service) LabelNodes(ctx context.Context, cl *ent.Cluster, label string,
 	if cl.ContainerManagerID == nil {
 		return nil, nil
 	}
-	names := make([]any, len(nodes))
-	for i, n := range nodes {
-		names[i] = n
-	}
-	return s.ops.Enqueue(ctx, s.db(ctx).Operation.Create().SetKind(KindNodeLabels).SetClusterID(cl.ID).
-		SetPayload(map[string]any{"cluster": cl.ID, "label": label, "nodes": names, "add": add}))
+	return NodeLabels.Enqueue(ctx, s.ops, s.db(ctx).Operation.Create().SetClusterID(cl.ID),
+		NodeLabelsArgs{Cluster: cl.ID, Label: label, Nodes: nodes, Add: add})
 }
 
-func (s *Service) runNodeLabels(ctx context.Context, op *ent.Operation) (map[string]any, error) {
-	c, err := s.clusters.Conn(ctx, payloadInt(op, "cluster"))
+func (s *Service) runNodeLabels(ctx context.Context, job *operations.Job[NodeLabelsArgs]) (operations.None, error) {
+	c, err := s.clusters.Conn(ctx, job.Args.Cluster)
 	if err != nil {
-		return nil, err
+		return operations.None{}, err
 	}
-	label, _ := op.Payload["label"].(string)
-	add, _ := op.Payload["add"].(bool)
-	var nodes []string
-	if list, ok := op.Payload["nodes"].([]any); ok {
-		for _, n := range list {
-			if s, ok := n.(string); ok {
-				nodes = append(nodes, s)
-			}
-		}
-	}
-	return nil, c.LabelNodes(ctx, label, nodes, add)
+	return operations.None{}, c.LabelNodes(ctx, job.Args.Label, job.Args.Nodes, job.Args.Add)
 }
 
 // Forget disconnects from a cluster once ctx's transaction (which deletes

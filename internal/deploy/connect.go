@@ -84,12 +84,12 @@ func (s *Service) Healthy(ctx context.Context, clusterID int) {
 
 // runConnect connects to the cluster (the Manager then syncs its nodes and
 // runs reapply).
-func (s *Service) runConnect(ctx context.Context, op *ent.Operation) (map[string]any, error) {
-	c, err := s.clusters.Conn(ctx, payloadInt(op, "cluster"))
+func (s *Service) runConnect(ctx context.Context, job *operations.Job[ConnectArgs]) (ConnectResult, error) {
+	c, err := s.clusters.Conn(ctx, job.Args.Cluster)
 	if err != nil {
-		return nil, err
+		return ConnectResult{}, err
 	}
-	return map[string]any{"kubernetesVersion": c.Version}, nil
+	return ConnectResult{KubernetesVersion: c.Version}, nil
 }
 
 // reapply puts back, after a (re)connection, the deployments that should be
@@ -112,7 +112,7 @@ func (s *Service) reapply(ctx context.Context, c *cluster.Conn) {
 				continue
 			}
 		}
-		if _, _, err := s.apply(ctx, c, d, ver, &ent.Operation{Payload: map[string]any{}}); err != nil {
+		if _, _, err := s.apply(ctx, c, d, ver, ApplyArgs{}); err != nil {
 			s.log.Warn("deploy: re-applying", "deployment", d.ID, "err", err)
 		}
 	}

@@ -66,10 +66,10 @@ func New(client *ent.Client, dialect string, ops *operations.Runner, clusters cl
 		log = slog.Default()
 	}
 	s := &Service{client: client, dialect: dialect, ops: ops, clusters: clusters, box: box, log: log}
-	ops.Register(KindConnect, operations.Kind{Run: s.runConnect})
-	ops.Register(KindApply, operations.Kind{Run: s.runApply, Finished: s.applyFinished})
-	ops.Register(KindDelete, operations.Kind{Run: s.runDelete, Finished: s.deleteFinished})
-	ops.Register(KindNodeLabels, operations.Kind{Run: s.runNodeLabels})
+	Connect.Handle(ops, operations.Handler[ConnectArgs, ConnectResult]{Run: s.runConnect})
+	Apply.Handle(ops, operations.Handler[ApplyArgs, ApplyResult]{Run: s.runApply, Finished: s.applyFinished})
+	Delete.Handle(ops, operations.Handler[DeleteArgs, operations.None]{Run: s.runDelete, Finished: s.deleteFinished})
+	NodeLabels.Handle(ops, operations.Handler[NodeLabelsArgs, operations.None]{Run: s.runNodeLabels})
 	clusters.Observe(s, s)
 	return s
 }
@@ -80,16 +80,4 @@ func (s *Service) db(ctx context.Context) *ent.Client {
 		return c
 	}
 	return s.client
-}
-
-func payloadInt(op *ent.Operation, key string) int {
-	switch v := op.Payload[key].(type) {
-	case float64:
-		return int(v)
-	case int:
-		return v
-	case int64:
-		return int(v)
-	}
-	return 0
 }

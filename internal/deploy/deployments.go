@@ -19,6 +19,7 @@ import (
 	"github.com/meridianplane/meridian/internal/appspec"
 	"github.com/meridianplane/meridian/internal/auth"
 	"github.com/meridianplane/meridian/internal/backend/cluster"
+	"github.com/meridianplane/meridian/internal/operations"
 )
 
 // DeployInput places a version on a cluster.
@@ -233,7 +234,7 @@ func (s *Service) Scale(ctx context.Context, workloadID, replicas int) (*ent.Dep
 	if spec.MinReplicas > 0 && replicas < spec.MinReplicas {
 		return nil, nil, apierr.BadInput("replicas", "must be at least the version's minReplicas (%d)", spec.MinReplicas)
 	}
-	op, err := s.enqueue(ctx, d, KindApply, map[string]any{"replicas": replicas, "version": d.VersionID})
+	op, err := enqueue(ctx, s, d, Apply, ApplyArgs{Replicas: replicas, Version: d.VersionID})
 	return d, op, err
 }
 
@@ -262,7 +263,7 @@ func (s *Service) Delete(ctx context.Context, id int) (*ent.Deployment, *ent.Ope
 	if d, err = db.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeleting).Save(ctx); err != nil {
 		return nil, nil, err
 	}
-	op, err := s.enqueue(ctx, d, KindDelete, map[string]any{"revision": rev.ID})
+	op, err := enqueue(ctx, s, d, Delete, DeleteArgs{Revision: rev.ID})
 	return d, op, err
 }
 
@@ -355,10 +356,9 @@ func (s *Service) enqueueApply(ctx context.Context, d *ent.Deployment, action de
 	if err != nil {
 		return nil, err
 	}
-	return s.enqueue(ctx, d, KindApply, map[string]any{"revision": rev.ID, "version": to, "replicas": replicas, "action": string(action)})
+	return enqueue(ctx, s, d, Apply, ApplyArgs{Revision: rev.ID, Version: to, Replicas: replicas, Action: string(action)})
 }
 
-func (s *Service) enqueue(ctx context.Context, d *ent.Deployment, kind string, payload map[string]any) (*ent.Operation, error) {
-	return s.ops.Enqueue(ctx, s.db(ctx).Operation.Create().SetKind(kind).SetDeploymentID(d.ID).
-		SetClusterID(d.ClusterID).SetPayload(payload))
+func enqueue[A, R any](ctx context.Context, s *Service, d *ent.Deployment, kind operations.Kind[A, R], args A) (*ent.Operation, error) {
+	return kind.Enqueue(ctx, s.ops, s.db(ctx).Operation.Create().SetDeploymentID(d.ID).SetClusterID(d.ClusterID), args)
 }

@@ -36,57 +36,71 @@ func target(d *ent.Deployment, ver *ent.ApplicationVersion, replicas int) (*clus
 	return t, nil
 }
 
-// runApply applies a deployment at the operation's version and waits for
-// the rollout.
-func (s *Service) runApply(ctx context.Context, op *ent.Operation) (map[string]any, error) {
+// runApply applies a deployment at the operation's version, then checks
+// the rollout, snoozing between checks (operations.Snooze) so that the
+// wait holds no worker.
+func (s *Service) runApply(ctx context.Context, job *operations.Job[ApplyArgs]) (ApplyResult, error) {
+	op, args := job.Operation, job.Args
 	d, err := s.client.Deployment.Query().Where(deployment.ID(*op.DeploymentID)).WithApplication().WithNode().Only(ctx)
 	if err != nil {
-		return nil, operations.Permanent(err)
+		return ApplyResult{}, operations.Permanent(err)
 	}
-	ver, err := s.client.ApplicationVersion.Get(ctx, payloadInt(op, "version"))
+	ver, err := s.client.ApplicationVersion.Get(ctx, args.Version)
 	if err != nil {
-		return nil, operations.Permanent(err)
+		return ApplyResult{}, operations.Permanent(err)
 	}
-	if err := s.client.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeploying).SetMessage("").Exec(ctx); err != nil {
-		return nil, err
+	var ro rollout
+	resumed := job.Checkpoint(&ro)
+	if resumed && ro.By != s.ops.ID() {
+		// Another process applied (a restart, another replica): its
+		// cluster connection may not hold what it applied (a simulated
+		// cluster starts empty). Apply again if nothing is there.
+		if resumed, err = s.clusters.HasWorkloads(ctx, d.ClusterID, d.ID, d.Namespace); err != nil {
+			return ApplyResult{}, err
+		}
 	}
-	s.notify(d.ID)
-	c, err := s.clusters.Conn(ctx, d.ClusterID)
-	if err != nil {
-		return nil, err
+	if !resumed { // the first run (or a retry): apply
+		if err := s.client.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeploying).SetMessage("").Exec(ctx); err != nil {
+			return ApplyResult{}, err
+		}
+		s.notify(d.ID)
+		c, err := s.clusters.Conn(ctx, d.ClusterID)
+		if err != nil {
+			return ApplyResult{}, err
+		}
+		wait, expect, err := s.apply(ctx, c, d, ver, args)
+		if err != nil {
+			return ApplyResult{}, err
+		}
+		if wait { // else a chart without Deployments or DaemonSets: nothing rolls out
+			ro = rollout{Applied: time.Now(), Expect: expect, By: s.ops.ID()}
+		}
 	}
-	wait, expect, err := s.apply(ctx, c, d, ver, op)
-	if err != nil {
-		return nil, err
-	}
-	if !wait {
-		// A chart without Deployments or DaemonSets: nothing rolls out.
-	} else if err := s.clusters.WaitRollout(ctx, d.ClusterID, d.ID, d.Namespace, ver.Version, expect); err != nil {
+	if !ro.Applied.IsZero() {
+		done, err := s.clusters.RolloutDone(ctx, d.ClusterID, d.ID, d.Namespace, ver.Version, ro.Expect, ro.Applied)
 		var re *cluster.RolloutError
 		if errors.As(err, &re) {
-			return nil, operations.Permanent(err)
+			return ApplyResult{}, operations.Permanent(err)
 		}
-		return nil, err
-	}
-	now := time.Now()
-	if err := s.client.Deployment.UpdateOne(d).SetVersionID(ver.ID).SetStatus(deployment.StatusRunning).SetMessage("").Exec(ctx); err != nil {
-		return nil, err
-	}
-	if rev := payloadInt(op, "revision"); rev != 0 {
-		if err := s.client.DeploymentRevision.UpdateOneID(rev).SetResult(deploymentrevision.ResultSucceeded).SetFinishedAt(now).Exec(ctx); err != nil {
-			return nil, err
+		if err != nil {
+			return ApplyResult{}, err
+		}
+		if !done {
+			ro.Checks++
+			return ApplyResult{}, operations.Snooze(ro.recheck(), ro)
 		}
 	}
-	return map[string]any{"version": ver.Version}, nil
+	// applyFinished records the success with the operation's.
+	return ApplyResult{Version: ver.Version}, nil
 }
 
 // apply puts a deployment's version on the cluster: server-side apply for a
 // workload, Helm for a chart (a rollback through Helm's own rollback). It
 // reports whether there is a rollout to wait for, and the replicas it asked
 // of its workloads where it knows them.
-func (s *Service) apply(ctx context.Context, c cluster.Cluster, d *ent.Deployment, ver *ent.ApplicationVersion, op *ent.Operation) (bool, map[string]int, error) {
+func (s *Service) apply(ctx context.Context, c cluster.Cluster, d *ent.Deployment, ver *ent.ApplicationVersion, args ApplyArgs) (bool, map[string]int, error) {
 	if ver.Kind == applicationversion.KindChart {
-		if op.Payload["action"] == string(deploymentrevision.ActionRollback) {
+		if args.Action == string(deploymentrevision.ActionRollback) {
 			wait, err := c.HelmRollback(ctx, d.Name, d.Namespace, ver.Version)
 			if err == nil {
 				return wait, nil, nil
@@ -97,7 +111,7 @@ func (s *Service) apply(ctx context.Context, c cluster.Cluster, d *ent.Deploymen
 			Version: ver.Version, Archive: ver.Chart, Values: ver.Values})
 		return wait, nil, err
 	}
-	t, err := target(d, ver, payloadInt(op, "replicas"))
+	t, err := target(d, ver, args.Replicas)
 	if err != nil {
 		return false, nil, operations.Permanent(err)
 	}
@@ -112,12 +126,25 @@ func (s *Service) apply(ctx context.Context, c cluster.Cluster, d *ent.Deploymen
 	return true, t.Expect(), c.Apply(ctx, t)
 }
 
-// applyFinished records a failed or cancelled rollout: the deployment is
-// failed with the reason, its version (the previous revision) unchanged.
-func (s *Service) applyFinished(ctx context.Context, op *ent.Operation, status operation.Status, runErr error) error {
+// applyFinished records how a rollout ended: a success as the deployment
+// running the version, a failure or cancellation as the deployment failed
+// with the reason, its version (the previous revision) unchanged.
+func (s *Service) applyFinished(ctx context.Context, job *operations.Job[ApplyArgs], status operation.Status, runErr error) error {
 	if status == operation.StatusSucceeded {
-		return nil
+		// The deployment runs the version: recorded in the transaction
+		// that ends the operation, so neither is seen without the other.
+		err := s.db(ctx).Deployment.UpdateOneID(*job.DeploymentID).SetVersionID(job.Args.Version).
+			SetStatus(deployment.StatusRunning).SetMessage("").Exec(ctx)
+		if err == nil && job.Args.Revision != 0 {
+			err = s.db(ctx).DeploymentRevision.UpdateOneID(job.Args.Revision).SetResult(deploymentrevision.ResultSucceeded).
+				SetFinishedAt(time.Now()).Exec(ctx)
+		}
+		return err
 	}
+	return s.failed(ctx, job.Operation, job.Args.Revision, status, runErr)
+}
+
+func (s *Service) failed(ctx context.Context, op *ent.Operation, rev int, status operation.Status, runErr error) error {
 	msg := op.LastError
 	if msg == "" && runErr != nil {
 		msg = runErr.Error()
@@ -126,7 +153,7 @@ func (s *Service) applyFinished(ctx context.Context, op *ent.Operation, status o
 	if status == operation.StatusCancelled {
 		result = deploymentrevision.ResultCancelled
 	}
-	if rev := payloadInt(op, "revision"); rev != 0 {
+	if rev != 0 {
 		if err := s.db(ctx).DeploymentRevision.UpdateOneID(rev).SetResult(result).SetMessage(operations.Clip(msg)).SetFinishedAt(time.Now()).Exec(ctx); err != nil {
 			return err
 		}
@@ -135,40 +162,41 @@ func (s *Service) applyFinished(ctx context.Context, op *ent.Operation, status o
 }
 
 // runDelete removes the deployment's objects from the cluster.
-func (s *Service) runDelete(ctx context.Context, op *ent.Operation) (map[string]any, error) {
-	d, err := s.client.Deployment.Get(ctx, *op.DeploymentID)
+func (s *Service) runDelete(ctx context.Context, job *operations.Job[DeleteArgs]) (operations.None, error) {
+	none := operations.None{}
+	d, err := s.client.Deployment.Get(ctx, *job.DeploymentID)
 	if err != nil {
-		return nil, operations.Permanent(err)
+		return none, operations.Permanent(err)
 	}
 	c, err := s.clusters.Conn(ctx, d.ClusterID)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	if ver, err := s.client.ApplicationVersion.Get(ctx, d.VersionID); err == nil && ver.Kind == applicationversion.KindChart {
 		if err := c.HelmUninstall(ctx, d.Name, d.Namespace); err != nil {
-			return nil, err
+			return none, err
 		}
 	}
 	if err := c.Delete(ctx, d.Namespace, d.Name); err != nil {
-		return nil, err
+		return none, err
 	}
 	if _, err := s.client.Workload.Delete().Where(workload.DeploymentID(d.ID)).Exec(ctx); err != nil {
-		return nil, err
+		return none, err
 	}
 	err = s.client.Deployment.UpdateOne(d).SetStatus(deployment.StatusDeleted).
 		SetRunningPods(0).SetErrorPods(0).SetTotalPods(0).SetMessage("").Exec(ctx)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	if rev := payloadInt(op, "revision"); rev != 0 {
+	if rev := job.Args.Revision; rev != 0 {
 		err = s.client.DeploymentRevision.UpdateOneID(rev).SetResult(deploymentrevision.ResultSucceeded).SetFinishedAt(time.Now()).Exec(ctx)
 	}
-	return nil, err
+	return none, err
 }
 
-func (s *Service) deleteFinished(ctx context.Context, op *ent.Operation, status operation.Status, runErr error) error {
+func (s *Service) deleteFinished(ctx context.Context, job *operations.Job[DeleteArgs], status operation.Status, runErr error) error {
 	if status == operation.StatusSucceeded {
 		return nil
 	}
-	return s.applyFinished(ctx, op, status, runErr)
+	return s.failed(ctx, job.Operation, job.Args.Revision, status, runErr)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/applicationversion"
@@ -39,8 +40,11 @@ func (b *backend) Conn(context.Context, int) (*cluster.Conn, error) {
 	return nil, errors.New("not connected")
 }
 func (b *backend) Disconnect(id int) { b.disconnected = append(b.disconnected, id) }
-func (b *backend) WaitRollout(context.Context, int, int, string, string, map[string]int) error {
-	return errors.New("not connected")
+func (b *backend) RolloutDone(context.Context, int, int, string, string, map[string]int, time.Time) (bool, error) {
+	return false, errors.New("not connected")
+}
+func (b *backend) HasWorkloads(context.Context, int, int, string) (bool, error) {
+	return false, errors.New("not connected")
 }
 func (b *backend) Flush(context.Context)      {}
 func (b *backend) CheckAll(context.Context)   {}

@@ -34,6 +34,30 @@ const (
 	KindDelete = "registry.delete"
 )
 
+// The workflow's operation kinds, with their payloads and results.
+var (
+	Sync   = operations.NewKind[operations.None, SyncResult](KindSync)
+	Delete = operations.NewKind[DeleteArgs, DeleteResult](KindDelete)
+)
+
+// SyncResult is what a registry.sync found.
+type SyncResult struct {
+	Images int `json:"images"`
+}
+
+// DeleteArgs is the payload of a registry.delete: whole images, or tags of
+// one image.
+type DeleteArgs struct {
+	Images []string `json:"images,omitempty"`
+	Image  string   `json:"image,omitempty"`
+	Tags   []string `json:"tags,omitempty"`
+}
+
+// DeleteResult names what a registry.delete deleted.
+type DeleteResult struct {
+	Deleted []string `json:"deleted"`
+}
+
 // Service runs the repository workflow.
 type Service struct {
 	client *ent.Client
@@ -49,8 +73,8 @@ func New(client *ent.Client, ops *operations.Runner, reg *registry.Client, box *
 		log = slog.Default()
 	}
 	s := &Service{client: client, ops: ops, reg: reg, box: box, log: log}
-	ops.Register(KindSync, operations.Kind{Run: s.runSync})
-	ops.Register(KindDelete, operations.Kind{Run: s.runDelete})
+	Sync.Handle(ops, operations.Handler[operations.None, SyncResult]{Run: s.runSync})
+	Delete.Handle(ops, operations.Handler[DeleteArgs, DeleteResult]{Run: s.runDelete})
 	return s
 }
 
@@ -133,7 +157,7 @@ func (s *Service) DeleteImages(ctx context.Context, names []string) (*ent.Operat
 			return nil, apierr.New(apierr.Forbidden, "names: image %s belongs to another tenant", n)
 		}
 	}
-	return s.enqueue(ctx, KindDelete, map[string]any{"images": names})
+	return enqueue(ctx, s, Delete, DeleteArgs{Images: names})
 }
 
 // DeleteTags marks tags of an image deleting and enqueues their deletion.
@@ -164,7 +188,7 @@ func (s *Service) DeleteTags(ctx context.Context, imageName string, tags []strin
 			return nil, apierr.New(apierr.Forbidden, "tags: image %s belongs to another tenant", imageName)
 		}
 	}
-	return s.enqueue(ctx, KindDelete, map[string]any{"image": imageName, "tags": tags})
+	return enqueue(ctx, s, Delete, DeleteArgs{Image: imageName, Tags: tags})
 }
 
 // Sync enqueues a sync with the registry.
@@ -173,35 +197,23 @@ func (s *Service) Sync(ctx context.Context) (*ent.Operation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.enqueue(ctx, KindSync, map[string]any{})
+	return enqueue(ctx, s, Sync, operations.None{})
 }
 
-func (s *Service) enqueue(ctx context.Context, kind string, payload map[string]any) (*ent.Operation, error) {
-	return s.ops.Enqueue(ctx, s.db(ctx).Operation.Create().SetKind(kind).SetPayload(payload))
+func enqueue[A, R any](ctx context.Context, s *Service, kind operations.Kind[A, R], args A) (*ent.Operation, error) {
+	return kind.Enqueue(ctx, s.ops, s.db(ctx).Operation.Create(), args)
 }
 
-func (s *Service) runSync(ctx context.Context, _ *ent.Operation) (map[string]any, error) {
+func (s *Service) runSync(ctx context.Context, _ *operations.Job[operations.None]) (SyncResult, error) {
 	n, err := s.SyncNow(ctx)
-	return map[string]any{"images": n}, err
+	return SyncResult{Images: n}, err
 }
 
-// Schedule syncs every interval until ctx ends.
-func (s *Service) Schedule(ctx context.Context, every time.Duration) {
-	if every <= 0 {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if _, err := s.SyncNow(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("registry: sync failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+// Schedule makes the registry sync a periodic operation, every interval
+// (0: only on demand), run once per interval across all replicas. Call it
+// before the runner runs.
+func (s *Service) Schedule(every time.Duration) error {
+	return Sync.Every(s.ops, every, operations.None{})
 }
 
 // SyncNow brings the images and tags of every project in step with the
@@ -307,58 +319,46 @@ func (s *Service) dropImage(ctx context.Context, id int) error {
 }
 
 // runDelete deletes images or tags in the registry, then their rows.
-func (s *Service) runDelete(ctx context.Context, op *ent.Operation) (map[string]any, error) {
+func (s *Service) runDelete(ctx context.Context, job *operations.Job[DeleteArgs]) (DeleteResult, error) {
 	ctx = policy.System(ctx)
-	if names := stringList(op.Payload["images"]); len(names) > 0 {
+	if names := job.Args.Images; len(names) > 0 {
 		for _, n := range names {
 			img, err := s.client.Image.Query().Where(image.Name(n)).Only(ctx)
 			if ent.IsNotFound(err) {
 				continue // already gone (a sync saw it disappear)
 			}
 			if err != nil {
-				return nil, err
+				return DeleteResult{}, err
 			}
 			if err := s.reg.DeleteImage(ctx, n); err != nil {
-				return nil, fmt.Errorf("deleting %s in the registry: %w", n, err)
+				return DeleteResult{}, fmt.Errorf("deleting %s in the registry: %w", n, err)
 			}
 			if err := s.dropImage(ctx, img.ID); err != nil {
-				return nil, err
+				return DeleteResult{}, err
 			}
 		}
-		return map[string]any{"deleted": names}, nil
+		return DeleteResult{Deleted: names}, nil
 	}
-	repo, _ := op.Payload["image"].(string)
-	tags := stringList(op.Payload["tags"])
+	repo, tags := job.Args.Image, job.Args.Tags
 	img, err := s.client.Image.Query().Where(image.Name(repo)).Only(ctx)
 	if err != nil {
-		return nil, operations.Permanent(err)
+		return DeleteResult{}, operations.Permanent(err)
 	}
 	for _, t := range tags {
 		if err := s.reg.DeleteTag(ctx, repo, t); err != nil {
-			return nil, fmt.Errorf("deleting %s:%s in the registry: %w", repo, t, err)
+			return DeleteResult{}, fmt.Errorf("deleting %s:%s in the registry: %w", repo, t, err)
 		}
 		if _, err := s.client.ImageTag.Delete().Where(imagetag.ImageID(img.ID), imagetag.Name(t)).Exec(ctx); err != nil {
-			return nil, err
+			return DeleteResult{}, err
 		}
 	}
 	if left, err := img.QueryTags().Count(ctx); err == nil && left == 0 {
 		err = s.dropImage(ctx, img.ID)
 		if err != nil {
-			return nil, err
+			return DeleteResult{}, err
 		}
 	}
-	return map[string]any{"deleted": tags}, nil
-}
-
-func stringList(v any) []string {
-	list, _ := v.([]any) // a JSON array, as the payload is read back
-	out := make([]string, 0, len(list))
-	for _, x := range list {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
+	return DeleteResult{Deleted: tags}, nil
 }
 
 // ---------------------------------------------------------------- accounts

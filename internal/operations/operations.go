@@ -8,7 +8,14 @@
 // finished exactly once even across crashes (handlers must therefore be
 // idempotent: they may run again after a crash). On PostgreSQL claims use
 // SELECT ... FOR UPDATE SKIP LOCKED, so replicas never run one operation at
-// the same time; on SQLite the claim transaction holds the write lock.
+// the same time; on SQLite the claim transaction holds the write lock. A
+// heartbeat renews the lease; when it cannot, the handler's context ends
+// (ErrLeaseLost).
+//
+// Kinds are typed (Kind[Args, Result], kind.go) and each runs in a queue
+// with its own concurrency; a handler that waits on something outside
+// returns Snooze and gives its worker back. A periodic kind (Kind.Every,
+// periodic.go) has one row that runs once per interval across replicas.
 package operations
 
 import (
@@ -18,8 +25,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -27,19 +37,9 @@ import (
 
 	"github.com/meridianplane/meridian/ent"
 	"github.com/meridianplane/meridian/ent/operation"
+	"github.com/meridianplane/meridian/ent/predicate"
 	"github.com/meridianplane/meridian/internal/policy"
 )
-
-// Kind is what the runner knows about one kind of operation.
-type Kind struct {
-	// Run does the work. It returns the operation's result, or an error:
-	// retried with backoff up to max_attempts unless Permanent.
-	Run func(ctx context.Context, op *ent.Operation) (map[string]any, error)
-	// Finished, when set, records the final outcome in the domain's rows
-	// (a deployment marked failed, say). err is nil on success. It runs in
-	// the transaction that ends the operation: use ent.FromContext(ctx).
-	Finished func(ctx context.Context, op *ent.Operation, status operation.Status, err error) error
-}
 
 type permanent struct{ error }
 
@@ -61,9 +61,14 @@ func IsPermanent(err error) bool {
 
 // Options tune a Runner.
 type Options struct {
-	Workers int           // concurrent operations (default 4)
+	// Workers is how many operations of one queue run at once unless
+	// Queues says otherwise (default 4).
+	Workers int
+	// Queues sets the concurrency of named queues. Every kind has a queue
+	// of its own (named after the kind) unless it shares one (InQueue).
+	Queues  map[string]int
 	Lease   time.Duration // how long a claim lasts without a heartbeat (default 30s)
-	Poll    time.Duration // how often idle workers look for work (default 1s)
+	Poll    time.Duration // how often an idle runner looks for work (default 1s)
 	Backoff time.Duration // first retry delay, doubling (default 2s)
 	Log     *slog.Logger
 }
@@ -73,13 +78,27 @@ type Runner struct {
 	client  *ent.Client
 	dialect string
 	id      string
-	kinds   map[string]Kind
 	o       Options
 	wake    chan struct{}
 	log     *slog.Logger
+	claims  atomic.Int64
 
-	mu        sync.Mutex
+	handlers map[string]handler
+	queueOf  map[string]*queue // by kind
+	queues   map[string]*queue // by name
+	other    *queue            // kinds with no handler: they fail at once
+	periodic map[string]periodic
+
+	mu        sync.Mutex // guards listeners and the queues' running counts
 	listeners []func(*ent.Operation)
+}
+
+// queue bounds how many operations of its kinds run at once.
+type queue struct {
+	name    string
+	limit   int
+	running int
+	kinds   []string
 }
 
 // New returns a Runner over client; dialect is "sqlite3" or "postgres".
@@ -103,17 +122,34 @@ func New(client *ent.Client, dialect string, o Options) *Runner {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return &Runner{
-		client: client, dialect: dialect, kinds: map[string]Kind{}, o: o, log: o.Log,
-		id:   fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b)),
-		wake: make(chan struct{}, 1),
+		client: client, dialect: dialect, o: o, log: o.Log,
+		id:       fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b)),
+		wake:     make(chan struct{}, 1),
+		handlers: map[string]handler{}, queueOf: map[string]*queue{}, queues: map[string]*queue{},
+		other: &queue{limit: 1}, periodic: map[string]periodic{},
 	}
 }
 
-// ID names this runner in claimed_by.
-func (r *Runner) ID() string { return r.id }
+func (r *Runner) register(kind, queueName string, h handler) {
+	if _, dup := r.handlers[kind]; dup {
+		panic(fmt.Sprintf("operations: kind %q registered twice", kind))
+	}
+	q, ok := r.queues[queueName]
+	if !ok {
+		limit, set := r.o.Queues[queueName]
+		if !set || limit <= 0 {
+			limit = r.o.Workers
+		}
+		q = &queue{name: queueName, limit: limit}
+		r.queues[queueName] = q
+	}
+	q.kinds = append(q.kinds, kind)
+	r.handlers[kind] = h
+	r.queueOf[kind] = q
+}
 
-// Register sets the handler of a kind. Register every kind before Run.
-func (r *Runner) Register(kind string, k Kind) { r.kinds[kind] = k }
+// ID names this runner: its claims (claimed_by) are "<ID>#<n>".
+func (r *Runner) ID() string { return r.id }
 
 // OnUpdate adds a listener told of every change a runner makes to an
 // operation (for subscriptions).
@@ -154,20 +190,15 @@ func (r *Runner) Enqueue(ctx context.Context, c *ent.OperationCreate) (*ent.Oper
 }
 
 // Run works until ctx ends. Operations still running then are released
-// for another worker (or the next start) to take over.
+// for another runner (or the next start) to take over.
+//
+// One loop claims operations for every queue that has a free slot and runs
+// each in a goroutine of its own; a queue at its limit is left out of the
+// claim, so a full queue never holds up another.
 func (r *Runner) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for i := 0; i < r.o.Workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.work(ctx)
-		}()
-	}
-	wg.Wait()
-}
-
-func (r *Runner) work(ctx context.Context) {
+	defer wg.Wait()
+	r.armPeriodic(ctx)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -178,7 +209,11 @@ func (r *Runner) work(ctx context.Context) {
 		case <-r.wake:
 		}
 		for ctx.Err() == nil {
-			op, err := r.claim(ctx)
+			kinds, other := r.free()
+			if len(kinds) == 0 && !other {
+				break
+			}
+			op, err := r.claim(ctx, kinds, other)
 			if err != nil {
 				if ctx.Err() == nil {
 					r.log.Error("operations: claim", "err", err)
@@ -188,10 +223,48 @@ func (r *Runner) work(ctx context.Context) {
 			if op == nil {
 				break
 			}
-			r.execute(ctx, op)
+			q := r.take(op.Kind)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.execute(ctx, op)
+				r.give(q)
+			}()
 		}
 		timer.Reset(r.o.Poll)
 	}
+}
+
+// free lists the kinds whose queues have a free slot, and whether kinds
+// with no handler may be claimed.
+func (r *Runner) free() (kinds []string, other bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, q := range r.queues {
+		if q.running < q.limit {
+			kinds = append(kinds, q.kinds...)
+		}
+	}
+	return kinds, r.other.running < r.other.limit
+}
+
+// take counts a claimed operation against its queue; give releases it.
+func (r *Runner) take(kind string) *queue {
+	q, ok := r.queueOf[kind]
+	if !ok {
+		q = r.other
+	}
+	r.mu.Lock()
+	q.running++
+	r.mu.Unlock()
+	return q
+}
+
+func (r *Runner) give(q *queue) {
+	r.mu.Lock()
+	q.running--
+	r.mu.Unlock()
+	r.Wake()
 }
 
 // sys is the runner's context: it acts for the server, across tenants.
@@ -199,8 +272,19 @@ func sys(ctx context.Context) context.Context { return policy.System(ctx) }
 
 // claim takes one runnable operation: pending and due, or running with an
 // expired lease (its worker died).
-func (r *Runner) claim(ctx context.Context) (*ent.Operation, error) {
+func (r *Runner) claim(ctx context.Context, kinds []string, other bool) (*ent.Operation, error) {
 	ctx = sys(ctx)
+	var which []predicate.Operation
+	if len(kinds) > 0 {
+		which = append(which, operation.KindIn(kinds...))
+	}
+	if other {
+		if len(r.handlers) == 0 {
+			which = append(which, operation.KindNEQ(""))
+		} else {
+			which = append(which, operation.KindNotIn(slices.Collect(maps.Keys(r.handlers))...))
+		}
+	}
 	tx, err := r.client.Tx(ctx)
 	if err != nil {
 		return nil, err
@@ -209,7 +293,7 @@ func (r *Runner) claim(ctx context.Context) (*ent.Operation, error) {
 	q := tx.Operation.Query().Where(operation.Or(
 		operation.And(operation.StatusEQ(operation.StatusPending), operation.RunAfterLTE(now)),
 		operation.And(operation.StatusEQ(operation.StatusRunning), operation.LeaseUntilLT(now)),
-	)).Order(ent.Asc(operation.FieldID))
+	), operation.Or(which...)).Order(ent.Asc(operation.FieldRunAfter), ent.Asc(operation.FieldID)) // longest due first: a snoozing operation does not starve the others
 	if r.dialect == "postgres" {
 		q = q.ForUpdate(entsql.WithLockAction(entsql.SkipLocked))
 	}
@@ -221,7 +305,10 @@ func (r *Runner) claim(ctx context.Context) (*ent.Operation, error) {
 		_ = tx.Rollback()
 		return nil, err
 	}
-	upd := tx.Operation.UpdateOne(op).SetClaimedBy(r.id).SetLeaseUntil(now.Add(r.o.Lease))
+	// Each claim has a token of its own, so an attempt of this runner
+	// whose lease ran out cannot record over the attempt that took over.
+	token := fmt.Sprintf("%s#%d", r.id, r.claims.Add(1))
+	upd := tx.Operation.UpdateOne(op).SetClaimedBy(token).SetLeaseUntil(now.Add(r.o.Lease))
 	if op.CancelRequested {
 		upd.SetStatus(operation.StatusCancelled).SetFinishedAt(now).SetLastError("cancelled before it ran")
 	} else {
@@ -243,14 +330,14 @@ func (r *Runner) claim(ctx context.Context) (*ent.Operation, error) {
 		if err := r.finished(ctx, r.client, op, nil); err != nil {
 			r.log.Error("operations: recording a cancellation", "op", op.ID, "err", err)
 		}
-		return r.claim(ctx)
+		return r.claim(ctx, kinds, other)
 	}
 	return op, nil
 }
 
 // execute runs a claimed operation and records how it ended.
 func (r *Runner) execute(ctx context.Context, op *ent.Operation) {
-	k, ok := r.kinds[op.Kind]
+	h, ok := r.handlers[op.Kind]
 	if !ok {
 		r.finish(ctx, op, nil, Permanent(fmt.Errorf("no handler for operation kind %q", op.Kind)))
 		return
@@ -259,15 +346,21 @@ func (r *Runner) execute(ctx context.Context, op *ent.Operation) {
 	defer cancel(nil)
 	done := make(chan struct{})
 	go r.heartbeat(runCtx, cancel, op, done)
-	result, err := safeRun(runCtx, k, op)
-	close(done)
+	defer close(done) // the lease is renewed until the outcome is recorded
+	result, err := safeRun(runCtx, h, op)
 	if ctx.Err() != nil {
 		// The runner is stopping: give the operation back untouched by
 		// this attempt, for the next worker.
 		r.release(op)
 		return
 	}
-	if errors.Is(context.Cause(runCtx), errCancelled) {
+	switch cause := context.Cause(runCtx); {
+	case errors.Is(cause, ErrLeaseLost):
+		// Another worker has it, or will once the lease ends: this
+		// attempt records nothing.
+		r.log.Warn("operations: lease lost; the operation is left to another worker", "op", op.ID, "kind", op.Kind, "err", cause)
+		return
+	case errors.Is(cause, errCancelled):
 		err = errCancelled
 	}
 	r.finish(ctx, op, result, err)
@@ -275,20 +368,32 @@ func (r *Runner) execute(ctx context.Context, op *ent.Operation) {
 
 var errCancelled = errors.New("cancelled")
 
-func safeRun(ctx context.Context, k Kind, op *ent.Operation) (res map[string]any, err error) {
+// ErrLeaseLost is the cause (context.Cause) of a handler's context ended
+// because its claim could not be renewed: another worker took the
+// operation over, or the database did not answer before the lease ran out.
+var ErrLeaseLost = errors.New("operations: lease lost")
+
+func safeRun(ctx context.Context, h handler, op *ent.Operation) (res map[string]any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = Permanent(fmt.Errorf("handler panicked: %v", p))
 		}
 	}()
-	return k.Run(ctx, op)
+	return h.run(ctx, op)
 }
 
-// heartbeat extends the lease while the handler runs and cancels it when a
-// user asks.
+// heartbeat extends the lease while the handler runs. It cancels the
+// handler's context when a user asks, and when the lease is lost: another
+// worker holds the claim, or renewing failed for so long that the lease
+// would end before the next try.
 func (r *Runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, op *ent.Operation, done <-chan struct{}) {
-	t := time.NewTicker(r.o.Lease / 3)
+	every := r.o.Lease / 3
+	t := time.NewTicker(every)
 	defer t.Stop()
+	leaseEnd := time.Now().Add(r.o.Lease)
+	if op.LeaseUntil != nil {
+		leaseEnd = *op.LeaseUntil
+	}
 	for {
 		select {
 		case <-done:
@@ -297,16 +402,22 @@ func (r *Runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 			return
 		case <-t.C:
 		}
+		until := time.Now().Add(r.o.Lease)
 		n, err := r.client.Operation.Update().
-			Where(operation.ID(op.ID), operation.ClaimedBy(r.id), operation.StatusEQ(operation.StatusRunning)).
-			SetLeaseUntil(time.Now().Add(r.o.Lease)).Save(ctx)
+			Where(operation.ID(op.ID), operation.ClaimedBy(op.ClaimedBy), operation.StatusEQ(operation.StatusRunning)).
+			SetLeaseUntil(until).Save(ctx)
 		if err != nil {
+			if !time.Now().Add(every).Before(leaseEnd) {
+				cancel(fmt.Errorf("%w: cannot renew it: %v", ErrLeaseLost, err))
+				return
+			}
 			continue
 		}
 		if n == 0 {
-			cancel(errors.New("lost the claim"))
+			cancel(fmt.Errorf("%w: another worker holds the claim", ErrLeaseLost))
 			return
 		}
+		leaseEnd = until
 		if c, err := r.client.Operation.Query().Where(operation.ID(op.ID), operation.CancelRequested(true)).Exist(ctx); err == nil && c {
 			cancel(errCancelled)
 			return
@@ -316,18 +427,21 @@ func (r *Runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 
 // finish records the outcome of an attempt. A final outcome and the kind's
 // Finished hook commit together, so nobody sees a failed operation whose
-// deployment does not say so yet.
+// deployment does not say so yet. A snoozed operation goes back to pending
+// without counting the attempt; a periodic one is armed for its next run.
 func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[string]any, runErr error) {
 	ctx = sys(context.WithoutCancel(ctx))
 	now := time.Now()
 	var status operation.Status
+	var wakeIn time.Duration
 	tx, err := r.client.Tx(ctx)
 	if err != nil {
 		r.log.Error("operations: recording the outcome", "op", op.ID, "err", err)
 		return
 	}
-	upd := tx.Operation.Update().Where(operation.ID(op.ID), operation.ClaimedBy(r.id), operation.StatusEQ(operation.StatusRunning)).
+	upd := tx.Operation.Update().Where(operation.ID(op.ID), operation.ClaimedBy(op.ClaimedBy), operation.StatusEQ(operation.StatusRunning)).
 		SetClaimedBy("").ClearLeaseUntil()
+	sn, isSnooze := snoozed(runErr)
 	switch {
 	case runErr == nil:
 		status = operation.StatusSucceeded
@@ -335,13 +449,20 @@ func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[strin
 		if result != nil {
 			upd.SetResult(result)
 		}
+	case isSnooze:
+		status, wakeIn = operation.StatusPending, sn.after
+		upd.SetStatus(status).SetRunAfter(now.Add(sn.after)).AddAttempts(-1)
+		if sn.checkpoint != nil {
+			upd.SetCheckpoint(sn.checkpoint)
+		}
 	case errors.Is(runErr, errCancelled):
 		status = operation.StatusCancelled
 		upd.SetStatus(status).SetFinishedAt(now).SetLastError("cancelled while running")
 	case !IsPermanent(runErr) && op.Attempts < op.MaxAttempts:
 		status = operation.StatusPending
-		delay := r.o.Backoff << min(op.Attempts-1, 8)
-		upd.SetStatus(status).SetRunAfter(now.Add(delay)).SetLastError(Clip(runErr.Error()))
+		wakeIn = r.o.Backoff << min(op.Attempts-1, 8)
+		// A failed attempt starts over: what snoozes kept is dropped.
+		upd.SetStatus(status).SetRunAfter(now.Add(wakeIn)).SetLastError(Clip(runErr.Error())).ClearCheckpoint()
 	default:
 		status = operation.StatusFailed
 		upd.SetStatus(status).SetFinishedAt(now).SetLastError(Clip(runErr.Error()))
@@ -355,6 +476,12 @@ func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[strin
 	done, err := tx.Operation.Get(ctx, op.ID)
 	if err == nil && status != operation.StatusPending {
 		err = r.finished(ent.NewTxContext(ctx, tx), tx.Client(), done, runErr)
+		if err == nil {
+			var again time.Duration
+			if done, again, err = r.rearm(ctx, tx.Client(), done); again > 0 {
+				wakeIn = again
+			}
+		}
 	}
 	if err != nil {
 		_ = tx.Rollback()
@@ -366,92 +493,33 @@ func (r *Runner) finish(ctx context.Context, op *ent.Operation, result map[strin
 		return
 	}
 	r.notify(done)
+	if wakeIn > 0 {
+		time.AfterFunc(wakeIn, r.Wake) // due again: do not wait for the next poll
+	}
 }
 
 // finished runs the kind's Finished hook with the transaction's client in ctx.
 func (r *Runner) finished(ctx context.Context, client *ent.Client, op *ent.Operation, runErr error) error {
-	k, ok := r.kinds[op.Kind]
-	if !ok || k.Finished == nil {
+	h, ok := r.handlers[op.Kind]
+	if !ok {
 		return nil
 	}
 	if op.Status == operation.StatusCancelled && runErr == nil {
 		runErr = errCancelled
 	}
-	return k.Finished(ent.NewContext(ctx, client), op, op.Status, runErr)
+	return h.finished(ent.NewContext(ctx, client), op, op.Status, runErr)
 }
 
 // release gives a claimed operation back as pending, undoing the attempt.
 func (r *Runner) release(op *ent.Operation) {
 	ctx := sys(context.Background())
 	_, err := r.client.Operation.Update().
-		Where(operation.ID(op.ID), operation.ClaimedBy(r.id), operation.StatusEQ(operation.StatusRunning)).
+		Where(operation.ID(op.ID), operation.ClaimedBy(op.ClaimedBy), operation.StatusEQ(operation.StatusRunning)).
 		SetStatus(operation.StatusPending).SetClaimedBy("").ClearLeaseUntil().AddAttempts(-1).Save(ctx)
 	if err != nil {
 		r.log.Warn("operations: releasing", "op", op.ID, "err", err)
 	}
 }
-
-// Cancel stops an operation. A pending one is cancelled at once, with its
-// kind's Finished hook, in the caller's transaction; a running one is asked
-// to stop and ends when its handler next sees its context. The operation is
-// looked up under the caller's privacy (ctx), so users cancel only what they
-// can see; client is the caller's (transaction) client.
-func (r *Runner) Cancel(ctx context.Context, client *ent.Client, id int) (*ent.Operation, error) {
-	op, err := client.Operation.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	switch op.Status {
-	case operation.StatusSucceeded, operation.StatusFailed, operation.StatusCancelled:
-		return op, &Finished{Status: op.Status}
-	case operation.StatusPending:
-		n, err := client.Operation.Update().Where(operation.ID(id), operation.StatusEQ(operation.StatusPending)).
-			SetStatus(operation.StatusCancelled).SetCancelRequested(true).SetFinishedAt(time.Now()).
-			SetLastError("cancelled before it ran").Save(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if n == 1 {
-			if op, err = client.Operation.Get(ctx, id); err != nil {
-				return nil, err
-			}
-			if err := r.finished(sys(ctx), client, op, nil); err != nil {
-				return nil, err
-			}
-			r.afterCommit(ctx, op)
-			return op, nil
-		}
-		// A worker claimed it meanwhile: ask it to stop.
-	}
-	op, err = client.Operation.UpdateOneID(id).SetCancelRequested(true).Save(ctx)
-	if err == nil {
-		r.afterCommit(ctx, op)
-	}
-	return op, err
-}
-
-// afterCommit tells listeners about op once ctx's transaction (if any) commits.
-func (r *Runner) afterCommit(ctx context.Context, op *ent.Operation) {
-	tx := ent.TxFromContext(ctx)
-	if tx == nil {
-		r.notify(op)
-		return
-	}
-	tx.OnCommit(func(next ent.Committer) ent.Committer {
-		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-			err := next.Commit(ctx, tx)
-			if err == nil {
-				r.notify(op)
-			}
-			return err
-		})
-	})
-}
-
-// Finished is the error of cancelling an operation that already ended.
-type Finished struct{ Status operation.Status }
-
-func (f *Finished) Error() string { return fmt.Sprintf("the operation already ended (%s)", f.Status) }
 
 // Clip shortens an error text to what an operation or deployment keeps.
 func Clip(s string) string {

@@ -19,7 +19,7 @@ import (
 	"github.com/meridianplane/meridian/internal/testenv"
 )
 
-var fast = operations.Options{Workers: 3, Lease: 600 * time.Millisecond, Poll: 20 * time.Millisecond, Backoff: 10 * time.Millisecond,
+var fast = operations.Options{Workers: 3, Lease: time.Second, Poll: 20 * time.Millisecond, Backoff: 10 * time.Millisecond,
 	Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 
 func open(t *testing.T, dsn string) *db.DB {
@@ -54,13 +54,37 @@ func tenant(t *testing.T, d *db.DB) int {
 	return d.Client.Tenant.Create().SetName("t").SaveX(ctx).ID
 }
 
-func enqueue(t *testing.T, r *operations.Runner, d *db.DB, kind string, n int) []int {
+// args is the payload of the test kinds.
+type args struct{ I int }
+
+// result is what the test kinds return.
+type result struct {
+	Done bool `json:"done,omitempty"`
+}
+
+func kind(name string) operations.Kind[args, result] { return operations.NewKind[args, result](name) }
+
+// handle registers a test kind whose handler sees only the operation.
+func handle(r *operations.Runner, name string, run func(context.Context, *ent.Operation) (result, error),
+	finished func(context.Context, *ent.Operation, operation.Status, error) error) {
+	h := operations.Handler[args, result]{Run: func(ctx context.Context, j *operations.Job[args]) (result, error) {
+		return run(ctx, j.Operation)
+	}}
+	if finished != nil {
+		h.Finished = func(ctx context.Context, j *operations.Job[args], st operation.Status, err error) error {
+			return finished(ctx, j.Operation, st, err)
+		}
+	}
+	kind(name).Handle(r, h)
+}
+
+func enqueue(t *testing.T, r *operations.Runner, d *db.DB, name string, n int) []int {
 	t.Helper()
 	ctx := policy.System(context.Background())
 	tid := tenant(t, d)
 	var ids []int
 	for i := 0; i < n; i++ {
-		op, err := r.Enqueue(ctx, d.Client.Operation.Create().SetTenantID(tid).SetKind(kind).SetPayload(map[string]any{"i": i}))
+		op, err := kind(name).Enqueue(ctx, r, d.Client.Operation.Create().SetTenantID(tid), args{I: i})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,24 +124,24 @@ func TestOutcomes(t *testing.T) {
 				finished[op.Kind] = st
 				return nil
 			}
-			r.Register("ok", operations.Kind{Run: func(context.Context, *ent.Operation) (map[string]any, error) {
-				return map[string]any{"done": true}, nil
-			}, Finished: record})
-			r.Register("flaky", operations.Kind{Run: func(context.Context, *ent.Operation) (map[string]any, error) {
+			handle(r, "ok", func(context.Context, *ent.Operation) (result, error) {
+				return result{Done: true}, nil
+			}, record)
+			handle(r, "flaky", func(context.Context, *ent.Operation) (result, error) {
 				if flaky.Add(1) < 3 {
-					return nil, errors.New("try again")
+					return result{}, errors.New("try again")
 				}
-				return nil, nil
-			}, Finished: record})
-			r.Register("broken", operations.Kind{Run: func(context.Context, *ent.Operation) (map[string]any, error) {
-				return nil, operations.Permanent(errors.New("cannot work"))
-			}, Finished: record})
-			r.Register("hopeless", operations.Kind{Run: func(context.Context, *ent.Operation) (map[string]any, error) {
-				return nil, errors.New("always fails")
-			}, Finished: record})
-			r.Register("panics", operations.Kind{Run: func(context.Context, *ent.Operation) (map[string]any, error) {
+				return result{}, nil
+			}, record)
+			handle(r, "broken", func(context.Context, *ent.Operation) (result, error) {
+				return result{}, operations.Permanent(errors.New("cannot work"))
+			}, record)
+			handle(r, "hopeless", func(context.Context, *ent.Operation) (result, error) {
+				return result{}, errors.New("always fails")
+			}, record)
+			handle(r, "panics", func(context.Context, *ent.Operation) (result, error) {
 				panic("boom")
-			}, Finished: record})
+			}, record)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			go r.Run(ctx)
@@ -156,11 +180,11 @@ func TestCancel(t *testing.T) {
 			d := open(t, dsn)
 			r := operations.New(d.Client, d.Dialect, fast)
 			started := make(chan struct{}, 1)
-			r.Register("slow", operations.Kind{Run: func(ctx context.Context, _ *ent.Operation) (map[string]any, error) {
+			handle(r, "slow", func(ctx context.Context, _ *ent.Operation) (result, error) {
 				started <- struct{}{}
 				<-ctx.Done()
-				return nil, ctx.Err()
-			}})
+				return result{}, ctx.Err()
+			}, nil)
 			sys := policy.System(context.Background())
 			// Cancelled before a runner sees it.
 			pending := enqueue(t, r, d, "slow", 1)
@@ -201,22 +225,22 @@ func TestRestart(t *testing.T) {
 			d1 := open(t, dsn)
 			var completions sync.Map // op id -> count of handler runs that returned
 			block := make(chan struct{})
-			handler := func(blocking bool) operations.Kind {
-				return operations.Kind{Run: func(ctx context.Context, op *ent.Operation) (map[string]any, error) {
+			handler := func(blocking bool) func(context.Context, *ent.Operation) (result, error) {
+				return func(ctx context.Context, op *ent.Operation) (result, error) {
 					if blocking {
 						select {
 						case <-block:
 						case <-ctx.Done():
-							return nil, ctx.Err()
+							return result{}, ctx.Err()
 						}
 					}
 					v, _ := completions.LoadOrStore(op.ID, new(atomic.Int32))
 					v.(*atomic.Int32).Add(1)
-					return nil, nil
-				}}
+					return result{}, nil
+				}
 			}
 			r1 := operations.New(d1.Client, d1.Dialect, fast)
-			r1.Register("job", handler(true))
+			handle(r1, "job", handler(true), nil)
 			ids := enqueue(t, r1, d1, "job", 5)
 			ctx1, stop1 := context.WithCancel(context.Background())
 			done1 := make(chan struct{})
@@ -236,7 +260,7 @@ func TestRestart(t *testing.T) {
 
 			d2 := open(t, dsn)
 			r2 := operations.New(d2.Client, d2.Dialect, fast)
-			r2.Register("job", handler(false))
+			handle(r2, "job", handler(false), nil)
 			ctx2, stop2 := context.WithCancel(context.Background())
 			defer stop2()
 			go r2.Run(ctx2)
@@ -263,20 +287,20 @@ func TestReplicas(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var runs sync.Map
 			var dup atomic.Int32
-			kind := operations.Kind{Run: func(ctx context.Context, op *ent.Operation) (map[string]any, error) {
+			run := func(ctx context.Context, op *ent.Operation) (result, error) {
 				if _, loaded := runs.LoadOrStore(op.ID, true); loaded {
 					dup.Add(1)
 				}
-				time.Sleep(2 * time.Millisecond)
-				return nil, nil
-			}}
+				time.Sleep(2 * time.Millisecond) // a little work, so the replicas overlap
+				return result{}, nil
+			}
 			var ids []int
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			for i := 0; i < 2; i++ {
 				d := open(t, dsn)
 				r := operations.New(d.Client, d.Dialect, fast)
-				r.Register("job", kind)
+				handle(r, "job", run, nil)
 				if i == 0 {
 					ids = enqueue(t, r, d, "job", 60)
 				}

@@ -147,9 +147,11 @@ func (s *Server) Start() {
 			return
 		}
 		s.Clusters.Start()
-		s.worker.Add(3)
+		if err := s.Repository.Schedule(s.Config.RegistrySync); err != nil {
+			s.Log.Error("registry: scheduling the sync", "err", err)
+		}
+		s.worker.Add(2)
 		go func() { defer s.worker.Done(); s.Operations.Run(s.bg) }()
-		go func() { defer s.worker.Done(); s.Repository.Schedule(s.bg, s.Config.RegistrySync) }()
 		go func() { defer s.worker.Done(); s.Clusters.CheckAll(s.bg) }()
 	})
 }

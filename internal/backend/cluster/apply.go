@@ -163,7 +163,7 @@ func (t *Target) nodeSelector() map[string]string {
 var applyOpts = metav1.ApplyOptions{FieldManager: FieldManager, Force: true}
 
 // Expect is the replicas a workload target asks for ("Kind.name" to
-// count), for WaitRollout; a DaemonSet's count follows the nodes.
+// count), for RolloutDone; a DaemonSet's count follows the nodes.
 func (t *Target) Expect() map[string]int {
 	if t.Spec.DeployType == appspec.DaemonSet {
 		return nil
@@ -325,66 +325,71 @@ type RolloutError struct{ Reason string }
 
 func (e *RolloutError) Error() string { return "rollout failed: " + e.Reason }
 
-// WaitRollout waits until every workload of the deployment runs version
-// with all its pods of that version ready, or the rollout fails: a pod of
-// the new version cannot start (image pull, crash loop...) or the deadline
-// passes. It reads the informer caches of the live connection.
+// RolloutDone reports whether every workload of the deployment runs
+// version with all its pods of that version ready. It fails when the
+// rollout has failed: a pod of the new version cannot start (image pull,
+// crash loop...) or the deadline (RolloutDeadline after since, when the
+// version was applied) has passed. It reads the informer caches of the
+// live connection and does not wait, so an operation can snooze between
+// checks instead of holding a worker.
 //
 // want, when set, holds the replicas Meridian just asked of a workload
 // ("Kind.name"): the informer cache may still show the previous count.
-func (m *Manager) WaitRollout(ctx context.Context, clusterID, deploymentID int, namespace, version string, want map[string]int) error {
-	deadline := time.Now().Add(m.o.RolloutDeadline)
-	t := time.NewTicker(50 * time.Millisecond)
-	defer t.Stop()
-	for {
-		c, err := m.Conn(ctx, clusterID) // the live connection: it may have been remade
-		if err != nil {
-			return err
-		}
-		ws, err := m.observe(c, deploymentID, namespace)
-		if err != nil {
-			return err
-		}
-		done, readyNew, wanted := len(ws) > 0, 0, 0
-		for _, w := range ws {
-			ready, old := 0, 0
-			for _, p := range w.Pods {
-				if p.Labels[LabelVersion] != version {
-					old++
-					continue
-				}
-				ok, reason := podState(p)
-				if ok {
-					ready++
-				}
-				if reason != "" {
-					msg := podMessage(p)
-					if msg != "" {
-						msg = ": " + msg
-					}
-					return &RolloutError{Reason: fmt.Sprintf("pod %s: %s%s", p.Name, reason, msg)}
-				}
+func (m *Manager) RolloutDone(ctx context.Context, clusterID, deploymentID int, namespace, version string, want map[string]int, since time.Time) (bool, error) {
+	c, err := m.Conn(ctx, clusterID) // the live connection: it may have been remade
+	if err != nil {
+		return false, err
+	}
+	ws, err := m.observe(c, deploymentID, namespace)
+	if err != nil {
+		return false, err
+	}
+	done, readyNew, wanted := len(ws) > 0, 0, 0
+	for _, w := range ws {
+		ready, old := 0, 0
+		for _, p := range w.Pods {
+			if p.Labels[LabelVersion] != version {
+				old++
+				continue
 			}
-			readyNew, wanted = readyNew+ready, wanted+w.Desired
-			if n, ok := want[w.Kind+"."+w.Name]; ok && n != w.Desired {
-				done = false
+			ok, reason := podState(p)
+			if ok {
+				ready++
 			}
-			if w.Version != version || w.Seen < w.Generation || ready < w.Desired || old > 0 || len(w.Pods) != w.Desired {
-				done = false
+			if reason != "" {
+				msg := podMessage(p)
+				if msg != "" {
+					msg = ": " + msg
+				}
+				return false, &RolloutError{Reason: fmt.Sprintf("pod %s: %s%s", p.Name, reason, msg)}
 			}
 		}
-		if done {
-			return nil
+		readyNew, wanted = readyNew+ready, wanted+w.Desired
+		if n, ok := want[w.Kind+"."+w.Name]; ok && n != w.Desired {
+			done = false
 		}
-		if time.Now().After(deadline) {
-			return &RolloutError{Reason: fmt.Sprintf("not ready after %s (%d of %d pods of version %s ready)", m.o.RolloutDeadline, readyNew, wanted, version)}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
+		if w.Version != version || w.Seen < w.Generation || ready < w.Desired || old > 0 || len(w.Pods) != w.Desired {
+			done = false
 		}
 	}
+	if done {
+		return true, nil
+	}
+	if time.Since(since) > m.o.RolloutDeadline {
+		return false, &RolloutError{Reason: fmt.Sprintf("not ready after %s (%d of %d pods of version %s ready)", m.o.RolloutDeadline, readyNew, wanted, version)}
+	}
+	return false, nil
+}
+
+// HasWorkloads reports whether the cluster (the informer caches of the live
+// connection) holds any workload of the deployment.
+func (m *Manager) HasWorkloads(ctx context.Context, clusterID, deploymentID int, namespace string) (bool, error) {
+	c, err := m.Conn(ctx, clusterID)
+	if err != nil {
+		return false, err
+	}
+	ws, err := m.observe(c, deploymentID, namespace)
+	return len(ws) > 0, err
 }
 
 // eligibleNodes counts the ready nodes a node selector admits.

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"time"
 
 	"github.com/meridianplane/meridian/internal/appspec"
 	"github.com/meridianplane/meridian/internal/backend/cluster/sim"
@@ -19,8 +20,13 @@ type Backend interface {
 	Conn(ctx context.Context, clusterID int) (*Conn, error)
 	// Disconnect drops a cluster's connection.
 	Disconnect(clusterID int)
-	// WaitRollout waits until a deployment's workloads run version.
-	WaitRollout(ctx context.Context, clusterID, deploymentID int, namespace, version string, want map[string]int) error
+	// RolloutDone reports, without waiting, whether a deployment's
+	// workloads run version with all their pods ready; a *RolloutError
+	// when the rollout failed or its deadline after since passed.
+	RolloutDone(ctx context.Context, clusterID, deploymentID int, namespace, version string, want map[string]int, since time.Time) (bool, error)
+	// HasWorkloads reports whether the cluster holds any workload of a
+	// deployment.
+	HasWorkloads(ctx context.Context, clusterID, deploymentID int, namespace string) (bool, error)
 	// Flush reports the workloads that changed since the last flush.
 	Flush(ctx context.Context)
 	// CheckAll checks, and (re)connects, every cluster the Inventory lists.

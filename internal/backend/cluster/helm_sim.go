@@ -178,7 +178,7 @@ func (k *simKube) Delete(resources kube.ResourceList) (*kube.Result, []error) {
 	return res, errs
 }
 
-// Meridian waits for rollouts itself (WaitRollout), so Helm's waits return
+// Meridian waits for rollouts itself (RolloutDone), so Helm's waits return
 // at once.
 func (k *simKube) Wait(kube.ResourceList, time.Duration) error            { return nil }
 func (k *simKube) WaitWithJobs(kube.ResourceList, time.Duration) error    { return nil }
