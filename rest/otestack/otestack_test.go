@@ -122,6 +122,7 @@ func init() { order = append(order, deployOrder...) }
 func TestDocumentExamples(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, db testenv.Database) {
 		w := setup(t, db)
+		doc := newContract(t)
 		ex := w.examples()
 		if len(ex) != len(otestack.Endpoints) || len(order) != len(otestack.Endpoints) {
 			t.Fatalf("%d examples, %d in order, %d endpoints: every endpoint needs one", len(ex), len(order), len(otestack.Endpoints))
@@ -132,6 +133,7 @@ func TestDocumentExamples(t *testing.T) {
 				t.Fatalf("no example for %s", name)
 			}
 			r := w.do(c)
+			doc.check(c, r)
 			want := 200
 			if ep := endpoint(name); ep != nil && ep.Status != 0 {
 				want = ep.Status
@@ -148,6 +150,7 @@ func TestDocumentExamples(t *testing.T) {
 				}
 			}
 		}
+		doc.exercisedAll()
 	})
 }
 
