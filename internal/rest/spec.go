@@ -52,15 +52,18 @@ type Param struct {
 	Items    string `yaml:"items,omitempty"` // element type of an array
 	Required bool   `yaml:"required,omitempty"`
 	// Default is used when the parameter is absent (a JSON literal).
-	Default   any      `yaml:"default,omitempty"`
-	MinLength *int     `yaml:"minLength,omitempty"`
-	MaxLength *int     `yaml:"maxLength,omitempty"`
-	Minimum   *float64 `yaml:"minimum,omitempty"`
-	Maximum   *float64 `yaml:"maximum,omitempty"`
-	MinItems  *int     `yaml:"minItems,omitempty"`
-	MaxItems  *int     `yaml:"maxItems,omitempty"`
-	Enum      []any    `yaml:"enum,omitempty"`
-	Format    string   `yaml:"format,omitempty"` // uuid, ip
+	Default   any  `yaml:"default,omitempty"`
+	MinLength *int `yaml:"minLength,omitempty"`
+	MaxLength *int `yaml:"maxLength,omitempty"`
+	// MaxLengthOf takes MaxLength from a GraphQL field's @maxLength (the
+	// ent field's MaxLen): "User.username". restgen fills MaxLength.
+	MaxLengthOf string   `yaml:"maxLengthOf,omitempty" gen:"-"`
+	Minimum     *float64 `yaml:"minimum,omitempty"`
+	Maximum     *float64 `yaml:"maximum,omitempty"`
+	MinItems    *int     `yaml:"minItems,omitempty"`
+	MaxItems    *int     `yaml:"maxItems,omitempty"`
+	Enum        []any    `yaml:"enum,omitempty"`
+	Format      string   `yaml:"format,omitempty"` // uuid, ip
 	// Pattern is a regular expression a string value must match.
 	Pattern string `yaml:"pattern,omitempty"`
 	// Example is a value for the OpenAPI document (the request example is
