@@ -121,6 +121,27 @@ func TestRejectsBadDeclarations(t *testing.T) {
       - {name: q, in: query, type: integer, enum: [a], description: "unused"}`, clustersOp, "is not a integer"},
 		{"path outside the prefix", `
   - {name: x, method: GET, path: /v2/x, operation: op.graphql}`, clustersOp, "API prefix"},
+		{"a limit stated twice", `
+  - name: x
+    method: GET
+    path: /v1/x
+    operation: op.graphql
+    params:
+      - {name: q, in: query, type: string, maxLength: 3, maxLengthOf: User.username, description: "unused"}`, clustersOp, "state the limit once"},
+		{"a limit from a field without MaxLen", `
+  - name: x
+    method: GET
+    path: /v1/x
+    operation: op.graphql
+    params:
+      - {name: q, in: query, type: string, maxLengthOf: User.role, description: "unused"}`, clustersOp, "has no @maxLength"},
+		{"a limit from an unknown field", `
+  - name: x
+    method: GET
+    path: /v1/x
+    operation: op.graphql
+    params:
+      - {name: q, in: query, type: string, maxLengthOf: User.nope, description: "unused"}`, clustersOp, "User has no field nope"},
 		{"unknown field in yaml", `
   - {name: x, method: GET, path: /v1/x, operation: op.graphql, bogus: 1}`, clustersOp, "bogus"},
 	}
@@ -252,7 +273,7 @@ func TestExamples(t *testing.T) {
     path: /v1/x
     operation: op.graphql
     params:
-      - {name: label, in: body, type: string, required: true, maxLength: 63, var: input.label, example: label1}
+      - {name: label, in: body, type: string, required: true, maxLengthOf: ClusterLabel.name, var: input.label, example: label1}
       - {name: cluster, in: body, type: array, items: string, required: true, var: input.clusterNames, example: [GuangZhou]}
     response: {}
     example: %s
@@ -266,6 +287,10 @@ func TestExamples(t *testing.T) {
 	body := post["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any)
 	if got, _ := json.Marshal(body["example"]); string(got) != `{"cluster":["GuangZhou"],"label":"label1"}` {
 		t.Errorf("request example %s", got)
+	}
+	// maxLengthOf reads the ent field's MaxLen (ClusterLabel.name: 63).
+	if got, _ := json.Marshal(body["properties"].(map[string]any)["label"]); string(got) != `{"example":"label1","maxLength":63,"type":"string"}` {
+		t.Errorf("label schema %s", got)
 	}
 	if _, err := document(t, fmt.Sprintf(ep, `{code: "200", message: success}`), op); err == nil || !strings.Contains(err.Error(), "example") {
 		t.Errorf("an example answer of the wrong type: %v", err)
