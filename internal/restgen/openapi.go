@@ -49,7 +49,7 @@ func (s *Spec) OpenAPI() (*openapi3.T, error) {
 	}
 	for i := range s.Endpoints {
 		ep := &s.Endpoints[i]
-		op, epErr, err := s.operation(i, ep, errRef)
+		op, err := s.operation(i, ep, errRef)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", ep.Name, err)
 		}
@@ -62,7 +62,7 @@ func (s *Spec) OpenAPI() (*openapi3.T, error) {
 			for code, r := range op.Responses.Map() {
 				pop.Responses.Set(code, r)
 			}
-			s.methodNotAllowed(&pop, methods[path], epErr)
+			s.methodNotAllowed(&pop, methods[path], errRef)
 			addOperation(doc, path, ep.Method, &pop)
 		}
 	}
@@ -93,8 +93,8 @@ func addOperation(doc *openapi3.T, path, method string, op *openapi3.Operation) 
 }
 
 // methodNotAllowed documents the answer (with an Allow header) to a method
-// the path does not take, in the route's error shape, unless the route
-// documents that status itself.
+// the path does not take: the router's, in the API's error shape and status
+// (errRef, nil for no body), unless the route documents that status itself.
 func (s *Spec) methodNotAllowed(op *openapi3.Operation, methods []string, errRef *openapi3.SchemaRef) {
 	status := http.StatusMethodNotAllowed
 	if st, ok := s.Errors.Status[string(apierr.MethodNotAllowed)]; ok {
@@ -135,8 +135,8 @@ func operationSecurity(ep *rest.Endpoint) *openapi3.SecurityRequirements {
 }
 
 // operation documents one endpoint; errRef is the API's error schema (nil:
-// errors answer no body). It returns the route's own error schema too.
-func (s *Spec) operation(i int, ep *rest.Endpoint, errRef *openapi3.SchemaRef) (*openapi3.Operation, *openapi3.SchemaRef, error) {
+// errors answer no body).
+func (s *Spec) operation(i int, ep *rest.Endpoint, errRef *openapi3.SchemaRef) (*openapi3.Operation, error) {
 	description := strings.TrimSpace(ep.Description + "\n\nRuns the GraphQL operation:\n\n```graphql\n" + ep.Operation + "```")
 	for _, p := range ep.Params {
 		if p.In == "client" {
@@ -153,7 +153,7 @@ func (s *Spec) operation(i int, ep *rest.Endpoint, errRef *openapi3.SchemaRef) (
 	}
 	success, err := s.successResponse(i, ep)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	status := ep.Status
 	if status == 0 {
@@ -163,7 +163,7 @@ func (s *Spec) operation(i int, ep *rest.Endpoint, errRef *openapi3.SchemaRef) (
 	if ep.ErrorShape != "" {
 		sch, err := s.errorSchema(ep.ErrorShape)
 		if err != nil {
-			return nil, nil, fmt.Errorf("errorShape: %w", err)
+			return nil, fmt.Errorf("errorShape: %w", err)
 		}
 		errRef = nil
 		if sch != nil {
@@ -177,7 +177,7 @@ func (s *Spec) operation(i int, ep *rest.Endpoint, errRef *openapi3.SchemaRef) (
 		}
 		op.Responses.Set(strconv.Itoa(code), &openapi3.ResponseRef{Value: r})
 	}
-	return op, errRef, nil
+	return op, nil
 }
 
 // parameters are the path, query and header parameters (paging's

@@ -361,6 +361,11 @@ func TestAPPOShapedDeclarations(t *testing.T) {
 	if at(vim, "401", "content", "application/json", "schema", "properties", "retCode", "type") != "integer" {
 		t.Errorf("the endpoint's own error shape: %v", at(vim, "401"))
 	}
+	// The router answers 405 in the API's error shape, not the endpoint's.
+	if at(vim, "405", "content", "application/json", "schema", "$ref") != "#/components/schemas/Error" ||
+		at(vim, "405", "headers", "Allow") == nil {
+		t.Errorf("405: %v", at(vim, "405"))
+	}
 	params, _ := at(doc, "paths", "/appo/v1/tenants/{tenant_id}/app_instances", "get", "parameters").([]any)
 	found := false
 	for _, p := range params {
