@@ -14,6 +14,7 @@ work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/meridian" ./cmd/meridian
 go build -o "$work/pushimage" ./hack/pushimage
+go build -o "$work/openapicheck" ./internal/restgen/cmd/openapicheck
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 MERIDIAN_ADMIN_PASSWORD=smoke-admin-pw MERIDIAN_SECRET_KEY= MERIDIAN_REGISTRY= \
@@ -42,6 +43,11 @@ call() {
 	jq -e --argjson c "$want" '.code == $c and (.message | type) == "string"' <<<"$out" >/dev/null ||
 		fail "$method $path: not the envelope with code $want: $out"
 	echo "$method $template" >>"$called"
+	# Recorded for openapicheck: a 2xx call's JSON request too, any answer.
+	local req=null
+	if [[ $got == 2?? && $# -eq 0 ]]; then req=$(jq -n --arg b "$body" '$b'); fi
+	jq -cn --arg m "$method" --arg p "$path" --argjson st "$got" --arg resp "$out" --argjson req "$req" \
+		'{method: $m, path: $p, status: $st, response: $resp} + (if $req == null then {} else {request: $req, contentType: (if $req == "" then "" else "application/json" end)} end)' >>"$work/calls.jsonl"
 	printf '%-7s %-40s %s\n' "$method" "$path" "$got"
 }
 gql() { # gql QUERY: a GraphQL request with the current token
@@ -206,4 +212,6 @@ call DELETE /v1/authorization /v1/authorization 200
 missing=$(jq -r '.paths | to_entries[] | .key as $p | .value | keys[] | "\(ascii_upcase) \($p)"' rest/otestack/openapi.json | sort -u | comm -23 - <(sort -u "$called"))
 [ -z "$missing" ] || fail "endpoints not walked:
 $missing"
+# Every request and answer fits openapi.json (kin-openapi's openapi3filter).
+"$work/openapicheck" -calls "$work/calls.jsonl" rest/otestack/openapi.json || fail "calls that do not fit openapi.json"
 echo "otestack smoke: every endpoint answered as documented ($(sort -u "$called" | wc -l) endpoints)"

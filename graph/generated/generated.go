@@ -4549,6 +4549,10 @@ extend type Mutation {
 `, BuiltIn: false},
 	{Name: "../ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+"""
+The most characters the field holds (the ent field's MaxLen).
+"""
+directive @maxLength(n: Int!) on FIELD_DEFINITION
 type Application implements Node {
   id: ID!
   createdAt: Time!
@@ -4557,9 +4561,9 @@ type Application implements Node {
   """
   A DNS label: it names the Kubernetes objects.
   """
-  name: String!
+  name: String! @maxLength(n: 53)
   type: ApplicationType!
-  description: String!
+  description: String! @maxLength(n: 1024)
   tenant: Tenant!
   versions(
     """
@@ -4697,8 +4701,8 @@ type ApplicationVersion implements Node {
   """
   x.y.N: the client's main version x.y and a number counted per main version.
   """
-  version: String!
-  mainVersion: String!
+  version: String! @maxLength(n: 32)
+  mainVersion: String! @maxLength(n: 16)
   """
   N of x.y.N.
   """
@@ -4708,12 +4712,12 @@ type ApplicationVersion implements Node {
   The workload (kind workload).
   """
   spec: WorkloadSpec
-  chartName: String!
-  chartVersion: String!
+  chartName: String! @maxLength(n: 253)
+  chartVersion: String! @maxLength(n: 64)
   """
   Helm values (YAML) for a chart.
   """
-  values: String!
+  values: String! @maxLength(n: 2147483647)
   """
   The external registry whose credentials pull the image (OTE-Stack's repositoryId).
   """
@@ -5079,12 +5083,12 @@ type Business implements Node {
   createdAt: Time!
   updatedAt: Time!
   tenantID: ID!
-  name: String!
-  introduce: String!
-  objective: String!
-  scale: String!
+  name: String! @maxLength(n: 128)
+  introduce: String! @maxLength(n: 4096)
+  objective: String! @maxLength(n: 4096)
+  scale: String! @maxLength(n: 256)
   status: BusinessStatus!
-  comment: String!
+  comment: String! @maxLength(n: 1024)
   userID: ID!
   tenant: Tenant!
   user: User!
@@ -5307,15 +5311,15 @@ type Cluster implements Node {
   createdAt: Time!
   updatedAt: Time!
   tenantID: ID!
-  name: String!
-  description: String!
+  name: String! @maxLength(n: 63)
+  description: String! @maxLength(n: 1024)
   ready: Boolean!
-  kubernetesVersion: String!
+  kubernetesVersion: String! @maxLength(n: 64)
   containerManagerID: ID
   """
   Why the cluster is not reachable, when it is not.
   """
-  lastError: String!
+  lastError: String! @maxLength(n: 4096)
   """
   When Meridian last reached the cluster.
   """
@@ -5421,7 +5425,7 @@ type ClusterLabel implements Node {
   createdAt: Time!
   updatedAt: Time!
   tenantID: ID!
-  name: String!
+  name: String! @maxLength(n: 63)
   clusterID: ID!
   tenant: Tenant!
   cluster: Cluster!
@@ -5564,17 +5568,17 @@ type ClusterNode implements Node @goModel(model: "github.com/meridianplane/merid
   createdAt: Time!
   updatedAt: Time!
   tenantID: ID!
-  name: String!
+  name: String! @maxLength(n: 253)
   clusterID: ID!
   """
   IP address or host name the node is reached at.
   """
-  address: String!
+  address: String! @maxLength(n: 253)
   """
   Kernel family as Kubernetes reports it, e.g. linux.
   """
-  operatingSystem: String!
-  kernelVersion: String!
+  operatingSystem: String! @maxLength(n: 64)
+  kernelVersion: String! @maxLength(n: 128)
   ready: Boolean!
   """
   Distribution of a host managed over SSH.
@@ -6065,7 +6069,7 @@ type ContainerManager implements Node {
   createdAt: Time!
   updatedAt: Time!
   tenantID: ID!
-  name: String!
+  name: String! @maxLength(n: 63)
   """
   kubeconfig: a kubeconfig file; token: API server URL, bearer token and CA; simulator: the built-in simulated cluster.
   """
@@ -6073,11 +6077,11 @@ type ContainerManager implements Node {
   """
   API server URL (kind token; read from the kubeconfig otherwise).
   """
-  apiServer: String!
+  apiServer: String! @maxLength(n: 2048)
   """
   PEM CA bundle for the API server (kind token).
   """
-  caCert: String!
+  caCert: String! @maxLength(n: 65536)
   insecureSkipTLSVerify: Boolean!
   tenant: Tenant!
   clusters: [Cluster!]
@@ -6338,15 +6342,15 @@ type Deployment implements Node {
   createdAt: Time!
   updatedAt: Time!
   tenantID: ID!
-  name: String!
+  name: String! @maxLength(n: 53)
   applicationID: ID!
   versionID: ID!
   clusterID: ID!
-  namespace: String!
+  namespace: String! @maxLength(n: 63)
   """
   Run on the nodes with this label; "all" for every node.
   """
-  nodeLabel: String!
+  nodeLabel: String! @maxLength(n: 63)
   """
   Run on this node only.
   """
@@ -6362,7 +6366,7 @@ type Deployment implements Node {
   """
   The admin's comment at audit.
   """
-  auditComment: String!
+  auditComment: String! @maxLength(n: 1024)
   """
   The admin who audited the deployment.
   """
@@ -6370,11 +6374,11 @@ type Deployment implements Node {
   """
   Why the deployment failed, when it did.
   """
-  message: String!
+  message: String! @maxLength(n: 4096)
   runningPods: Int!
   errorPods: Int!
   totalPods: Int!
-  comment: String!
+  comment: String! @maxLength(n: 1024)
   tenant: Tenant!
   application: Application!
   version: ApplicationVersion!
@@ -6517,7 +6521,7 @@ type DeploymentRevision implements Node {
   toVersionID: ID
   userID: ID
   result: DeploymentRevisionResult!
-  message: String!
+  message: String! @maxLength(n: 4096)
   finishedAt: Time
   tenant: Tenant!
   deployment: Deployment!
@@ -7052,9 +7056,9 @@ type ExternalRegistry implements Node {
   """
   OTE-Stack's repositoryId.
   """
-  name: String!
-  address: String!
-  username: String!
+  name: String! @maxLength(n: 64)
+  address: String! @maxLength(n: 255)
+  username: String! @maxLength(n: 255)
   tenant: Tenant!
 }
 """
@@ -7219,7 +7223,7 @@ type Image implements Node {
   """
   The repository path: project/image.
   """
-  name: String!
+  name: String! @maxLength(n: 255)
   """
   Being deleted from the registry by an operation.
   """
@@ -7315,8 +7319,8 @@ type ImageTag implements Node {
   updatedAt: Time!
   tenantID: ID!
   imageID: ID!
-  name: String!
-  digest: String!
+  name: String! @maxLength(n: 128)
+  digest: String! @maxLength(n: 128)
   """
   Being deleted from the registry by an operation.
   """
@@ -7589,7 +7593,7 @@ type NodeLabel implements Node {
   createdAt: Time!
   updatedAt: Time!
   tenantID: ID!
-  name: String!
+  name: String! @maxLength(n: 63)
   nodeID: ID!
   tenant: Tenant!
   node: ClusterNode!
@@ -7739,11 +7743,11 @@ type Operation implements Node {
   """
   What the operation does, e.g. deployment.install or cluster.connect.
   """
-  kind: String!
+  kind: String! @maxLength(n: 64)
   status: OperationStatus!
   attempts: Int!
   maxAttempts: Int!
-  lastError: String!
+  lastError: String! @maxLength(n: 4096)
   payload: Map
   result: Map
   deploymentID: ID
@@ -8654,7 +8658,7 @@ type RegistryAccount implements Node {
   updatedAt: Time!
   tenantID: ID!
   userID: ID!
-  username: String!
+  username: String! @maxLength(n: 64)
   tenant: Tenant!
   user: User!
 }
@@ -8798,7 +8802,7 @@ type RegistryProject implements Node {
   """
   Unique in the registry: image addresses are <registry>/<project>/<image>.
   """
-  name: String!
+  name: String! @maxLength(n: 63)
   public: Boolean!
   tenant: Tenant!
   images(
@@ -8968,7 +8972,7 @@ type Tenant implements Node {
   id: ID!
   createdAt: Time!
   updatedAt: Time!
-  name: String!
+  name: String! @maxLength(n: 64)
   """
   New registry projects of this tenant are private.
   """
@@ -9197,9 +9201,9 @@ type User implements Node {
   createdAt: Time!
   updatedAt: Time!
   tenantID: ID!
-  username: String!
-  realName: String!
-  phone: String!
+  username: String! @maxLength(n: 64)
+  realName: String! @maxLength(n: 128)
+  phone: String! @maxLength(n: 32)
   status: UserStatus!
   role: UserRole!
   tenant: Tenant!
@@ -9439,7 +9443,7 @@ type Workload implements Node {
   updatedAt: Time!
   tenantID: ID!
   deploymentID: ID!
-  name: String!
+  name: String! @maxLength(n: 253)
   kind: WorkloadKind!
   """
   Desired pods.

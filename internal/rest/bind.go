@@ -8,16 +8,13 @@ import (
 	"io"
 	"math"
 	"mime"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/go-chi/chi/v5"
-	"github.com/google/uuid"
 
 	"github.com/meridianplane/meridian/internal/apierr"
 	"github.com/meridianplane/meridian/internal/auth"
@@ -169,7 +166,6 @@ func (p *Param) bind(r *http.Request, body map[string]any) (any, bool, error) {
 	if s, isStr := v.(string); isStr && slices.Contains(p.Omit, s) {
 		return nil, false, nil
 	}
-	fromText := p.In != "body"
 	if p.Type == "file" {
 		up, ok := v.(graphql.Upload)
 		if !ok {
@@ -180,168 +176,103 @@ func (p *Param) bind(r *http.Request, body map[string]any) (any, bool, error) {
 	if _, isFile := v.(graphql.Upload); isFile {
 		return nil, false, apierr.BadInput(p.Name, "must be a text field, not a file")
 	}
-	val, err := convert(p.Name, p.Type, v, fromText)
-	if err != nil {
+	if p.In != "body" { // path, query and form values arrive as text
+		var err error
+		if v, err = p.fromText(v); err != nil {
+			return nil, false, err
+		}
+	}
+	if err := p.validate(v); err != nil {
 		return nil, false, err
 	}
 	if p.Type == "array" {
-		items, _ := val.([]any)
-		if p.MinItems != nil && len(items) < *p.MinItems {
-			return nil, false, apierr.BadInput(p.Name, "must have at least %d item(s)", *p.MinItems)
-		}
-		if p.MaxItems != nil && len(items) > *p.MaxItems {
-			return nil, false, apierr.BadInput(p.Name, "must have at most %d items", *p.MaxItems)
-		}
+		items := append([]any(nil), v.([]any)...)
 		for i, it := range items {
-			name := fmt.Sprintf("%s[%d]", p.Name, i)
-			cv, err := convert(name, p.Items, it, fromText)
-			if err != nil {
-				return nil, false, err
-			}
-			if err := p.check(name, cv); err != nil {
-				return nil, false, err
-			}
-			if items[i], err = p.mapValue(name, cv); err != nil {
+			var err error
+			if items[i], err = p.value(fmt.Sprintf("%s[%d]", p.Name, i), p.Items, it); err != nil {
 				return nil, false, err
 			}
 		}
 		return items, true, nil
 	}
-	if err := p.check(p.Name, val); err != nil {
-		return nil, false, err
-	}
-	mv, err := p.mapValue(p.Name, val)
-	return mv, true, err
+	val, err := p.value(p.Name, p.Type, v)
+	return val, true, err
 }
 
-// convert checks a value's type. Path and query values arrive as text.
-func convert(name, typ string, v any, fromText bool) (any, error) {
-	switch typ {
-	case "string":
-		s, ok := v.(string)
-		if !ok {
-			return nil, apierr.BadInput(name, "must be a string")
-		}
-		return s, nil
-	case "integer":
-		var n json.Number
-		switch t := v.(type) {
-		case json.Number:
-			n = t
-		case string:
-			if !fromText {
-				return nil, apierr.BadInput(name, "must be an integer")
-			}
-			n = json.Number(strings.TrimSpace(t))
-		case int:
-			return int64(t), nil
-		case float64:
-			n = json.Number(strconv.FormatFloat(t, 'f', -1, 64))
-		default:
-			return nil, apierr.BadInput(name, "must be an integer")
-		}
-		i, err := strconv.ParseInt(string(n), 10, 64)
-		if err != nil {
-			f, ferr := strconv.ParseFloat(string(n), 64)
-			if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-				return nil, apierr.BadInput(name, "must be an integer")
-			}
-			i = int64(f)
-		}
-		return i, nil
-	case "boolean":
-		switch t := v.(type) {
-		case bool:
-			return t, nil
-		case string:
-			if fromText {
-				if b, err := strconv.ParseBool(t); err == nil {
-					return b, nil
-				}
-			}
-		}
-		return nil, apierr.BadInput(name, "must be true or false")
-	case "array":
-		a, ok := v.([]any)
-		if !ok {
-			return nil, apierr.BadInput(name, "must be an array")
-		}
-		return append([]any(nil), a...), nil
-	case "object":
-		o, ok := v.(map[string]any)
-		if !ok {
-			return nil, apierr.BadInput(name, "must be an object")
-		}
-		return o, nil
+// fromText turns a text value (or a list of them) into the JSON value of
+// the parameter's type, for the schema to check.
+func (p *Param) fromText(v any) (any, error) {
+	if p.Type != "array" {
+		return textValue(p.Name, p.Type, v)
 	}
-	return nil, apierr.New(apierr.Internal, "rest: parameter %s has unknown type %q", name, typ)
+	list, ok := v.([]any)
+	if !ok {
+		return v, nil // the schema names the type
+	}
+	out := make([]any, len(list))
+	for i, it := range list {
+		var err error
+		if out[i], err = textValue(fmt.Sprintf("%s[%d]", p.Name, i), p.Items, it); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
-// check applies the declared constraints to a converted scalar.
-func (p *Param) check(name string, v any) error {
-	switch t := v.(type) {
-	case string:
-		n := utf8.RuneCountInString(t)
-		if p.MinLength != nil && n < *p.MinLength {
-			if *p.MinLength == 1 {
-				return apierr.BadInput(name, "must not be empty")
-			}
-			return apierr.BadInput(name, "must be at least %d characters", *p.MinLength)
-		}
-		if p.MaxLength != nil && n > *p.MaxLength {
-			return apierr.BadInput(name, "must be at most %d characters", *p.MaxLength)
-		}
-		switch p.Format {
-		case "uuid":
-			if _, err := uuid.Parse(t); err != nil {
-				return apierr.BadInput(name, "must be a UUID")
-			}
-		case "ip":
-			if net.ParseIP(t) == nil {
-				return apierr.BadInput(name, "must be an IP address")
-			}
-		}
-	case int64:
-		if p.Minimum != nil && float64(t) < *p.Minimum {
-			return apierr.BadInput(name, "must be at least %v", *p.Minimum)
-		}
-		if p.Maximum != nil && float64(t) > *p.Maximum {
-			return apierr.BadInput(name, "must be at most %v", *p.Maximum)
-		}
-	}
-	if len(p.Enum) > 0 {
-		s := fmt.Sprint(v)
-		for _, e := range p.Enum {
-			if fmt.Sprint(e) == s {
-				return nil
-			}
-		}
-		return apierr.BadInput(name, "must be one of %s", enumList(p.Enum))
-	}
-	return nil
-}
-
-func (p *Param) mapValue(name string, v any) (any, error) {
-	if len(p.Map) == 0 {
+func textValue(name, typ string, v any) (any, error) {
+	s, ok := v.(string)
+	if !ok {
 		return v, nil
 	}
-	if mv, ok := p.Map[fmt.Sprint(v)]; ok {
-		return mv, nil
+	switch typ {
+	case "integer":
+		if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err != nil {
+			return nil, apierr.BadInput(name, "must be an integer")
+		}
+		return json.Number(strings.TrimSpace(s)), nil
+	case "boolean":
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, apierr.BadInput(name, "must be true or false")
+		}
+		return b, nil
 	}
-	keys := make([]any, 0, len(p.Map))
-	for k := range p.Map {
-		keys = append(keys, k)
-	}
-	return nil, apierr.BadInput(name, "must be one of %s", enumList(keys))
+	return s, nil
 }
 
-func enumList(vs []any) string {
-	s := make([]string, len(vs))
-	for i, v := range vs {
-		s[i] = fmt.Sprint(v)
+// value turns a validated scalar into the GraphQL value (integers as
+// int64) and applies the parameter's map.
+func (p *Param) value(name, typ string, v any) (any, error) {
+	if typ == "integer" {
+		var err error
+		if v, err = toInt64(name, v); err != nil {
+			return nil, err
+		}
 	}
-	sortStrings(s)
-	return strings.Join(s, ", ")
+	if typ == "array" || typ == "object" || len(p.Map) == 0 {
+		return v, nil
+	}
+	return p.Map[fmt.Sprint(v)], nil // the schema's enum holds only map keys
+}
+
+func toInt64(name string, v any) (int64, error) {
+	switch t := v.(type) {
+	case int:
+		return int64(t), nil
+	case int64:
+		return t, nil
+	case float64:
+		v = json.Number(strconv.FormatFloat(t, 'f', -1, 64))
+	}
+	n, _ := v.(json.Number)
+	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+		return i, nil
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, apierr.BadInput(name, "must be an integer")
+	}
+	return int64(f), nil
 }
 
 // setPath sets vars[a][b][c] = v for path "a.b.c"; "a[].b" sets

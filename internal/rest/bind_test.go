@@ -44,6 +44,14 @@ func TestParamValidation(t *testing.T) {
 		{Param{Name: "b", In: "body", Type: "boolean"}, `{"b": "true"}`, false, nil, "b: must be true or false"},
 		{Param{Name: "d", In: "body", Type: "integer", Default: 5}, `{}`, true, int64(5), ""},
 		{Param{Name: "q", In: "body", Type: "string", Omit: []string{"all"}}, `{"q": "all"}`, false, nil, ""},
+		{Param{Name: "v", In: "body", Type: "string", Pattern: `^\d+\.\d+$`}, `{"v": "1.2"}`, true, "1.2", ""},
+		{Param{Name: "v", In: "body", Type: "string", Pattern: `^\d+\.\d+$`}, `{"v": "1.2.3"}`, false, nil, `v: must match ^\d+\.\d+$`},
+		{Param{Name: "s", In: "body", Type: "string", MinLength: intp(1)}, `{"s": ""}`, false, nil, "s: must not be empty"},
+		{Param{Name: "l", In: "body", Type: "array", Items: "string", MaxLength: intp(2)}, `{"l": ["ab", "abc"]}`, false, nil, "l[1]: must be at most 2 characters"},
+		{Param{Name: "l", In: "body", Type: "array", Items: "integer", MaxItems: intp(1)}, `{"l": [1, 2]}`, false, nil, "l: must have at most 1 items"},
+		{Param{Name: "l", In: "body", Type: "array", Items: "string"}, `{"l": "x"}`, false, nil, "l: must be an array"},
+		{Param{Name: "o", In: "body", Type: "object"}, `{"o": [1]}`, false, nil, "o: must be an object"},
+		{Param{Name: "b", In: "body", Type: "integer", Map: map[string]any{"0": true, "1": false}}, `{"b": 0}`, true, true, ""},
 	}
 	for _, c := range cases {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(c.body))
@@ -78,6 +86,28 @@ func TestQueryParams(t *testing.T) {
 	r = httptest.NewRequest("GET", "/?flag=true", nil)
 	if v, _, err := b.bind(r, nil); err != nil || v != true {
 		t.Fatalf("flag=true: %v %v", v, err)
+	}
+}
+
+// TestSchemaIsTheValidation: the schema a parameter documents is the one
+// it validates with.
+func TestSchemaIsTheValidation(t *testing.T) {
+	p := Param{Name: "ids", In: "query", Type: "array", Items: "integer", MaxItems: intp(2), Minimum: floatp(1), Map: map[string]any{"1": "ONE", "2": "TWO"}}
+	s := p.Schema()
+	if *s.MaxItems != 2 || *s.Items.Value.Min != 1 || len(s.Items.Value.Enum) != 2 || s.Items.Value.Enum[0] != int64(1) {
+		t.Fatalf("schema %+v items %+v", s, s.Items.Value)
+	}
+	r := httptest.NewRequest("GET", "/?ids=1,2", nil)
+	if v, ok, err := p.bind(r, nil); err != nil || !ok || fmt.Sprint(v) != "[ONE TWO]" {
+		t.Fatalf("ids=1,2: %v %v %v", v, ok, err)
+	}
+	r = httptest.NewRequest("GET", "/?ids=1,3", nil)
+	if _, _, err := p.bind(r, nil); err == nil || err.Error() != "ids[1]: must be one of 1, 2" {
+		t.Fatalf("ids=1,3: %v", err)
+	}
+	r = httptest.NewRequest("GET", "/?ids=1,x", nil)
+	if _, _, err := p.bind(r, nil); err == nil || err.Error() != "ids[1]: must be an integer" {
+		t.Fatalf("ids=1,x: %v", err)
 	}
 }
 

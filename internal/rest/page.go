@@ -47,14 +47,24 @@ func (p *Paging) maxSize() int {
 	return DefaultMaxPageSize
 }
 
+// Params are the page and pageSize query parameters with their limits and
+// documentation: what readWindow validates and the OpenAPI document states.
+func (p *Paging) Params() []Param {
+	one, zero := float64(1), float64(0)
+	maxSize, maxPage := float64(p.maxSize()), float64(MaxPage)
+	return []Param{
+		{Name: "page", In: "query", Type: "integer", Minimum: &one, Maximum: &maxPage, Default: 1, Description: PageDoc},
+		{Name: "pageSize", In: "query", Type: "integer", Minimum: &zero, Maximum: &maxSize, Default: p.DefaultSize, Description: PageSizeDoc(p.maxSize())},
+	}
+}
+
 // readWindow reads page (from 1) and pageSize (0 = every row up to the cap).
 // A pageSize over the cap is refused naming pageSize; a page after the first
 // with pageSize 0 is refused naming page.
 func readWindow(r *http.Request, pg *Paging) (*window, error) {
-	one, zero := float64(1), float64(0)
-	maxSize, maxPage := float64(pg.maxSize()), float64(MaxPage)
-	pageP := Param{Name: "page", In: "query", Type: "integer", Minimum: &one, Maximum: &maxPage}
-	sizeP := Param{Name: "pageSize", In: "query", Type: "integer", Minimum: &zero, Maximum: &maxSize}
+	params := pg.Params()
+	pageP, sizeP := &params[0], &params[1]
+	pageP.Default, sizeP.Default = nil, nil // absent: the window's defaults
 	w := &window{page: 1, size: pg.DefaultSize}
 	if v, ok, err := pageP.bind(r, nil); err != nil {
 		return nil, err

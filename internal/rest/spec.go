@@ -173,6 +173,9 @@ type Endpoint struct {
 	Response *Mapping `yaml:"response,omitempty"`
 	// Errors documents extra status codes of this route for the OpenAPI document.
 	Errors map[int]string `yaml:"errors,omitempty"`
+	// Example is an answer of the route for the OpenAPI document (checked
+	// against the response schema at generation).
+	Example any `yaml:"example,omitempty" gen:"-"`
 }
 
 // Param is one request parameter.
@@ -188,16 +191,24 @@ type Param struct {
 	Items    string `yaml:"items,omitempty"` // element type of an array
 	Required bool   `yaml:"required,omitempty"`
 	// Default is used when the parameter is absent (a JSON literal).
-	Default     any      `yaml:"default,omitempty"`
-	MinLength   *int     `yaml:"minLength,omitempty"`
-	MaxLength   *int     `yaml:"maxLength,omitempty"`
+	Default   any  `yaml:"default,omitempty"`
+	MinLength *int `yaml:"minLength,omitempty"`
+	MaxLength *int `yaml:"maxLength,omitempty"`
+	// MaxLengthOf takes MaxLength from a GraphQL field's @maxLength (the
+	// ent field's MaxLen): "User.username". restgen fills MaxLength.
+	MaxLengthOf string   `yaml:"maxLengthOf,omitempty" gen:"-"`
 	Minimum     *float64 `yaml:"minimum,omitempty"`
 	Maximum     *float64 `yaml:"maximum,omitempty"`
 	MinItems    *int     `yaml:"minItems,omitempty"`
 	MaxItems    *int     `yaml:"maxItems,omitempty"`
 	Enum        []any    `yaml:"enum,omitempty"`
 	Format      string   `yaml:"format,omitempty"` // uuid, ip
-	Description string   `yaml:"description,omitempty"`
+	// Pattern is a regular expression a string value must match.
+	Pattern string `yaml:"pattern,omitempty"`
+	// Example is a value for the OpenAPI document (the request example is
+	// built from the parameters' examples).
+	Example     any    `yaml:"example,omitempty" gen:"-"`
+	Description string `yaml:"description,omitempty"`
 	// Omit lists values that mean "no value" (OTE-Stack's "all").
 	Omit []string `yaml:"omit,omitempty"`
 	// Var is the dot path of the GraphQL variable the value goes to; a

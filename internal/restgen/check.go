@@ -171,6 +171,16 @@ func checkParam(p *rest.Param, op *ast.OperationDefinition, schema *ast.Schema) 
 	if p.Type == "array" {
 		elemType = p.Items
 	}
+	if p.MaxLengthOf != "" {
+		if p.MaxLength != nil {
+			return errors.New("maxLength and maxLengthOf: state the limit once")
+		}
+		n, err := fieldMaxLength(p.MaxLengthOf, schema)
+		if err != nil {
+			return fmt.Errorf("maxLengthOf: %w", err)
+		}
+		p.MaxLength = &n
+	}
 	if p.Format != "" && elemType != "string" {
 		return fmt.Errorf("format %s needs a string", p.Format)
 	}
@@ -255,6 +265,25 @@ func checkParam(p *rest.Param, op *ast.OperationDefinition, schema *ast.Schema) 
 		return fmt.Errorf("a %s cannot feed %s (%s)", elem, p.Var, t.String())
 	}
 	return nil
+}
+
+// fieldMaxLength reads the @maxLength directive of a GraphQL field
+// ("Type.field"), which entc puts on every field whose ent field has MaxLen.
+func fieldMaxLength(path string, schema *ast.Schema) (int, error) {
+	typ, field, ok := strings.Cut(path, ".")
+	def := schema.Types[typ]
+	if !ok || def == nil {
+		return 0, fmt.Errorf("%s: not a Type.field of the GraphQL schema", path)
+	}
+	fd := def.Fields.ForName(field)
+	if fd == nil {
+		return 0, fmt.Errorf("%s has no field %s", typ, field)
+	}
+	d := fd.Directives.ForName("maxLength")
+	if d == nil || d.Arguments.ForName("n") == nil {
+		return 0, fmt.Errorf("%s has no @maxLength (its ent field sets no MaxLen)", path)
+	}
+	return strconv.Atoi(d.Arguments.ForName("n").Value.Raw)
 }
 
 // varType resolves a dot path through a variable's input object type.

@@ -2,7 +2,6 @@ package restgen
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"go/format"
 	"os"
@@ -26,11 +25,11 @@ func (s *Spec) Generate() error {
 	if err != nil {
 		return err
 	}
-	out, err := json.MarshalIndent(doc, "", "  ")
+	out, err := MarshalOpenAPI(doc)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(s.dir, "openapi.json"), append(out, '\n'), 0o644)
+	return os.WriteFile(filepath.Join(s.dir, "openapi.json"), out, 0o644)
 }
 
 func (s *Spec) goSource() ([]byte, error) {
@@ -84,7 +83,7 @@ func writeLiteral(b *bytes.Buffer, v reflect.Value) {
 		b.WriteString(typeName(v.Type()) + "{\n")
 		for i := 0; i < v.NumField(); i++ {
 			f := v.Field(i)
-			if !v.Type().Field(i).IsExported() || f.IsZero() {
+			if sf := v.Type().Field(i); !sf.IsExported() || sf.Tag.Get("gen") == "-" || f.IsZero() {
 				continue
 			}
 			b.WriteString(v.Type().Field(i).Name + ": ")

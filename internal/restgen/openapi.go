@@ -1,137 +1,157 @@
 package restgen
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
-
 	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/meridianplane/meridian/internal/apierr"
 	"github.com/meridianplane/meridian/internal/rest"
 )
 
-// OpenAPI returns the API's OpenAPI 3 document.
-func (s *Spec) OpenAPI() (map[string]any, error) {
-	paths := map[string]map[string]any{}
+// OpenAPI builds the API's OpenAPI 3 document and validates it with
+// kin-openapi (examples included): an invalid document fails generation.
+func (s *Spec) OpenAPI() (*openapi3.T, error) {
+	doc := &openapi3.T{
+		OpenAPI: "3.0.3",
+		Info:    &openapi3.Info{Title: s.Title, Version: s.Version, Description: s.Description},
+		Paths:   openapi3.NewPaths(),
+		Components: &openapi3.Components{
+			Schemas:         openapi3.Schemas{},
+			SecuritySchemes: openapi3.SecuritySchemes{},
+		},
+	}
+	for _, a := range s.Auth {
+		name, sch := securityScheme(a)
+		doc.Components.SecuritySchemes[name] = &openapi3.SecuritySchemeRef{Value: sch}
+		doc.Security = append(doc.Security, openapi3.NewSecurityRequirement().Authenticate(name))
+	}
+	errSchema, err := s.errorSchema(s.Errors.Shape)
+	if err != nil {
+		return nil, fmt.Errorf("errors.shape: %w", err)
+	}
+	var errRef *openapi3.SchemaRef // nil: errors answer no body
+	if errSchema != nil {
+		doc.Components.Schemas["Error"] = errSchema.NewRef()
+		errRef = openapi3.NewSchemaRef("#/components/schemas/Error", errSchema)
+	}
+	methods := map[string][]string{} // path -> the methods it takes
+	for _, ep := range s.Endpoints {
+		for _, path := range append([]string{ep.Path}, ep.Aliases...) {
+			methods[path] = append(methods[path], ep.Method)
+		}
+	}
 	for i := range s.Endpoints {
 		ep := &s.Endpoints[i]
-		op, err := s.operation(i, ep)
+		op, err := s.operation(i, ep, errRef)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", ep.Name, err)
 		}
-		p := paths[ep.Path]
-		if p == nil {
-			p = map[string]any{}
-			paths[ep.Path] = p
-		}
-		p[strings.ToLower(ep.Method)] = op
-		for n, alias := range ep.Aliases { // the same operation on its other paths
-			ap := paths[alias]
-			if ap == nil {
-				ap = map[string]any{}
-				paths[alias] = ap
+		for n, path := range append([]string{ep.Path}, ep.Aliases...) {
+			pop := *op // an alias is a copy with its own operationId
+			if n > 0 {
+				pop.OperationID = fmt.Sprintf("%s_alias%d", ep.Name, n)
 			}
-			aop := map[string]any{}
-			for k, v := range op {
-				aop[k] = v
+			pop.Responses = openapi3.NewResponses()
+			for code, r := range op.Responses.Map() {
+				pop.Responses.Set(code, r)
 			}
-			aop["operationId"] = fmt.Sprintf("%s_alias%d", ep.Name, n+1)
-			ap[strings.ToLower(ep.Method)] = aop
+			s.methodNotAllowed(&pop, methods[path], errRef)
+			addOperation(doc, path, ep.Method, &pop)
 		}
 	}
-	schemes := map[string]any{}
-	var security []any
-	for _, a := range s.Auth {
-		name, sch := securityScheme(a)
-		schemes[name] = sch
-		security = append(security, map[string]any{name: []any{}})
-	}
-	schemas := map[string]any{}
-	if e := s.errorSchema(s.Errors.Shape); e != nil {
-		schemas["Error"] = e
-	}
-	doc := map[string]any{
-		"openapi": "3.0.3",
-		"info": map[string]any{
-			"title":       s.Title,
-			"version":     s.Version,
-			"description": s.Description,
-		},
-		"paths":      paths,
-		"components": map[string]any{"schemas": schemas, "securitySchemes": schemes},
-	}
-	if len(security) > 0 {
-		doc["security"] = security
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("the OpenAPI document is invalid: %w", err)
 	}
 	return doc, nil
 }
 
-// securityScheme names and describes one declared way to authenticate.
-func securityScheme(a rest.AuthScheme) (string, map[string]any) {
-	switch a.Type {
-	case rest.AuthBearer:
-		return "bearer", map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": a.Description}
-	case rest.AuthBasic:
-		return "basic", map[string]any{"type": "http", "scheme": "basic", "description": a.Description}
+// MarshalOpenAPI is the document as openapi.json holds it (keys sorted,
+// so generation is reproducible byte for byte).
+func MarshalOpenAPI(doc *openapi3.T) ([]byte, error) {
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
 	}
-	return a.Name, map[string]any{"type": "apiKey", "in": "header", "name": a.Name, "description": a.Description}
+	return append(out, '\n'), nil
 }
 
-func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
-	op := map[string]any{
-		"operationId": ep.Name,
-		"summary":     ep.Summary,
-		"description": strings.TrimSpace(ep.Description + "\n\nRuns the GraphQL operation:\n\n```graphql\n" + ep.Operation + "```"),
+// addOperation puts op at method and path (an alias is a second call).
+func addOperation(doc *openapi3.T, path, method string, op *openapi3.Operation) {
+	item := doc.Paths.Value(path)
+	if item == nil {
+		item = &openapi3.PathItem{}
+		doc.Paths.Set(path, item)
 	}
-	var params []any
-	body := jsonSchema{}
-	var bodyRequired []string
-	bodyType := "application/json"
+	item.SetOperation(method, op)
+}
+
+// methodNotAllowed documents the answer (with an Allow header) to a method
+// the path does not take: the router's, in the API's error shape and status
+// (errRef, nil for no body), unless the route documents that status itself.
+func (s *Spec) methodNotAllowed(op *openapi3.Operation, methods []string, errRef *openapi3.SchemaRef) {
+	status := http.StatusMethodNotAllowed
+	if st, ok := s.Errors.Status[string(apierr.MethodNotAllowed)]; ok {
+		status = st
+	}
+	if op.Responses.Status(status) != nil {
+		return
+	}
+	ms := append([]string(nil), methods...)
+	sort.Strings(ms)
+	r := openapi3.NewResponse().WithDescription("Another method than " + strings.Join(ms, ", ") + " on this path.")
+	r.Headers = openapi3.Headers{"Allow": &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{
+		Description: "The methods the path takes.", Schema: schemaOf(openapi3.TypeString).NewRef(),
+	}}}}
+	if errRef != nil {
+		r = r.WithJSONSchemaRef(errRef)
+	}
+	op.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Value: r})
+}
+
+// securityScheme names and describes one declared way to authenticate.
+func securityScheme(a rest.AuthScheme) (string, *openapi3.SecurityScheme) {
+	switch a.Type {
+	case rest.AuthBearer:
+		return "bearer", &openapi3.SecurityScheme{Type: "http", Scheme: "bearer", BearerFormat: "JWT", Description: a.Description}
+	case rest.AuthBasic:
+		return "basic", &openapi3.SecurityScheme{Type: "http", Scheme: "basic", Description: a.Description}
+	}
+	return a.Name, &openapi3.SecurityScheme{Type: "apiKey", In: "header", Name: a.Name, Description: a.Description}
+}
+
+// operationSecurity overrides the API's requirement: `[]` on a public route.
+func operationSecurity(ep *rest.Endpoint) *openapi3.SecurityRequirements {
+	if ep.Public {
+		return &openapi3.SecurityRequirements{}
+	}
+	return nil
+}
+
+// operation documents one endpoint; errRef is the API's error schema (nil:
+// errors answer no body).
+func (s *Spec) operation(i int, ep *rest.Endpoint, errRef *openapi3.SchemaRef) (*openapi3.Operation, error) {
+	description := strings.TrimSpace(ep.Description + "\n\nRuns the GraphQL operation:\n\n```graphql\n" + ep.Operation + "```")
 	for _, p := range ep.Params {
 		if p.In == "client" {
-			op["description"] = fmt.Sprintf("%s\n\n`%s` is the caller's IP address.", op["description"], p.Name)
-			continue
-		}
-		ps := paramSchema(&p)
-		if p.In == "form" {
-			bodyType = "multipart/form-data"
-		}
-		if p.In == "body" || p.In == "form" {
-			body[p.Name] = ps
-			if p.Required {
-				bodyRequired = append(bodyRequired, p.Name)
-			}
-			continue
-		}
-		params = append(params, map[string]any{
-			"name": p.Name, "in": p.In, "required": p.Required, "schema": ps, "description": p.Description,
-		})
-	}
-	if ep.Page != nil {
-		size := ep.Page.MaxSize
-		if size == 0 {
-			size = rest.DefaultMaxPageSize
-		}
-		params = append(params,
-			map[string]any{"name": "page", "in": "query", "schema": jsonSchema{"type": "integer", "minimum": 1, "maximum": rest.MaxPage, "default": 1}, "description": rest.PageDoc},
-			map[string]any{"name": "pageSize", "in": "query", "schema": jsonSchema{"type": "integer", "minimum": 0, "maximum": size, "default": ep.Page.DefaultSize}, "description": rest.PageSizeDoc(size)},
-		)
-	}
-	if len(params) > 0 {
-		op["parameters"] = params
-	}
-	if len(body) > 0 {
-		bs := jsonSchema{"type": "object", "properties": body}
-		if len(bodyRequired) > 0 {
-			bs["required"] = bodyRequired
-		}
-		op["requestBody"] = map[string]any{
-			"required": len(bodyRequired) > 0,
-			"content":  map[string]any{bodyType: map[string]any{"schema": bs}},
+			description += fmt.Sprintf("\n\n`%s` is the caller's IP address.", p.Name)
 		}
 	}
-	// Success: the endpoint's shape with its response.
-	props, err := s.successSchema(i)
+	op := &openapi3.Operation{
+		OperationID: ep.Name,
+		Summary:     ep.Summary,
+		Description: description,
+		Parameters:  parameters(ep),
+		RequestBody: requestBody(ep),
+		Security:    operationSecurity(ep),
+	}
+	success, err := s.successResponse(i, ep)
 	if err != nil {
 		return nil, err
 	}
@@ -139,19 +159,113 @@ func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	success := map[string]any{"description": http.StatusText(status)}
-	if props != nil {
-		success["content"] = map[string]any{"application/json": map[string]any{"schema": props}}
-	}
-	responses := map[string]any{fmt.Sprint(status): success}
-	var errSchema any // nil: errors answer no body
+	op.Responses = openapi3.NewResponses(openapi3.WithStatus(status, &openapi3.ResponseRef{Value: success}))
 	if ep.ErrorShape != "" {
-		if sc := s.errorSchema(ep.ErrorShape); sc != nil {
-			errSchema = sc
+		sch, err := s.errorSchema(ep.ErrorShape)
+		if err != nil {
+			return nil, fmt.Errorf("errorShape: %w", err)
 		}
-	} else if s.errorSchema(s.Errors.Shape) != nil {
-		errSchema = map[string]any{"$ref": "#/components/schemas/Error"}
+		errRef = nil
+		if sch != nil {
+			errRef = sch.NewRef()
+		}
 	}
+	for code, d := range s.errorResponses(ep) {
+		r := openapi3.NewResponse().WithDescription(d)
+		if errRef != nil {
+			r = r.WithJSONSchemaRef(errRef)
+		}
+		op.Responses.Set(strconv.Itoa(code), &openapi3.ResponseRef{Value: r})
+	}
+	return op, nil
+}
+
+// parameters are the path, query and header parameters (paging's
+// included); the client's address is no parameter.
+func parameters(ep *rest.Endpoint) openapi3.Parameters {
+	var out openapi3.Parameters
+	add := func(p *rest.Param) {
+		out = append(out, &openapi3.ParameterRef{Value: &openapi3.Parameter{
+			Name: p.Name, In: p.In, Required: p.Required, Description: p.Description, Schema: p.Schema().NewRef(),
+		}})
+	}
+	for i := range ep.Params {
+		if p := &ep.Params[i]; p.In == "path" || p.In == "query" || p.In == "header" {
+			add(p)
+		}
+	}
+	if ep.Page != nil {
+		for _, p := range ep.Page.Params() {
+			add(&p)
+		}
+	}
+	return out
+}
+
+// requestBody is the object of the body (or form) parameters; its example
+// is made of theirs.
+func requestBody(ep *rest.Endpoint) *openapi3.RequestBodyRef {
+	body := openapi3.NewObjectSchema()
+	example := map[string]any{}
+	mediaType := "application/json"
+	for i := range ep.Params {
+		p := &ep.Params[i]
+		if p.In != "body" && p.In != "form" {
+			continue
+		}
+		if p.In == "form" {
+			mediaType = "multipart/form-data"
+		}
+		ps := p.Schema()
+		ps.Description = p.Description
+		body.Properties[p.Name] = ps.NewRef()
+		if p.Required {
+			body.Required = append(body.Required, p.Name)
+		}
+		if p.Example != nil {
+			example[p.Name] = p.Example
+		}
+	}
+	if len(body.Properties) == 0 {
+		return nil
+	}
+	if len(example) > 0 && mediaType == "application/json" {
+		body.Example = example
+	}
+	rb := openapi3.NewRequestBody().WithRequired(len(body.Required) > 0).
+		WithContent(openapi3.Content{mediaType: openapi3.NewMediaType().WithSchema(body)})
+	return &openapi3.RequestBodyRef{Value: rb}
+}
+
+// successResponse is the endpoint's shape filled with its response (no
+// content when the shape is empty), and the declaration's example answer.
+func (s *Spec) successResponse(i int, ep *rest.Endpoint) (*openapi3.Response, error) {
+	status := ep.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	r := openapi3.NewResponse().WithDescription(http.StatusText(status))
+	body, err := s.successSchema(i)
+	if err != nil {
+		return nil, err
+	}
+	if body == nil {
+		if ep.Example != nil {
+			return nil, fmt.Errorf("example: the route answers no body")
+		}
+		return r, nil
+	}
+	if ep.Example != nil {
+		if err := body.VisitJSON(ep.Example); err != nil {
+			return nil, fmt.Errorf("example: %w", err)
+		}
+		body.Example = ep.Example
+	}
+	return r.WithJSONSchema(body), nil
+}
+
+// errorResponses are the status codes the route may answer besides success.
+func (s *Spec) errorResponses(ep *rest.Endpoint) map[int]string {
 	errs := map[int]string{}
 	for code, d := range s.Errors.Documented {
 		if ep.Public && code == http.StatusUnauthorized {
@@ -162,77 +276,14 @@ func (s *Spec) operation(i int, ep *rest.Endpoint) (map[string]any, error) {
 	for code, d := range ep.Errors {
 		errs[code] = d
 	}
-	for code, d := range errs {
-		r := map[string]any{"description": d}
-		if errSchema != nil {
-			r["content"] = map[string]any{"application/json": map[string]any{"schema": errSchema}}
-		}
-		responses[fmt.Sprint(code)] = r
-	}
-	op["responses"] = responses
-	if ep.Public {
-		op["security"] = []any{} // no credentials needed
-	}
-	return op, nil
+	return errs
 }
 
-func paramSchema(p *rest.Param) jsonSchema {
-	s := jsonSchema{"type": p.Type}
-	if p.Type == "file" {
-		return jsonSchema{"type": "string", "format": "binary"}
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	elem := s // where element constraints go
-	if p.Type == "array" {
-		elem = jsonSchema{"type": p.Items}
-		s["items"] = elem
-	}
-	if p.MinLength != nil {
-		elem["minLength"] = *p.MinLength
-	}
-	if p.MaxLength != nil {
-		elem["maxLength"] = *p.MaxLength
-	}
-	if p.Minimum != nil {
-		elem["minimum"] = *p.Minimum
-	}
-	if p.Maximum != nil {
-		elem["maximum"] = *p.Maximum
-	}
-	if p.Format != "" {
-		elem["format"] = p.Format
-	}
-	if p.MinItems != nil {
-		s["minItems"] = *p.MinItems
-	}
-	if p.MaxItems != nil {
-		s["maxItems"] = *p.MaxItems
-	}
-	if p.Default != nil {
-		s["default"] = p.Default
-	}
-	enum := p.Enum
-	if len(p.Map) > 0 {
-		enum = nil
-		keys := make([]string, 0, len(p.Map))
-		for k := range p.Map {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if p.Type == "integer" || p.Items == "integer" {
-				var n int
-				fmt.Sscan(k, &n)
-				enum = append(enum, n)
-			} else {
-				enum = append(enum, k)
-			}
-		}
-	}
-	if len(enum) > 0 {
-		elem["enum"] = enum
-	}
-	if p.Description != "" {
-		s["description"] = p.Description
-	}
-	return s
+	sort.Strings(keys)
+	return keys
 }

@@ -2,6 +2,7 @@ package restgen_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -38,7 +39,11 @@ func load(t *testing.T, yaml string, ops map[string]string) error {
 // conventions are the API-level declarations of most test APIs.
 const conventions = "errors: {shape: empty}\nauth: [{type: header, name: Authorization}]\n"
 
-const head = "api: t\npackage: t\nprefix: /v1\ntitle: T\n" + conventions + "endpoints:\n"
+const head = "api: t\npackage: t\nprefix: /v1\ntitle: T\nversion: \"1\"\n" + conventions + "endpoints:\n"
+
+// envelopeHead declares an API answering in an OTE-Stack-like envelope.
+const envelopeHead = "api: t\npackage: t\nprefix: /v1\ntitle: T\nversion: \"1\"\n" +
+	"shapes: {env: {code: $status, message: success, ...: $response}}\nshape: env\n" + conventions + "endpoints:\n"
 
 const clustersOp = `query Clusters($first: Int) { clusters(first: $first) { totalCount edges { node { id name } } } }`
 
@@ -124,6 +129,27 @@ func TestRejectsBadDeclarations(t *testing.T) {
       - {name: q, in: query, type: integer, enum: [a], description: "unused"}`, clustersOp, "is not a integer"},
 		{"path outside the prefix", `
   - {name: x, method: GET, path: /v2/x, operation: op.graphql}`, clustersOp, "API prefix"},
+		{"a limit stated twice", `
+  - name: x
+    method: GET
+    path: /v1/x
+    operation: op.graphql
+    params:
+      - {name: q, in: query, type: string, maxLength: 3, maxLengthOf: User.username, description: "unused"}`, clustersOp, "state the limit once"},
+		{"a limit from a field without MaxLen", `
+  - name: x
+    method: GET
+    path: /v1/x
+    operation: op.graphql
+    params:
+      - {name: q, in: query, type: string, maxLengthOf: User.role, description: "unused"}`, clustersOp, "has no @maxLength"},
+		{"a limit from an unknown field", `
+  - name: x
+    method: GET
+    path: /v1/x
+    operation: op.graphql
+    params:
+      - {name: q, in: query, type: string, maxLengthOf: User.nope, description: "unused"}`, clustersOp, "User has no field nope"},
 		{"unknown field in yaml", `
   - {name: x, method: GET, path: /v1/x, operation: op.graphql, bogus: 1}`, clustersOp, "bogus"},
 	}
@@ -203,7 +229,7 @@ func TestRejectsBadConventions(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			yaml := "api: t\npackage: t\nprefix: /v1\ntitle: T\n" + c.conventions + "endpoints:\n" + c.endpoints
+			yaml := "api: t\npackage: t\nprefix: /v1\ntitle: T\nversion: \"1\"\n" + c.conventions + "endpoints:\n" + c.endpoints
 			err := load(t, yaml, map[string]string{"op.graphql": `query C($id: ID) { clusters(where: {id: $id}) { totalCount edges { node { name } } } }`})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want an error with %q", err, c.want)
@@ -230,11 +256,13 @@ func TestRejectsDuplicateRoutes(t *testing.T) {
 		{"parameters of other names", "", endpoint("a", "GET", "/v1/a/{x}", "") + endpoint("b", "GET", "/v1/a/{y}", ""), "GET /v1/a/{y} (endpoint b) takes the same requests as GET /v1/a/{x}"},
 		{"an alias on another's path", "", endpoint("a", "GET", "/v1/a", "\n    aliases: [/v1/b]") + endpoint("b", "GET", "/v1/b", ""), "GET /v1/b (endpoint b) takes the same requests as GET /v1/b (endpoint a)"},
 		{"an alias of its own path", "", endpoint("a", "DELETE", "/v1/a", "\n    aliases: [/v1/a]"), "DELETE /v1/a (endpoint a) takes the same requests as DELETE /v1/a (endpoint a)"},
+		// OpenAPI knows one path template, whatever the method.
+		{"parameters of other names on other methods", "", endpoint("a", "GET", "/v1/a/{x}", "") + endpoint("b", "DELETE", "/v1/a/{y}", ""), `conflicting paths "/v1/a/{y}" and "/v1/a/{x}"`},
 		{"trailing-slash variants", "trailingSlash: optional\n", endpoint("a", "GET", "/v1/a/", "") + endpoint("b", "GET", "/v1/a", ""), "GET /v1/a (endpoint b) takes the same requests as GET /v1/a/ (endpoint a)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			yaml := "api: t\npackage: t\nprefix: /v1\ntitle: T\n" + c.trailing + conventions + "endpoints:" + c.endpoints + "\n"
+			yaml := "api: t\npackage: t\nprefix: /v1\ntitle: T\nversion: \"1\"\n" + c.trailing + conventions + "endpoints:" + c.endpoints + "\n"
 			err := load(t, yaml, map[string]string{"op.graphql": op})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want an error with %q", err, c.want)
@@ -243,9 +271,9 @@ func TestRejectsDuplicateRoutes(t *testing.T) {
 	}
 	// Without the option the slash makes another path; other methods on
 	// one path are not duplicates either.
-	yaml := "api: t\npackage: t\nprefix: /v1\ntitle: T\n" + conventions + "endpoints:" +
+	yaml := "api: t\npackage: t\nprefix: /v1\ntitle: T\nversion: \"1\"\n" + conventions + "endpoints:" +
 		endpoint("a", "GET", "/v1/a/", "") + endpoint("b", "GET", "/v1/a", "") + endpoint("c", "PUT", "/v1/a", "") +
-		endpoint("d", "GET", "/v1/a/{x}", "") + endpoint("e", "DELETE", "/v1/a/{y}", "") + endpoint("f", "GET", "/v1/a/static", "") + "\n"
+		endpoint("d", "GET", "/v1/a/{x}", "") + endpoint("e", "DELETE", "/v1/a/{x}", "") + endpoint("f", "GET", "/v1/a/static", "") + "\n"
 	if err := load(t, yaml, map[string]string{"op.graphql": op}); err != nil {
 		t.Fatal(err)
 	}
@@ -333,6 +361,11 @@ func TestAPPOShapedDeclarations(t *testing.T) {
 	if at(vim, "401", "content", "application/json", "schema", "properties", "retCode", "type") != "integer" {
 		t.Errorf("the endpoint's own error shape: %v", at(vim, "401"))
 	}
+	// The router answers 405 in the API's error shape, not the endpoint's.
+	if at(vim, "405", "content", "application/json", "schema", "$ref") != "#/components/schemas/Error" ||
+		at(vim, "405", "headers", "Allow") == nil {
+		t.Errorf("405: %v", at(vim, "405"))
+	}
 	params, _ := at(doc, "paths", "/appo/v1/tenants/{tenant_id}/app_instances", "get", "parameters").([]any)
 	found := false
 	for _, p := range params {
@@ -390,5 +423,152 @@ func TestCommissaireShapedDeclarations(t *testing.T) {
 	}
 	if at(doc, "components", "schemas", "Error") != nil {
 		t.Errorf("errors without a body have no schema: %v", at(doc, "components", "schemas", "Error"))
+	}
+}
+
+// TestDocuments validates every API's committed openapi.json with
+// kin-openapi and checks that it is what its declarations generate now.
+func TestDocuments(t *testing.T) {
+	files, err := filepath.Glob("../../rest/*/openapi.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no rest/*/openapi.json: %v", err)
+	}
+	schema, err := restgen.LoadSchema("../../graph/*.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if _, err := restgen.LoadOpenAPI(f); err != nil {
+			t.Errorf("invalid: %v", err)
+		}
+		spec, err := restgen.Load(filepath.Dir(f), schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := spec.OpenAPI()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		want, err := restgen.MarshalOpenAPI(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(f); string(got) != string(want) {
+			t.Errorf("%s is not what its api.yaml generates: run make generate", f)
+		}
+	}
+}
+
+// document generates the OpenAPI document of one declared endpoint of an
+// API answering in an envelope.
+func document(t *testing.T, endpoint, op string) (map[string]any, error) {
+	t.Helper()
+	s, err := restgen.LoadSchema("../../graph/*.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "api.yaml"), []byte(envelopeHead+endpoint), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "op.graphql"), []byte(op), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := restgen.Load(dir, s)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := spec.OpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	b, err := restgen.MarshalOpenAPI(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m, nil
+}
+
+const deploysOp = `query D($first: Int) { deployments(first: $first) { edges { node { status } } } }`
+
+// TestLiteralTypes: consts and mapped values are typed by their JSON type.
+func TestLiteralTypes(t *testing.T) {
+	m, err := document(t, `
+  - name: x
+    method: GET
+    path: /v1/x
+    operation: op.graphql
+    response:
+      none: {const: []}
+      ratio: {const: 1.5}
+      editable: {from: deployments.edges.0.node.status, map: {running: true, failed: true, pending: false}}
+      share: {from: deployments.edges.0.node.status, map: {running: 1, failed: 0.5}}
+`, deploysOp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := m["paths"].(map[string]any)["/v1/x"].(map[string]any)["get"].(map[string]any)["responses"].(map[string]any)["200"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any)["properties"].(map[string]any)
+	want := map[string]string{
+		"none":     `{"enum":[[]],"items":{},"type":"array"}`,
+		"ratio":    `{"enum":[1.5],"type":"number"}`,
+		"editable": `{"enum":[true,false],"type":"boolean"}`,
+		"share":    `{"enum":[0.5,1],"type":"number"}`,
+	}
+	for k, w := range want {
+		if got, _ := json.Marshal(props[k]); string(got) != w {
+			t.Errorf("%s: got %s, want %s", k, got, w)
+		}
+	}
+	_, err = document(t, `
+  - name: x
+    method: GET
+    path: /v1/x
+    operation: op.graphql
+    response:
+      mixed: {from: deployments.edges.0.node.status, map: {running: true, failed: "no"}}
+`, deploysOp)
+	if err == nil || !strings.Contains(err.Error(), "values mix string and boolean") {
+		t.Fatalf("a map mixing types: %v", err)
+	}
+}
+
+// TestExamples: a parameter's example goes into the request body's
+// example; an endpoint's example answer must fit the response schema.
+func TestExamples(t *testing.T) {
+	ep := `
+  - name: x
+    method: POST
+    path: /v1/x
+    operation: op.graphql
+    params:
+      - {name: label, in: body, type: string, required: true, maxLengthOf: ClusterLabel.name, var: input.label, example: label1}
+      - {name: cluster, in: body, type: array, items: string, required: true, var: input.clusterNames, example: [GuangZhou]}
+    response: {}
+    example: %s
+`
+	op := `mutation L($input: ClusterLabelInput!) { addClusterLabel(input: $input) { id } }`
+	m, err := document(t, fmt.Sprintf(ep, `{code: 200, message: success}`), op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := m["paths"].(map[string]any)["/v1/x"].(map[string]any)["post"].(map[string]any)
+	body := post["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any)
+	if got, _ := json.Marshal(body["example"]); string(got) != `{"cluster":["GuangZhou"],"label":"label1"}` {
+		t.Errorf("request example %s", got)
+	}
+	// maxLengthOf reads the ent field's MaxLen (ClusterLabel.name: 63).
+	if got, _ := json.Marshal(body["properties"].(map[string]any)["label"]); string(got) != `{"example":"label1","maxLength":63,"type":"string"}` {
+		t.Errorf("label schema %s", got)
+	}
+	if _, err := document(t, fmt.Sprintf(ep, `{code: "200", message: success}`), op); err == nil || !strings.Contains(err.Error(), "example") {
+		t.Errorf("an example answer of the wrong type: %v", err)
+	}
+	bad := strings.Replace(fmt.Sprintf(ep, `{code: 200, message: success}`), "example: label1", "example: 7", 1)
+	if _, err := document(t, bad, op); err == nil {
+		t.Error("a parameter example of the wrong type generated")
 	}
 }

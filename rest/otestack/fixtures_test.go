@@ -150,8 +150,14 @@ func (w *world) setupDeploy(t testing.TB) {
 	for _, id := range []string{dw.d1, dw.d2} {
 		w.mustOK(t, call{"PUT", "/v1/admin/deploy", map[string]any{"id": num(id), "status": 0}, w.admin})
 	}
+	// Running (4) is set just before the install operation finishes: wait
+	// for both, or the upgrade below finds the operation in progress (409).
+	busy := func(id string) bool {
+		return e.GQL(c, `query($d: ID!) { operations(where: {deploymentID: $d, statusIn: [pending, running]}) { totalCount } }`,
+			map[string]any{"d": id}).OK().Get("operations.totalCount") != float64(0)
+	}
 	for _, id := range []string{dw.d1, dw.d2} {
-		testenv.Eventually(t, 30*time.Second, func() bool { s, _ := status(id); return s == 4 })
+		testenv.Eventually(t, 30*time.Second, func() bool { s, _ := status(id); return s == 4 && !busy(id) })
 	}
 	w.mustOK(t, call{"POST", "/v1/deploy/id/" + dw.d2, map[string]any{"version": "1.2.2"}, c})
 	testenv.Eventually(t, 30*time.Second, func() bool { s, v := status(dw.d2); return s == 4 && v == "1.2.2" })

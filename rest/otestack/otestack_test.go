@@ -125,6 +125,7 @@ func init() { order = append(order, deployOrder...) }
 func TestDocumentExamples(t *testing.T) {
 	testenv.Each(t, func(t *testing.T, db testenv.Database) {
 		w := setup(t, db)
+		doc := newContract(t)
 		ex := w.examples()
 		routes := len(otestack.Endpoints) + len(aliasExamples)
 		if len(ex) != routes || len(order) != routes {
@@ -136,6 +137,7 @@ func TestDocumentExamples(t *testing.T) {
 				t.Fatalf("no example for %s", name)
 			}
 			r := w.do(c)
+			doc.check(c, r)
 			want := 200
 			if ep := endpoint(name); ep != nil && ep.Status != 0 {
 				want = ep.Status
@@ -156,6 +158,7 @@ func TestDocumentExamples(t *testing.T) {
 				t.Errorf("%s: keys %v, want %v: %s", name, keys, wantKeys, r.Raw)
 			}
 		}
+		doc.exercisedAll()
 	})
 }
 
