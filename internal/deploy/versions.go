@@ -29,18 +29,11 @@ func (s *Service) CreateVersion(ctx context.Context, appID int, mainVersion stri
 	if err := spec.Validate("spec."); err != nil {
 		return nil, err
 	}
-	db := s.db(ctx)
-	app, err := db.Application.Get(ctx, appID)
-	if err != nil {
-		return nil, apierr.NotFoundOr("applicationID", err)
-	}
-	seq, err := nextSequence(ctx, db, app.ID, mainVersion)
+	c, err := s.newVersion(ctx, appID, mainVersion)
 	if err != nil {
 		return nil, err
 	}
-	return db.ApplicationVersion.Create().SetApplicationID(app.ID).
-		SetMainVersion(mainVersion).SetSequence(seq).SetVersion(fmt.Sprintf("%s.%d", mainVersion, seq)).
-		SetKind(applicationversion.KindWorkload).SetSpec(spec).
+	return c.SetKind(applicationversion.KindWorkload).SetSpec(spec).
 		SetNillableExternalRegistryID(registryID).Save(ctx)
 }
 
@@ -61,6 +54,16 @@ func (s *Service) UploadChart(ctx context.Context, appID int, mainVersion string
 	if err != nil {
 		return nil, apierr.BadInput("chart", "%s", err.Error())
 	}
+	c, err := s.newVersion(ctx, appID, mainVersion)
+	if err != nil {
+		return nil, err
+	}
+	return c.SetKind(applicationversion.KindChart).SetChart(archive).SetChartName(ch.Name()).
+		SetChartVersion(ch.Metadata.Version).SetValues(values).Save(ctx)
+}
+
+// newVersion starts version x.y.N of an application the caller can see.
+func (s *Service) newVersion(ctx context.Context, appID int, mainVersion string) (*ent.ApplicationVersionCreate, error) {
 	db := s.db(ctx)
 	app, err := db.Application.Get(ctx, appID)
 	if err != nil {
@@ -71,9 +74,7 @@ func (s *Service) UploadChart(ctx context.Context, appID int, mainVersion string
 		return nil, err
 	}
 	return db.ApplicationVersion.Create().SetApplicationID(app.ID).
-		SetMainVersion(mainVersion).SetSequence(seq).SetVersion(fmt.Sprintf("%s.%d", mainVersion, seq)).
-		SetKind(applicationversion.KindChart).SetChart(archive).SetChartName(ch.Name()).
-		SetChartVersion(ch.Metadata.Version).SetValues(values).Save(ctx)
+		SetMainVersion(mainVersion).SetSequence(seq).SetVersion(fmt.Sprintf("%s.%d", mainVersion, seq)), nil
 }
 
 // nextSequence is N for the next version x.y.N.

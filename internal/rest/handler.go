@@ -131,7 +131,7 @@ func (rt *route) bind(r *http.Request) (*Call, *window, error) {
 	}
 	vars := map[string]any{}
 	params := map[string]any{}
-	for _, path := range sortedKeys(rt.ep.Set) {
+	for _, path := range SortedKeys(rt.ep.Set) {
 		setPath(vars, path, rt.ep.Set[path])
 	}
 	for i := range rt.ep.Params {

@@ -112,7 +112,7 @@ func OrderedKeys(order []string, m map[string]*Mapping) []string {
 	if len(order) == len(m) {
 		return order
 	}
-	return sortedKeys(m)
+	return SortedKeys(m)
 }
 
 // convert applies As and Map to a scalar.

@@ -278,12 +278,3 @@ func (s *Spec) errorResponses(ep *rest.Endpoint) map[int]string {
 	}
 	return errs
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

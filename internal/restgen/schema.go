@@ -159,7 +159,7 @@ func convertSchema(m *rest.Mapping, t *ast.Type, schema *ast.Schema) (*openapi3.
 	if len(m.Map) > 0 {
 		def := schema.Types[t.Name()]
 		var vals []any
-		for _, k := range sortedKeys(m.Map) {
+		for _, k := range rest.SortedKeys(m.Map) {
 			if def != nil && def.Kind == ast.Enum && def.EnumValues.ForName(k) == nil {
 				return nil, fmt.Errorf("map: %s is not a value of %s", k, def.Name)
 			}
