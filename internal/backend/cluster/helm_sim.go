@@ -37,6 +37,15 @@ var _ kube.Interface = (*simKube)(nil)
 
 func (k *simKube) tracker() k8stesting.ObjectTracker { return k.sim.Clientset.Tracker() }
 
+// exclusive holds the fake clientset's lock, which every client call (the
+// simulator's status patches included) holds while its reactors read and
+// write the tracker: Helm's read-modify-write of an object then cannot
+// interleave with a status patch that would write the old spec back.
+func (k *simKube) exclusive() func() {
+	k.sim.Clientset.Lock()
+	return k.sim.Clientset.Unlock
+}
+
 // clusterScoped are the kinds without a namespace that charts commonly hold.
 var clusterScoped = map[string]bool{
 	"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true, "PersistentVolume": true,
@@ -119,6 +128,7 @@ func (k *simKube) restClient(gv schema.GroupVersion, gvr schema.GroupVersionReso
 
 // Create writes resources.
 func (k *simKube) Create(resources kube.ResourceList) (*kube.Result, error) {
+	defer k.exclusive()()
 	for _, info := range resources {
 		if err := k.tracker().Create(info.Mapping.Resource, info.Object, info.Namespace); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", info.Mapping.GroupVersionKind.Kind, info.Name, err)
@@ -130,6 +140,7 @@ func (k *simKube) Create(resources kube.ResourceList) (*kube.Result, error) {
 // Update makes the cluster hold target: changed resources are replaced,
 // new ones created, and those only in original deleted.
 func (k *simKube) Update(original, target kube.ResourceList, _ bool) (*kube.Result, error) {
+	defer k.exclusive()()
 	res := &kube.Result{}
 	for _, info := range target {
 		existing, err := k.tracker().Get(info.Mapping.Resource, info.Namespace, info.Name)
@@ -166,6 +177,7 @@ func (k *simKube) Update(original, target kube.ResourceList, _ bool) (*kube.Resu
 
 // Delete removes resources.
 func (k *simKube) Delete(resources kube.ResourceList) (*kube.Result, []error) {
+	defer k.exclusive()()
 	res := &kube.Result{}
 	var errs []error
 	for _, info := range resources {
